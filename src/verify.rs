@@ -242,7 +242,11 @@ fn check_crit(header: &Header, understood: &[String]) -> Result<(), VerifyError>
     if items.is_empty() {
         return Err(forbidden("crit"));
     }
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
+        // No duplicate names (jose's validateCritDuplicates).
+        if items.get(..i).is_some_and(|seen| seen.contains(item)) {
+            return Err(forbidden("crit"));
+        }
         let name = match item {
             Value::String(s) if !s.is_empty() => s.as_str(),
             _ => return Err(forbidden("crit")),
@@ -344,8 +348,6 @@ impl<'a> Prepared<'a> {
             .candidates
             .get(key_index)
             .ok_or(VerifyError::InvalidSignature)?;
-        // jose checks `typ` before it parses the claims set.
-        check_typ(&self.header, options)?;
         let claims = crate::token::parse_claims(&self.payload, &options.limits)?;
         check_claims(&self.header, &claims, now, options)?;
         Ok(VerifiedToken {
@@ -357,11 +359,16 @@ impl<'a> Prepared<'a> {
     }
 }
 
+/// jose's `normalizeTyp`: lowercase, and a value without `/` gets `application/`.
 fn normalize_typ(typ: &str) -> String {
-    let lower = typ.to_ascii_lowercase();
-    match lower.strip_prefix("application/") {
-        Some(rest) => String::from(rest),
-        None => lower,
+    let lower = typ.to_lowercase();
+    if lower.contains('/') {
+        lower
+    } else {
+        let mut out = String::with_capacity(lower.len() + 12);
+        out.push_str("application/");
+        out.push_str(&lower);
+        out
     }
 }
 
@@ -610,6 +617,10 @@ mod tests {
         );
         assert_eq!(ok(json!({"alg":"ES256","crit":[]})), refused("crit"));
         assert_eq!(
+            ok(json!({"alg":"ES256","crit":["exp","exp"],"exp":1})),
+            refused("crit")
+        );
+        assert_eq!(
             ok(json!({"alg":"ES256","crit":"exp","exp":1})),
             refused("crit")
         );
@@ -649,9 +660,9 @@ mod tests {
 
     #[test]
     fn typ_normalization() {
-        assert_eq!(normalize_typ("application/AT+JWT"), "at+jwt");
-        assert_eq!(normalize_typ("JWT"), "jwt");
-        assert_eq!(normalize_typ("application/"), "");
+        assert_eq!(normalize_typ("application/AT+JWT"), "application/at+jwt");
+        assert_eq!(normalize_typ("JWT"), "application/jwt");
+        assert_eq!(normalize_typ("application/"), "application/");
         assert_eq!(normalize_typ("app/jwt"), "app/jwt");
     }
 
