@@ -46,7 +46,9 @@ fn import(key: &Value) -> Result<JwkSet, KeyError> {
     }
 }
 
+/// Why a vector was rejected (printed with Debug when a vector disagrees).
 #[derive(Debug)]
+#[allow(dead_code)]
 enum Rejection {
     Key(KeyError),
     Verify(VerifyError),
