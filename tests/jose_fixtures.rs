@@ -16,9 +16,12 @@ struct Fixtures {
 }
 
 fn fixtures() -> Fixtures {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jose/tokens.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("tokens.json"))
-        .expect("json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/jose/tokens.json"
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("tokens.json")).expect("json");
     Fixtures {
         now: doc["now"].as_i64().expect("now"),
         exp: doc["exp"].as_i64().expect("exp"),
@@ -65,7 +68,12 @@ fn every_algorithm_verifies_and_claims_round_trip() {
             .unwrap_or_else(|err| panic!("{} must verify: {err:?}", e["alg"]));
         assert_eq!(v.alg, alg(e));
         assert_eq!(Value::Object(v.claims.clone()), e["claims"], "{}", e["alg"]);
-        assert_eq!(Value::Object(v.header.raw.clone()), e["header"], "{}", e["alg"]);
+        assert_eq!(
+            Value::Object(v.header.raw.clone()),
+            e["header"],
+            "{}",
+            e["alg"]
+        );
         assert_eq!(v.kid.as_deref(), e["kid"].as_str());
         seen.push(alg(e));
     }
@@ -104,12 +112,35 @@ fn wrong_audience_issuer_or_typ_is_auth_001() {
     let token = e["token"].as_str().expect("token");
     let keys = single(e);
     for (opts, claim) in [
-        (VerifyOptions { audience: vec!["other".into()], ..options() }, "aud"),
-        (VerifyOptions { issuer: vec!["https://evil.example/".into()], ..options() }, "iss"),
-        (VerifyOptions { typ: Some("at+jwt".into()), ..options() }, "typ"),
+        (
+            VerifyOptions {
+                audience: vec!["other".into()],
+                ..options()
+            },
+            "aud",
+        ),
+        (
+            VerifyOptions {
+                issuer: vec!["https://evil.example/".into()],
+                ..options()
+            },
+            "iss",
+        ),
+        (
+            VerifyOptions {
+                typ: Some("at+jwt".into()),
+                ..options()
+            },
+            "typ",
+        ),
     ] {
         let err = jwt_verify(token, &keys, &opts, f.now, &PureBackend).unwrap_err();
-        assert_eq!(err, VerifyError::Claim(ClaimError::Mismatch { claim: claim.into() }));
+        assert_eq!(
+            err,
+            VerifyError::Claim(ClaimError::Mismatch {
+                claim: claim.into()
+            })
+        );
         assert_eq!(err.code().as_str(), "AUTH-001");
     }
 }
@@ -125,12 +156,18 @@ fn rfc9068_access_token_typ() {
     let token = e["token"].as_str().expect("token");
     let keys = single(e);
     for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
-        let opts = VerifyOptions { typ: Some(typ.into()), ..options() };
+        let opts = VerifyOptions {
+            typ: Some(typ.into()),
+            ..options()
+        };
         let v = jwt_verify(token, &keys, &opts, f.now, &PureBackend).expect("verifies");
         assert_eq!(v.claims["client_id"], "client-1");
         assert_eq!(v.kid, None);
     }
-    let opts = VerifyOptions { typ: Some("JWT".into()), ..options() };
+    let opts = VerifyOptions {
+        typ: Some("JWT".into()),
+        ..options()
+    };
     assert!(jwt_verify(token, &keys, &opts, f.now, &PureBackend).is_err());
 }
 
@@ -144,9 +181,15 @@ fn a_key_of_another_algorithm_never_verifies() {
                 continue;
             }
             // A key with alg X is never usable for a token with alg Y (RFC 8725 3.1).
-            let err = jwt_verify(token, &single(other), &options(), f.now, &PureBackend)
-                .unwrap_err();
-            assert_eq!(err, VerifyError::NoMatchingKey, "{} with {} key", e["alg"], other["alg"]);
+            let err =
+                jwt_verify(token, &single(other), &options(), f.now, &PureBackend).unwrap_err();
+            assert_eq!(
+                err,
+                VerifyError::NoMatchingKey,
+                "{} with {} key",
+                e["alg"],
+                other["alg"]
+            );
         }
     }
 }
@@ -170,16 +213,32 @@ fn selection_in_a_multi_key_set_by_kid_and_without_kid() {
     }
     // The kid-less at+jwt token: both ES256 keys are candidates; the second verifies.
     let at = asym.iter().find(|e| e["kid"].is_null()).expect("kid-less");
-    let v = jwt_verify(at["token"].as_str().unwrap(), &keys, &options(), f.now, &PureBackend)
-        .expect("kid-less token tries each candidate");
+    let v = jwt_verify(
+        at["token"].as_str().unwrap(),
+        &keys,
+        &options(),
+        f.now,
+        &PureBackend,
+    )
+    .expect("kid-less token tries each candidate");
     assert_eq!(v.alg, Algorithm::Es256);
     // With one candidate allowed, only the first ES256 key (the wrong one) is tried.
     let tight = VerifyOptions {
-        limits: Limits { max_candidate_keys: 1, ..Limits::DEFAULT },
+        limits: Limits {
+            max_candidate_keys: 1,
+            ..Limits::DEFAULT
+        },
         ..options()
     };
     assert_eq!(
-        jwt_verify(at["token"].as_str().unwrap(), &keys, &tight, f.now, &PureBackend).unwrap_err(),
+        jwt_verify(
+            at["token"].as_str().unwrap(),
+            &keys,
+            &tight,
+            f.now,
+            &PureBackend
+        )
+        .unwrap_err(),
         VerifyError::InvalidSignature
     );
 }

@@ -7,9 +7,12 @@ use edgegate::{compact_verify, Jwk, JwkSet, KeyOrigin, Limits, PureBackend, Veri
 use serde_json::Value;
 
 fn entries() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jose/tokens.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("tokens.json"))
-        .expect("json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/jose/tokens.json"
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("tokens.json")).expect("json");
     doc["entries"]
         .as_array()
         .expect("entries")

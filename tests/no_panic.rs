@@ -6,8 +6,7 @@ use edgegate::b64::encode;
 use edgegate::crypto::Algorithm;
 use edgegate::verify::check_claims;
 use edgegate::{
-    inspect, jwt_verify, Jwk, JwkSet, KeyOrigin, Limits, PureBackend, UntrustedToken,
-    VerifyOptions,
+    inspect, jwt_verify, Jwk, JwkSet, KeyOrigin, Limits, PureBackend, UntrustedToken, VerifyOptions,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -69,17 +68,19 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<f64>().prop_map(Value::from),
         "[a-z0-9+/:. -]{0,12}".prop_map(Value::String),
-        prop::sample::select(vec!["none", "HS256", "RS256", "ES512", "EdDSA", "JWT", "at+jwt", "b64", "crit"])
-            .prop_map(|s| Value::String(s.into())),
+        prop::sample::select(vec![
+            "none", "HS256", "RS256", "ES512", "EdDSA", "JWT", "at+jwt", "b64", "crit"
+        ])
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(6, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(
                 prop::sample::select(vec![
-                    "alg", "kid", "typ", "crit", "b64", "jwk", "jku", "x5u", "exp", "nbf",
-                    "iat", "iss", "aud", "sub", "x", "kty", "k", "n", "e", "crv", "y", "keys",
-                    "use", "key_ops",
+                    "alg", "kid", "typ", "crit", "b64", "jwk", "jku", "x5u", "exp", "nbf", "iat",
+                    "iss", "aud", "sub", "x", "kty", "k", "n", "e", "crv", "y", "keys", "use",
+                    "key_ops",
                 ])
                 .prop_map(String::from),
                 inner,
@@ -170,11 +171,20 @@ proptest! {
 #[test]
 fn deep_nesting_and_huge_inputs_are_budget_errors() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let token = format!("{}.e30.AA", encode(format!("{{\"alg\":\"HS256\",\"x\":{deep}}}").as_bytes()));
-    let big = Limits { max_token_bytes: usize::MAX, ..Limits::DEFAULT };
+    let token = format!(
+        "{}.e30.AA",
+        encode(format!("{{\"alg\":\"HS256\",\"x\":{deep}}}").as_bytes())
+    );
+    let big = Limits {
+        max_token_bytes: usize::MAX,
+        ..Limits::DEFAULT
+    };
     assert!(matches!(
         UntrustedToken::parse(&token, &big),
-        Err(edgegate::DecodeError::Json { error: edgegate::json::JsonError::TooDeep { limit: 16 }, .. })
+        Err(edgegate::DecodeError::Json {
+            error: edgegate::json::JsonError::TooDeep { limit: 16 },
+            ..
+        })
     ));
     assert!(matches!(
         UntrustedToken::parse(&token, &Limits::DEFAULT),

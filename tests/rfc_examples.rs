@@ -36,7 +36,10 @@ const RFC7520_PAYLOAD_B64: &str = "SXTigJlzIGEgZGFuZ2Vyb3VzIGJ1c2luZXNzLCBGcm9kb
 const RFC7520_4_1: (&str, &str) = ("eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9", "MRjdkly7_-oTPTS3AXP41iQIGKa80A0ZmTuV5MEaHoxnW2e5CZ5NlKtainoFmKZopdHM1O2U4mwzJdQx996ivp83xuglII7PNDi84wnB-BDkoBwA78185hX-Es4JIwmDLJK3lfWRa-XtL0RnltuYv746iYTh_qHRD68BNt1uSNCrUCTJDt5aAE6x8wW1Kt9eRo4QPocSadnHXFxnt8Is9UzpERV0ePPQdLuW3IS_de3xyIrDaLGdjluPxUAhb6L2aXic1U12podGU0KLUQSE_oI-ZnmKJ3F4uOZDnd6QZWJushZ41Axf_fcIe8u9ipH84ogoree7vjbU5y18kDquDg");
 const RFC7520_4_2: (&str, &str) = ("eyJhbGciOiJQUzM4NCIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9", "cu22eBqkYDKgIlTpzDXGvaFfz6WGoz7fUDcfT0kkOy42miAh2qyBzk1xEsnk2IpN6-tPid6VrklHkqsGqDqHCdP6O8TTB5dDDItllVo6_1OLPpcbUrhiUSMxbbXUvdvWXzg-UD8biiReQFlfz28zGWVsdiNAUf8ZnyPEgVFn442ZdNqiVJRmBqrYRXe8P_ijQ7p8Vdz0TTrxUeT3lm8d9shnr2lfJT8ImUjvAA2Xez2Mlp8cBE5awDzT0qI0n6uiP1aCN_2_jLAeQTlqRHtfa64QQSUmFAAjVKPbByi7xho0uTOcbH510a6GYmJUAfmWjwZ6oD4ifKo8DYM-X72Eaw");
 const RFC7520_4_3: (&str, &str) = ("eyJhbGciOiJFUzUxMiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9", "AE_R_YZCChjn4791jSQCrdPZCNYqHXCTZH0-JZGYNlaAjP2kqaluUIIUnC9qvbu9Plon7KRTzoNEuT4Va2cmL1eJAQy3mtPBu_u_sDDyYjnAMDxXPn7XrT0lw-kvAD890jl8e2puQens_IEKBpHABlsbEPX6sFY8OcGDqoRuBomu9xQ2");
-const RFC7520_4_4: (&str, &str) = ("eyJhbGciOiJIUzI1NiIsImtpZCI6IjAxOGMwYWU1LTRkOWItNDcxYi1iZmQ2LWVlZjMxNGJjNzAzNyJ9", "s0h6KThzkfBBBkLspW1h84VsJZFTsPPqMDA7g1Md7p0");
+const RFC7520_4_4: (&str, &str) = (
+    "eyJhbGciOiJIUzI1NiIsImtpZCI6IjAxOGMwYWU1LTRkOWItNDcxYi1iZmQ2LWVlZjMxNGJjNzAzNyJ9",
+    "s0h6KThzkfBBBkLspW1h84VsJZFTsPPqMDA7g1Md7p0",
+);
 
 /// RFC 7515 A.1-A.3 claims expire at 1300819380.
 const EXP: i64 = 1_300_819_380;
@@ -79,7 +82,11 @@ fn check_rfc7515_jwt(key: &str, jws: &str, alg: Algorithm) {
     // The same JWS without claim checks.
     assert!(compact_verify(jws, &keys, &only(alg), &PureBackend).is_ok());
     // Not in the allowlist.
-    let other = if alg == Algorithm::Hs256 { Algorithm::Hs384 } else { Algorithm::Hs256 };
+    let other = if alg == Algorithm::Hs256 {
+        Algorithm::Hs384
+    } else {
+        Algorithm::Hs256
+    };
     assert_eq!(
         compact_verify(jws, &keys, &only(other), &PureBackend).unwrap_err(),
         VerifyError::AlgorithmNotAllowed
@@ -93,8 +100,14 @@ fn check_rfc7515_jwt(key: &str, jws: &str, alg: Algorithm) {
 #[test]
 fn rfc7515_a1_hs256() {
     check_rfc7515_jwt(A1_KEY, A1_JWS, Algorithm::Hs256);
-    let v = jwt_verify(A1_JWS, &set(A1_KEY), &VerifyOptions::default(), EXP - 1, &PureBackend)
-        .expect("verifies");
+    let v = jwt_verify(
+        A1_JWS,
+        &set(A1_KEY),
+        &VerifyOptions::default(),
+        EXP - 1,
+        &PureBackend,
+    )
+    .expect("verifies");
     assert_eq!(v.header.typ.as_deref(), Some("JWT"));
 }
 
@@ -124,8 +137,13 @@ fn rfc7515_a4_es512() {
         })
     );
     assert_eq!(
-        compact_verify(&tamper_signature(A4_JWS), &keys, &VerifyOptions::default(), &PureBackend)
-            .unwrap_err(),
+        compact_verify(
+            &tamper_signature(A4_JWS),
+            &keys,
+            &VerifyOptions::default(),
+            &PureBackend
+        )
+        .unwrap_err(),
         VerifyError::InvalidSignature
     );
 }
@@ -147,17 +165,32 @@ fn check_rfc7520(key: &str, (header, sig): (&str, &str), alg: Algorithm, kid: &s
 
 #[test]
 fn rfc7520_4_1_rs256() {
-    check_rfc7520(RFC7520_RSA, RFC7520_4_1, Algorithm::Rs256, "bilbo.baggins@hobbiton.example");
+    check_rfc7520(
+        RFC7520_RSA,
+        RFC7520_4_1,
+        Algorithm::Rs256,
+        "bilbo.baggins@hobbiton.example",
+    );
 }
 
 #[test]
 fn rfc7520_4_2_ps384() {
-    check_rfc7520(RFC7520_RSA, RFC7520_4_2, Algorithm::Ps384, "bilbo.baggins@hobbiton.example");
+    check_rfc7520(
+        RFC7520_RSA,
+        RFC7520_4_2,
+        Algorithm::Ps384,
+        "bilbo.baggins@hobbiton.example",
+    );
 }
 
 #[test]
 fn rfc7520_4_3_es512() {
-    check_rfc7520(RFC7520_EC, RFC7520_4_3, Algorithm::Es512, "bilbo.baggins@hobbiton.example");
+    check_rfc7520(
+        RFC7520_EC,
+        RFC7520_4_3,
+        Algorithm::Es512,
+        "bilbo.baggins@hobbiton.example",
+    );
 }
 
 #[test]
