@@ -2,9 +2,26 @@
 //!
 //! CONTRACT (owner: keys/crypto helper): the public items below keep these names and
 //! signatures (more may be added). Selection follows jose's `isUsableJWK`.
+//!
+//! Import decisions, for one JWK ([`Jwk::from_json`]) and for a set ([`JwkSet::from_json`]):
+//!
+//! | key | `Jwk::from_json` | in a `JwkSet` |
+//! |---|---|---|
+//! | unknown `kty` / `crv` (X25519, Ed448, secp256k1, ...) | `UnsupportedKeyType` | skipped |
+//! | `use` other than `sig`, `key_ops` without `verify`, an `alg` that is not a supported JWS alg (A256GCM, RSA-OAEP, ES224, ...) or does not fit the key | imported, never usable | skipped |
+//! | private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`) on RSA / EC / OKP | `PrivateKey` | the whole set fails: `MixedSet` when public keys are also present, else `PrivateKey` |
+//! | RSA < 2048 bits, bad `e`, ROCA, EC point off the curve or of the wrong length, bad Ed25519 point, malformed members | error | skipped and recorded in [`JwkSet::rejected`] |
+//! | HMAC secret shorter than its hash (`alg`, else HS256's 32 bytes) | imported (unusable: [`Jwk::is_usable_for`] enforces the length) | skipped and recorded |
+//! | empty HMAC secret | `HmacTooShort` | skipped and recorded |
+//!
+//! Set-level checks (over the keys that are not skipped): HMAC mixed with asymmetric keys
+//! is `MixedSet`; two keys with one `kid` is `DuplicateKid`; any `oct` key in a
+//! [`KeyOrigin::Remote`] set is `SymmetricInRemoteSet`. Budgets: `max_jwks_bytes`,
+//! `max_keys_per_set`, `max_json_depth`.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use serde_json::{Map, Value};
 
 use crate::crypto::Algorithm;
 use crate::limits::Limits;
@@ -33,7 +50,11 @@ pub enum KeyParams {
     /// RSA public key: big-endian `n` (>= 2048 bits) and `e` (odd, > 1).
     Rsa { n: Vec<u8>, e: Vec<u8> },
     /// EC public key, a point on `crv`: big-endian affine coordinates.
-    Ec { crv: EcCurve, x: Vec<u8>, y: Vec<u8> },
+    Ec {
+        crv: EcCurve,
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
     /// Ed25519 public key.
     Ed25519 { x: Vec<u8> },
     /// HMAC secret (at least the hash length of the algorithm it is used with).
@@ -99,7 +120,43 @@ pub enum KeyError {
     TooLarge { limit: usize },
     /// A PEM/SPKI document that could not be parsed.
     Pem,
+    /// RSA modulus over [`crate::crypto::RSA_MAX_BITS`].
+    RsaTooLarge { bits: usize },
+    /// JSON nested deeper than `Limits::max_json_depth`.
+    TooDeep { limit: usize },
 }
+
+impl core::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            KeyError::Malformed { reason } => write!(f, "malformed key: {reason}"),
+            KeyError::UnsupportedKeyType => f.write_str("unsupported key type"),
+            KeyError::PrivateKey => f.write_str("private key where a public key is expected"),
+            KeyError::RsaTooSmall { bits } => write!(f, "rsa modulus of {bits} bits is under 2048"),
+            KeyError::RsaBadExponent => f.write_str("rsa public exponent is unusable"),
+            KeyError::RsaRoca => {
+                f.write_str("rsa modulus has the roca (cve-2017-15361) fingerprint")
+            }
+            KeyError::InvalidPoint => f.write_str("invalid curve point"),
+            KeyError::HmacTooShort { bytes, min } => {
+                write!(f, "hmac secret of {bytes} bytes is shorter than {min}")
+            }
+            KeyError::DuplicateKid => f.write_str("two keys share a kid"),
+            KeyError::MixedSet => {
+                f.write_str("key set mixes hmac and asymmetric, or public and private keys")
+            }
+            KeyError::SymmetricInRemoteSet => f.write_str("hmac key in a remote key set"),
+            KeyError::TooManyKeys { limit } => write!(f, "more than {limit} keys in the set"),
+            KeyError::TooLarge { limit } => write!(f, "key set larger than {limit} bytes"),
+            KeyError::Pem => f.write_str("pem document could not be parsed"),
+            KeyError::RsaTooLarge { bits } => write!(f, "rsa modulus of {bits} bits is too large"),
+            KeyError::TooDeep { limit } => write!(f, "json nested deeper than {limit}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for KeyError {}
 
 impl KeyError {
     /// The stable code: a bad key given by the caller is a configuration error.
@@ -113,19 +170,144 @@ impl KeyError {
 pub struct JwkSet {
     keys: Vec<Jwk>,
     origin: KeyOrigin,
+    rejected: Vec<(usize, KeyError)>,
+}
+
+/// What one member of a set's `keys` array turned into.
+enum Entry {
+    /// Imported and checked.
+    Key(Jwk),
+    /// Not a signature verification key (encryption key, unknown type, ...).
+    Skipped,
+    /// A signing key that is weak or invalid.
+    Rejected(KeyError),
 }
 
 impl JwkSet {
     /// Parses and checks a JWKS document (`{"keys": [...]}`).
     pub fn from_json(bytes: &[u8], origin: KeyOrigin, limits: &Limits) -> Result<JwkSet, KeyError> {
-        let _ = (bytes, limits);
-        let _ = origin;
-        Err(KeyError::Malformed { reason: "scaffold" }) // SCAFFOLD: replaced by the owner
+        if bytes.len() > limits.max_jwks_bytes {
+            return Err(KeyError::TooLarge {
+                limit: limits.max_jwks_bytes,
+            });
+        }
+        let doc = parse_json_object(bytes, limits.max_json_depth)?;
+        let members = match doc.get("keys") {
+            Some(Value::Array(members)) => members,
+            _ => {
+                return Err(KeyError::Malformed {
+                    reason: "keys is not an array",
+                })
+            }
+        };
+        if members.len() > limits.max_keys_per_set {
+            return Err(KeyError::TooManyKeys {
+                limit: limits.max_keys_per_set,
+            });
+        }
+
+        let mut private = false;
+        let mut public = false;
+        let mut oct = false;
+        let mut entries = Vec::with_capacity(members.len());
+        // `kid`s of the keys that are not skipped (kept or rejected), for DuplicateKid.
+        let mut kids: Vec<&str> = Vec::new();
+        let mut symmetric = false;
+        let mut asymmetric = false;
+
+        for member in members {
+            let obj = match member {
+                Value::Object(obj) => obj,
+                _ => {
+                    entries.push(Entry::Rejected(KeyError::Malformed {
+                        reason: "key is not an object",
+                    }));
+                    continue;
+                }
+            };
+            let kty = obj.get("kty").and_then(Value::as_str);
+            if kty == Some("oct") {
+                oct = true;
+            } else if kty.is_some() {
+                if has_private_members(obj) {
+                    private = true;
+                } else {
+                    public = true;
+                }
+            }
+            let entry = classify_in_set(obj);
+            if !matches!(entry, Entry::Skipped) {
+                if let Some(Value::String(kid)) = obj.get("kid") {
+                    if kids.contains(&kid.as_str()) {
+                        return Err(KeyError::DuplicateKid);
+                    }
+                    kids.push(kid.as_str());
+                }
+                match kty {
+                    Some("oct") => symmetric = true,
+                    Some(_) => asymmetric = true,
+                    None => {}
+                }
+            }
+            entries.push(entry);
+        }
+
+        if private {
+            return Err(if public {
+                KeyError::MixedSet
+            } else {
+                KeyError::PrivateKey
+            });
+        }
+        if oct && origin == KeyOrigin::Remote {
+            return Err(KeyError::SymmetricInRemoteSet);
+        }
+        if symmetric && asymmetric {
+            return Err(KeyError::MixedSet);
+        }
+
+        let mut keys = Vec::new();
+        let mut rejected = Vec::new();
+        for (index, entry) in entries.into_iter().enumerate() {
+            match entry {
+                Entry::Key(key) => keys.push(key),
+                Entry::Skipped => {}
+                Entry::Rejected(error) => rejected.push((index, error)),
+            }
+        }
+        Ok(JwkSet {
+            keys,
+            origin,
+            rejected,
+        })
     }
 
-    /// Builds a set from keys already imported, with the set-level checks.
+    /// Builds a set from keys already imported, with the set-level checks (HMAC never
+    /// mixed with asymmetric keys, none at all in a remote set; unique `kid`s).
     pub fn from_keys(keys: Vec<Jwk>, origin: KeyOrigin) -> Result<JwkSet, KeyError> {
-        Ok(JwkSet { keys, origin }) // SCAFFOLD: set-level checks added by the owner
+        let symmetric = keys.iter().any(Jwk::is_symmetric);
+        if symmetric && origin == KeyOrigin::Remote {
+            return Err(KeyError::SymmetricInRemoteSet);
+        }
+        if symmetric && keys.iter().any(|k| !k.is_symmetric()) {
+            return Err(KeyError::MixedSet);
+        }
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(kid) = &key.kid {
+                if keys
+                    .iter()
+                    .skip(i + 1)
+                    .any(|other| other.kid.as_ref() == Some(kid))
+                {
+                    return Err(KeyError::DuplicateKid);
+                }
+            }
+        }
+        Ok(JwkSet {
+            keys,
+            origin,
+            rejected: Vec::new(),
+        })
     }
 
     /// The keys.
@@ -138,35 +320,512 @@ impl JwkSet {
         self.origin
     }
 
-    /// The keys usable for a token with this `alg` and `kid`, at most `limit` of them.
+    /// Signing keys of the document that were skipped because they are weak or invalid:
+    /// their index in the document's `keys` array and why.
+    pub fn rejected(&self) -> &[(usize, KeyError)] {
+        &self.rejected
+    }
+
+    /// `true` when no key was kept.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys usable for a token with this `alg` and `kid`, at most `limit` of them,
+    /// in document order. As jose's `LocalJWKSet._getKey`: when the token has a `kid`, only
+    /// keys with that `kid` match (a key without `kid` never does); then `kty`/`crv` must fit
+    /// `alg`, a key `alg` must equal it, `use` must be `sig`, `key_ops` must contain
+    /// `verify` (see [`Jwk::is_usable_for`]).
     pub fn select(&self, alg: Algorithm, kid: Option<&str>, limit: usize) -> Vec<&Jwk> {
-        let _ = (alg, kid, limit);
-        Vec::new() // SCAFFOLD: replaced by the owner
+        self.keys
+            .iter()
+            .filter(|key| match kid {
+                Some(kid) => key.kid.as_deref() == Some(kid),
+                None => true,
+            })
+            .filter(|key| key.is_usable_for(alg))
+            .take(limit)
+            .collect()
     }
 }
 
 impl Jwk {
     /// Parses and checks one JWK (a JSON object).
     pub fn from_json(bytes: &[u8], limits: &Limits) -> Result<Jwk, KeyError> {
-        let _ = (bytes, limits);
-        Err(KeyError::Malformed { reason: "scaffold" }) // SCAFFOLD: replaced by the owner
+        if bytes.len() > limits.max_jwks_bytes {
+            return Err(KeyError::TooLarge {
+                limit: limits.max_jwks_bytes,
+            });
+        }
+        let obj = parse_json_object(bytes, limits.max_json_depth)?;
+        Jwk::from_object(&obj)
     }
 
-    /// Imports a PEM `PUBLIC KEY` (SPKI) document: RSA, EC P-256/384/521 or Ed25519.
+    /// Checks one JWK given as an already-parsed JSON object.
+    pub fn from_object(obj: &Map<String, Value>) -> Result<Jwk, KeyError> {
+        let kty = match obj.get("kty") {
+            Some(Value::String(kty)) => kty.as_str(),
+            Some(_) => {
+                return Err(KeyError::Malformed {
+                    reason: "kty is not a string",
+                })
+            }
+            None => return Err(KeyError::UnsupportedKeyType),
+        };
+        if !matches!(kty, "RSA" | "EC" | "OKP" | "oct") {
+            return Err(KeyError::UnsupportedKeyType);
+        }
+        let kid = opt_string(obj, "kid")?;
+        let alg = opt_string(obj, "alg")?;
+        let use_ = opt_string(obj, "use")?;
+        let key_ops = match obj.get("key_ops") {
+            None => None,
+            Some(Value::Array(ops)) => {
+                let mut out = Vec::with_capacity(ops.len());
+                for op in ops {
+                    match op {
+                        Value::String(op) => out.push(op.clone()),
+                        _ => {
+                            return Err(KeyError::Malformed {
+                                reason: "key_ops member is not a string",
+                            })
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Some(_) => {
+                return Err(KeyError::Malformed {
+                    reason: "key_ops is not an array",
+                })
+            }
+        };
+        if kty != "oct" && has_private_members(obj) {
+            return Err(KeyError::PrivateKey);
+        }
+        let params = match kty {
+            "RSA" => KeyParams::Rsa {
+                n: strip_leading_zeros(b64_member(obj, "n")?),
+                e: strip_leading_zeros(b64_member(obj, "e")?),
+            },
+            "EC" => {
+                let crv = match obj.get("crv").and_then(Value::as_str) {
+                    Some("P-256") => EcCurve::P256,
+                    Some("P-384") => EcCurve::P384,
+                    Some("P-521") => EcCurve::P521,
+                    _ => return Err(KeyError::UnsupportedKeyType),
+                };
+                KeyParams::Ec {
+                    crv,
+                    x: b64_member(obj, "x")?,
+                    y: b64_member(obj, "y")?,
+                }
+            }
+            "OKP" => match obj.get("crv").and_then(Value::as_str) {
+                Some("Ed25519") => KeyParams::Ed25519 {
+                    x: b64_member(obj, "x")?,
+                },
+                _ => return Err(KeyError::UnsupportedKeyType),
+            },
+            _ => {
+                let k = b64_member(obj, "k")?;
+                if k.is_empty() {
+                    let min = alg
+                        .as_deref()
+                        .and_then(Algorithm::from_name)
+                        .and_then(Algorithm::min_hmac_key_len)
+                        .unwrap_or(32);
+                    return Err(KeyError::HmacTooShort { bytes: 0, min });
+                }
+                KeyParams::Oct { k }
+            }
+        };
+        check_params(&params)?;
+        Ok(Jwk {
+            kid,
+            alg,
+            use_,
+            key_ops,
+            params,
+        })
+    }
+
+    /// Imports a PEM `PUBLIC KEY` (SPKI) document: RSA, EC P-256/384/521 or Ed25519;
+    /// also `RSA PUBLIC KEY` (PKCS#1). The key gets the same checks as a JWK.
     pub fn from_pem(pem: &str) -> Result<Jwk, KeyError> {
-        let _ = pem;
-        Err(KeyError::Pem) // SCAFFOLD: replaced by the owner
+        let params = crate::pem::parse_public_key_pem(pem)?;
+        check_params(&params)?;
+        Ok(Jwk {
+            kid: None,
+            alg: None,
+            use_: None,
+            key_ops: None,
+            params,
+        })
     }
 
-    /// Wraps a raw HMAC secret.
+    /// Imports a DER `SubjectPublicKeyInfo`.
+    pub fn from_spki_der(der: &[u8]) -> Result<Jwk, KeyError> {
+        let params = crate::pem::parse_spki_der(der)?;
+        check_params(&params)?;
+        Ok(Jwk {
+            kid: None,
+            alg: None,
+            use_: None,
+            key_ops: None,
+            params,
+        })
+    }
+
+    /// Wraps a raw HMAC secret. An empty secret is an error; a short one imports but is
+    /// not usable for an `HS*` algorithm whose hash is longer (see [`Jwk::is_usable_for`]).
     pub fn from_hmac_secret(secret: &[u8]) -> Result<Jwk, KeyError> {
-        Ok(Jwk { kid: None, alg: None, use_: None, key_ops: None, params: KeyParams::Oct { k: secret.to_vec() } })
+        if secret.is_empty() {
+            return Err(KeyError::HmacTooShort { bytes: 0, min: 32 });
+        }
+        Ok(Jwk {
+            kid: None,
+            alg: None,
+            use_: None,
+            key_ops: None,
+            params: KeyParams::Oct { k: secret.to_vec() },
+        })
+    }
+
+    /// `true` for an HMAC secret (`kty: oct`).
+    pub fn is_symmetric(&self) -> bool {
+        matches!(self.params, KeyParams::Oct { .. })
+    }
+
+    /// The JWK `kty`.
+    pub fn kty(&self) -> &'static str {
+        match self.params {
+            KeyParams::Rsa { .. } => "RSA",
+            KeyParams::Ec { .. } => "EC",
+            KeyParams::Ed25519 { .. } => "OKP",
+            KeyParams::Oct { .. } => "oct",
+        }
+    }
+
+    /// Whether the key material fits `alg` (kty, curve, HMAC length), ignoring the
+    /// `alg`/`use`/`key_ops` members.
+    pub fn fits(&self, alg: Algorithm) -> bool {
+        match (&self.params, alg) {
+            (KeyParams::Oct { k }, _) => alg.min_hmac_key_len().is_some_and(|min| k.len() >= min),
+            (KeyParams::Rsa { .. }, _) => alg.key_type() == "RSA",
+            (KeyParams::Ec { crv, .. }, _) => alg.curve() == Some(*crv),
+            (KeyParams::Ed25519 { .. }, Algorithm::EdDsa) => true,
+            (KeyParams::Ed25519 { .. }, _) => false,
+        }
     }
 
     /// Whether this key may verify a signature made with `alg` (kty/crv, `alg`, `use`,
     /// `key_ops`, HMAC length), as jose's `isUsableJWK` decides.
     pub fn is_usable_for(&self, alg: Algorithm) -> bool {
-        let _ = alg;
-        false // SCAFFOLD: replaced by the owner
+        self.fits(alg)
+            && self.alg.as_deref().is_none_or(|a| a == alg.name())
+            && self.use_.as_deref().is_none_or(|u| u == "sig")
+            && self
+                .key_ops
+                .as_ref()
+                .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+    }
+
+    /// Whether the key is usable for at least one supported algorithm.
+    pub fn is_usable(&self) -> bool {
+        Algorithm::ALL.iter().any(|&alg| self.is_usable_for(alg))
+    }
+
+    /// The public JWK as JSON (`kty` and the public parameters, plus `kid`, `alg`, `use`,
+    /// `key_ops` when present), for a host to import into native crypto. An HMAC key
+    /// (`oct`) never has its secret written: its JSON has no `k` (a host keeps HMAC in wasm).
+    pub fn to_public_jwk_json(&self) -> String {
+        let mut obj = Map::new();
+        obj.insert("kty".to_string(), Value::String(self.kty().to_string()));
+        match &self.params {
+            KeyParams::Rsa { n, e } => {
+                obj.insert("n".to_string(), Value::String(b64_encode(n)));
+                obj.insert("e".to_string(), Value::String(b64_encode(e)));
+            }
+            KeyParams::Ec { crv, x, y } => {
+                obj.insert("crv".to_string(), Value::String(crv.name().to_string()));
+                obj.insert("x".to_string(), Value::String(b64_encode(x)));
+                obj.insert("y".to_string(), Value::String(b64_encode(y)));
+            }
+            KeyParams::Ed25519 { x } => {
+                obj.insert("crv".to_string(), Value::String("Ed25519".to_string()));
+                obj.insert("x".to_string(), Value::String(b64_encode(x)));
+            }
+            KeyParams::Oct { .. } => {}
+        }
+        if let Some(kid) = &self.kid {
+            obj.insert("kid".to_string(), Value::String(kid.clone()));
+        }
+        if let Some(alg) = &self.alg {
+            obj.insert("alg".to_string(), Value::String(alg.clone()));
+        }
+        if let Some(use_) = &self.use_ {
+            obj.insert("use".to_string(), Value::String(use_.clone()));
+        }
+        if let Some(ops) = &self.key_ops {
+            obj.insert(
+                "key_ops".to_string(),
+                Value::Array(ops.iter().cloned().map(Value::String).collect()),
+            );
+        }
+        Value::Object(obj).to_string()
+    }
+}
+
+impl EcCurve {
+    /// The JWK `crv` name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "P-256",
+            EcCurve::P384 => "P-384",
+            EcCurve::P521 => "P-521",
+        }
+    }
+
+    /// Length of one coordinate (and of a scalar) in bytes.
+    pub const fn field_len(self) -> usize {
+        match self {
+            EcCurve::P256 => 32,
+            EcCurve::P384 => 48,
+            EcCurve::P521 => 66,
+        }
+    }
+}
+
+/// Decides what one member of a set's `keys` array becomes.
+fn classify_in_set(obj: &Map<String, Value>) -> Entry {
+    let key = match Jwk::from_object(obj) {
+        Ok(key) => key,
+        Err(KeyError::UnsupportedKeyType) => return Entry::Skipped,
+        Err(error) => {
+            // A key that was not for signing anyway is skipped, not recorded.
+            return if not_for_signing(obj) {
+                Entry::Skipped
+            } else {
+                Entry::Rejected(error)
+            };
+        }
+    };
+    if !key.is_usable() {
+        if let KeyParams::Oct { k } = &key.params {
+            let min = key
+                .alg
+                .as_deref()
+                .and_then(Algorithm::from_name)
+                .and_then(Algorithm::min_hmac_key_len)
+                .unwrap_or(32);
+            if k.len() < min && !not_for_signing(obj) {
+                return Entry::Rejected(KeyError::HmacTooShort {
+                    bytes: k.len(),
+                    min,
+                });
+            }
+        }
+        return Entry::Skipped;
+    }
+    Entry::Key(key)
+}
+
+/// `use` other than `sig`, `key_ops` without `verify`, or an `alg` that is not a
+/// supported JWS algorithm: a key that is not meant for verifying JWS signatures.
+fn not_for_signing(obj: &Map<String, Value>) -> bool {
+    if let Some(use_) = obj.get("use") {
+        if use_.as_str() != Some("sig") {
+            return true;
+        }
+    }
+    if let Some(ops) = obj.get("key_ops") {
+        match ops.as_array() {
+            Some(ops) if ops.iter().any(|op| op.as_str() == Some("verify")) => {}
+            _ => return true,
+        }
+    }
+    if let Some(alg) = obj.get("alg") {
+        if alg.as_str().and_then(Algorithm::from_name).is_none() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Private-key members of RSA / EC / OKP JWKs (RFC 7518 section 6).
+const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
+
+fn has_private_members(obj: &Map<String, Value>) -> bool {
+    PRIVATE_MEMBERS.iter().any(|m| obj.contains_key(*m))
+}
+
+/// The checks on key material shared by JWK and PEM import.
+pub(crate) fn check_params(params: &KeyParams) -> Result<(), KeyError> {
+    match params {
+        KeyParams::Rsa { n, e } => {
+            let bits = bit_len(n);
+            if bits < 2048 {
+                return Err(KeyError::RsaTooSmall { bits });
+            }
+            if bits > crate::crypto::RSA_MAX_BITS {
+                return Err(KeyError::RsaTooLarge { bits });
+            }
+            // e odd, > 1, and within the rsa crate's bound.
+            let e_bits = bit_len(e);
+            let odd = e.last().is_some_and(|b| b & 1 == 1);
+            if !odd || e_bits <= 1 || e_bits > 33 {
+                return Err(KeyError::RsaBadExponent);
+            }
+            if n.last().is_some_and(|b| b & 1 == 0) {
+                return Err(KeyError::Malformed {
+                    reason: "rsa modulus is even",
+                });
+            }
+            if crate::roca::has_fingerprint(n) {
+                return Err(KeyError::RsaRoca);
+            }
+            if crate::crypto::rsa_public_key(n, e).is_none() {
+                return Err(KeyError::RsaBadExponent);
+            }
+            Ok(())
+        }
+        KeyParams::Ec { crv, x, y } => {
+            if x.len() != crv.field_len() || y.len() != crv.field_len() {
+                return Err(KeyError::InvalidPoint);
+            }
+            if !crate::crypto::ec_point_is_valid(*crv, x, y) {
+                return Err(KeyError::InvalidPoint);
+            }
+            Ok(())
+        }
+        KeyParams::Ed25519 { x } => {
+            if crate::crypto::ed25519_key(x).is_none() {
+                return Err(KeyError::InvalidPoint);
+            }
+            Ok(())
+        }
+        KeyParams::Oct { k } => {
+            if k.is_empty() {
+                return Err(KeyError::HmacTooShort { bytes: 0, min: 32 });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Bit length of a big-endian unsigned integer.
+fn bit_len(be: &[u8]) -> usize {
+    match be.iter().position(|&b| b != 0) {
+        Some(i) => {
+            let top = be.get(i).copied().unwrap_or(0);
+            (be.len() - i - 1) * 8 + (8 - top.leading_zeros() as usize)
+        }
+        None => 0,
+    }
+}
+
+fn strip_leading_zeros(mut v: Vec<u8>) -> Vec<u8> {
+    let zeros = v.iter().take_while(|&&b| b == 0).count();
+    v.drain(..zeros);
+    v
+}
+
+fn opt_string(obj: &Map<String, Value>, name: &'static str) -> Result<Option<String>, KeyError> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(KeyError::Malformed {
+            reason: member_not_string(name),
+        }),
+    }
+}
+
+fn member_not_string(name: &str) -> &'static str {
+    match name {
+        "kid" => "kid is not a string",
+        "alg" => "alg is not a string",
+        "use" => "use is not a string",
+        _ => "member is not a string",
+    }
+}
+
+/// A required base64url member.
+fn b64_member(obj: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, KeyError> {
+    match obj.get(name) {
+        Some(Value::String(s)) => b64_decode(s.as_bytes()).ok_or(KeyError::Malformed {
+            reason: b64_reason(name),
+        }),
+        Some(_) => Err(KeyError::Malformed {
+            reason: b64_reason(name),
+        }),
+        None => Err(KeyError::Malformed {
+            reason: missing_reason(name),
+        }),
+    }
+}
+
+fn b64_reason(name: &str) -> &'static str {
+    match name {
+        "n" => "n is not base64url",
+        "e" => "e is not base64url",
+        "x" => "x is not base64url",
+        "y" => "y is not base64url",
+        "k" => "k is not base64url",
+        _ => "member is not base64url",
+    }
+}
+
+fn missing_reason(name: &str) -> &'static str {
+    match name {
+        "n" => "n is missing",
+        "e" => "e is missing",
+        "x" => "x is missing",
+        "y" => "y is missing",
+        "k" => "k is missing",
+        _ => "member is missing",
+    }
+}
+
+/// Strict unpadded base64url (no padding, no whitespace, canonical trailing bits).
+// TODO(keys): switch to crate::b64::decode once the verify branch lands in main.
+fn b64_decode(input: &[u8]) -> Option<Vec<u8>> {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::decode_vec(core::str::from_utf8(input).ok()?).ok()
+}
+
+fn b64_encode(input: &[u8]) -> String {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    Base64UrlUnpadded::encode_string(input)
+}
+
+/// Parses one JSON object within a depth budget.
+// TODO(keys): switch to crate::json::parse_object (duplicate members) once it lands.
+fn parse_json_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, KeyError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| KeyError::Malformed {
+        reason: "not a json object",
+    })?;
+    if depth_exceeds(&value, 1, max_depth) {
+        return Err(KeyError::TooDeep { limit: max_depth });
+    }
+    match value {
+        Value::Object(obj) => Ok(obj),
+        _ => Err(KeyError::Malformed {
+            reason: "not a json object",
+        }),
+    }
+}
+
+/// `true` if `value` at `depth` (top level = 1) nests deeper than `max`. serde_json's own
+/// recursion limit (128) bounds the recursion here.
+fn depth_exceeds(value: &Value, depth: usize, max: usize) -> bool {
+    match value {
+        Value::Array(items) => {
+            depth > max || items.iter().any(|v| depth_exceeds(v, depth + 1, max))
+        }
+        Value::Object(members) => {
+            depth > max || members.values().any(|v| depth_exceeds(v, depth + 1, max))
+        }
+        _ => false,
     }
 }
