@@ -450,6 +450,26 @@ impl Jwk {
         })
     }
 
+    /// Imports the public part of a JWK that may be private: the private members (`d`, `p`,
+    /// `q`, `dp`, `dq`, `qi`, `oth`) are dropped, then the key is checked as by
+    /// [`Jwk::from_json`]. For tooling and test vectors that only ship private keys
+    /// (Wycheproof's `json_web_crypto_test.json`); a verifier's configuration should hold
+    /// public keys, and [`Jwk::from_json`] refuses private ones.
+    pub fn from_json_public_part(bytes: &[u8], limits: &Limits) -> Result<Jwk, KeyError> {
+        if bytes.len() > limits.max_jwks_bytes {
+            return Err(KeyError::TooLarge {
+                limit: limits.max_jwks_bytes,
+            });
+        }
+        let mut obj = parse_json_object(bytes, limits.max_json_depth)?;
+        if obj.get("kty").and_then(Value::as_str) != Some("oct") {
+            for member in PRIVATE_MEMBERS {
+                obj.remove(member);
+            }
+        }
+        Jwk::from_object(&obj)
+    }
+
     /// Imports a PEM `PUBLIC KEY` (SPKI) document: RSA, EC P-256/384/521 or Ed25519;
     /// also `RSA PUBLIC KEY` (PKCS#1). The key gets the same checks as a JWK.
     pub fn from_pem(pem: &str) -> Result<Jwk, KeyError> {
@@ -1468,6 +1488,91 @@ mod tests {
         assert_eq!(e.code(), crate::ErrorCode::ConfigError);
         assert_eq!(e.to_string(), "rsa modulus of 1024 bits is under 2048");
         assert_eq!(KeyError::DuplicateKid.to_string(), "two keys share a kid");
+    }
+
+    #[test]
+    fn public_part_of_a_private_jwk() {
+        let private = with(fixture_jwk("p256"), &[("d", "AAAA".into())]);
+        let bytes = Value::Object(private).to_string();
+        assert_eq!(
+            Jwk::from_json(bytes.as_bytes(), &Limits::DEFAULT),
+            Err(KeyError::PrivateKey)
+        );
+        let key = Jwk::from_json_public_part(bytes.as_bytes(), &Limits::DEFAULT).unwrap();
+        assert_eq!(key, import(&fixture_jwk("p256")).unwrap());
+        // oct keys keep their secret.
+        let h = Value::Object(hmac(32, None, "h")).to_string();
+        assert!(Jwk::from_json_public_part(h.as_bytes(), &Limits::DEFAULT)
+            .unwrap()
+            .is_symmetric());
+    }
+
+    /// The `jws_*` groups of Wycheproof's `json_web_crypto_test.json`. Single keys there
+    /// are given only as private JWKs, so they go through `from_json_public_part`; key
+    /// sets through `JwkSet::from_json` (Local).
+    #[test]
+    fn wycheproof_crypto_jws_groups() {
+        use crate::crypto::{CryptoBackend, PureBackend};
+        let doc: Value = serde_json::from_str(include_str!(
+            "../tests/vectors/wycheproof/json_web_crypto_test.json"
+        ))
+        .unwrap();
+        let mut total = 0;
+        let mut failures = Vec::new();
+        for group in doc["testGroups"].as_array().unwrap() {
+            if !group["comment"].as_str().unwrap().starts_with("jws_") {
+                continue;
+            }
+            let keys = &group["private"];
+            let set = if keys.get("keys").is_some() {
+                JwkSet::from_json(
+                    keys.to_string().as_bytes(),
+                    KeyOrigin::Local,
+                    &Limits::DEFAULT,
+                )
+            } else {
+                Jwk::from_json_public_part(keys.to_string().as_bytes(), &Limits::DEFAULT)
+                    .and_then(|k| JwkSet::from_keys(vec![k], KeyOrigin::Local))
+            };
+            for test in group["tests"].as_array().unwrap() {
+                total += 1;
+                // JSON serialization (an object) is not supported: rejected.
+                let jws = test["jws"].as_str().unwrap_or("");
+                let parts: Vec<&str> = jws.split('.').collect();
+                let accepted = match (&set, &parts[..]) {
+                    (Ok(set), [h, p, s]) => {
+                        let header: Option<Value> =
+                            b64_decode(h.as_bytes()).and_then(|h| serde_json::from_slice(&h).ok());
+                        let sig = b64_decode(s.as_bytes());
+                        match (header, sig) {
+                            (Some(header), Some(sig)) => {
+                                match header["alg"].as_str().and_then(Algorithm::from_name) {
+                                    Some(alg) => set
+                                        .select(alg, header["kid"].as_str(), 4)
+                                        .into_iter()
+                                        .any(|k| {
+                                            PureBackend.verify(
+                                                alg,
+                                                k,
+                                                &jws.as_bytes()[..h.len() + 1 + p.len()],
+                                                &sig,
+                                            )
+                                        }),
+                                    None => false,
+                                }
+                            }
+                            _ => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if accepted != (test["result"] == "valid") {
+                    failures.push((test["tcId"].as_u64().unwrap(), test["comment"].clone()));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(total, 49);
     }
 
     /// Every group of Wycheproof's `json_web_key_test.json` through `JwkSet::from_json`
