@@ -33,6 +33,8 @@ pub mod error;
 pub mod json;
 pub mod jwk;
 pub mod limits;
+pub mod pem;
+pub mod roca;
 pub mod token;
 pub mod verify;
 
