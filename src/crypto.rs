@@ -21,8 +21,12 @@
 //! - nothing panics on any input.
 //!
 //! Cost: [`PreparedKey::new`] builds the verifying key (EC point decoding and validation,
-//! RSA bignum import); [`PureBackend::verify`] does that on every call. Callers that verify
-//! many tokens with one key should keep a [`PreparedKey`] and call [`PreparedKey::verify`].
+//! RSA bignum import, Ed25519 point decompression); [`PureBackend::verify`] does that on
+//! every call. Measured natively (x86-64, release, a loaded 2-core machine), preparing is
+//! ~0.15 µs for RSA and ECDSA keys (under 0.1% of a verification) and ~4 µs for Ed25519
+//! (~7% of one). Callers that verify many tokens with one Ed25519 key can keep a
+//! [`PreparedKey`] and call [`PreparedKey::verify`]. RSA uses the `rsa` crate with
+//! `u64_digit` (about 2x faster than its 32-bit digits).
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
