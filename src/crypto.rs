@@ -540,6 +540,11 @@ fn rsa_verify(alg: Algorithm, key: &rsa::RsaPublicKey, message: &[u8], signature
 
 #[cfg(test)]
 mod tests {
+    // The tests also build without the `std` feature (`cargo test --no-default-features`).
+    extern crate std;
+    #[allow(unused_imports)]
+    use alloc::{borrow::ToOwned, string::ToString};
+
     use super::*;
     use crate::jwk::{JwkSet, KeyOrigin};
     use crate::limits::Limits;
@@ -626,6 +631,18 @@ mod tests {
             assert!(prepared.verify(&msg, &sig));
             assert!(!prepared.verify(&bad_msg, &sig));
         }
+    }
+
+    #[test]
+    fn rfc8037_ed25519_example_verifies() {
+        // RFC 8037 appendix A.1 (public key) and A.4 (JWS).
+        let jwk =
+            br#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let key = Jwk::from_json(jwk, &Limits::DEFAULT).unwrap();
+        let input = b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+        let sig = b64("hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
+        assert!(PureBackend.verify(Algorithm::EdDsa, &key, input, &sig));
+        assert!(!PureBackend.verify(Algorithm::EdDsa, &key, &input[1..], &sig));
     }
 
     #[test]

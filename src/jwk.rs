@@ -852,6 +852,11 @@ fn depth_exceeds(value: &Value, depth: usize, max: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    // The tests also build without the `std` feature (`cargo test --no-default-features`).
+    extern crate std;
+    #[allow(unused_imports)]
+    use alloc::{borrow::ToOwned, string::ToString};
+
     use super::*;
     use alloc::format;
     use alloc::vec;
