@@ -163,6 +163,15 @@ impl KeyError {
     pub const fn code(&self) -> crate::ErrorCode {
         crate::ErrorCode::ConfigError
     }
+
+    /// The stable code for a set of this origin: a caller's own keys are a configuration
+    /// error (AUTH-015); a fetched JWKS that cannot be used is "JWKS unavailable" (AUTH-007).
+    pub const fn code_for(&self, origin: KeyOrigin) -> crate::ErrorCode {
+        match origin {
+            KeyOrigin::Local => crate::ErrorCode::ConfigError,
+            KeyOrigin::Remote => crate::ErrorCode::JwksUnavailable,
+        }
+    }
 }
 
 /// A checked set of keys.
@@ -1493,6 +1502,53 @@ mod tests {
         assert_eq!(e.code(), crate::ErrorCode::ConfigError);
         assert_eq!(e.to_string(), "rsa modulus of 1024 bits is under 2048");
         assert_eq!(KeyError::DuplicateKid.to_string(), "two keys share a kid");
+        assert_eq!(e.code_for(KeyOrigin::Local), crate::ErrorCode::ConfigError);
+        assert_eq!(
+            e.code_for(KeyOrigin::Remote),
+            crate::ErrorCode::JwksUnavailable
+        );
+    }
+
+    /// The shape real IdPs publish: `x5c`/`x5t`/`issuer` members (ignored, never trusted),
+    /// keys without `alg`, an encryption key sharing a signing key's `kid`, an EC key.
+    #[test]
+    fn idp_shaped_jwks() {
+        let rsa = fixture_jwk("rsa2048");
+        let signing = with(
+            rsa.clone(),
+            &[
+                ("kid", "2024-a".into()),
+                ("use", "sig".into()),
+                ("x5t", "bm90IGEgdGh1bWJwcmludA".into()),
+                ("x5c", serde_json::json!(["TUlJQy4uLg=="])),
+                ("issuer", "https://login.example/tenant/v2.0".into()),
+            ],
+        );
+        let encryption = with(
+            rsa,
+            &[
+                ("kid", "2024-a".into()),
+                ("use", "enc".into()),
+                ("alg", "RSA-OAEP-256".into()),
+            ],
+        );
+        let ec = with(
+            fixture_jwk("p256"),
+            &[("kid", "ec-1".into()), ("alg", "ES256".into())],
+        );
+        let doc = serde_json::json!({ "keys": [signing, encryption, ec] });
+        let s = JwkSet::from_json(
+            doc.to_string().as_bytes(),
+            KeyOrigin::Remote,
+            &Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(s.keys().len(), 2);
+        assert!(s.rejected().is_empty());
+        assert_eq!(s.select(Algorithm::Rs256, Some("2024-a"), 4).len(), 1);
+        assert_eq!(s.select(Algorithm::Ps256, Some("2024-a"), 4).len(), 1);
+        assert_eq!(s.select(Algorithm::Es256, Some("ec-1"), 4).len(), 1);
+        assert!(s.select(Algorithm::Es256, Some("2024-a"), 4).is_empty());
     }
 
     #[test]
