@@ -559,8 +559,7 @@ mod tests {
     }
 
     fn b64(s: &str) -> Vec<u8> {
-        use base64ct::{Base64UrlUnpadded, Encoding};
-        Base64UrlUnpadded::decode_vec(s).unwrap()
+        crate::b64::decode(s.as_bytes()).unwrap()
     }
 
     fn fixture_key(name: &str) -> (Jwk, Value) {
@@ -866,13 +865,13 @@ mod tests {
 
     /// Minimal compact-JWS check for the vector test above (not the product's parser).
     fn accepts(set: &JwkSet, jws: &str) -> bool {
-        use base64ct::{Base64UrlUnpadded, Encoding};
+        use crate::b64::decode;
         let parts: Vec<&str> = jws.split('.').collect();
         let [h, p, s] = parts[..] else { return false };
         let (Ok(header), Ok(_), Ok(sig)) = (
-            Base64UrlUnpadded::decode_vec(h),
-            Base64UrlUnpadded::decode_vec(p),
-            Base64UrlUnpadded::decode_vec(s),
+            decode(h.as_bytes()),
+            decode(p.as_bytes()),
+            decode(s.as_bytes()),
         ) else {
             return false;
         };

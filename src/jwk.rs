@@ -817,46 +817,27 @@ fn missing_reason(name: &str) -> &'static str {
 }
 
 /// Strict unpadded base64url (no padding, no whitespace, canonical trailing bits).
-// TODO(keys): switch to crate::b64::decode once the verify branch lands in main.
 fn b64_decode(input: &[u8]) -> Option<Vec<u8>> {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    Base64UrlUnpadded::decode_vec(core::str::from_utf8(input).ok()?).ok()
+    crate::b64::decode(input).ok()
 }
 
 fn b64_encode(input: &[u8]) -> String {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    Base64UrlUnpadded::encode_string(input)
+    crate::b64::encode(input)
 }
 
-/// Parses one JSON object within a depth budget.
-// TODO(keys): switch to crate::json::parse_object (duplicate members) once it lands.
+/// Parses one JSON object with the shared strict parser (UTF-8, duplicate member names
+/// refused, depth bounded).
 fn parse_json_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, KeyError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|_| KeyError::Malformed {
-        reason: "not a json object",
-    })?;
-    if depth_exceeds(&value, 1, max_depth) {
-        return Err(KeyError::TooDeep { limit: max_depth });
-    }
-    match value {
-        Value::Object(obj) => Ok(obj),
-        _ => Err(KeyError::Malformed {
+    use crate::json::JsonError;
+    crate::json::parse_object(bytes, max_depth).map_err(|e| match e {
+        JsonError::TooDeep { limit } => KeyError::TooDeep { limit },
+        JsonError::DuplicateMember { .. } => KeyError::Malformed {
+            reason: "duplicate member name",
+        },
+        _ => KeyError::Malformed {
             reason: "not a json object",
-        }),
-    }
-}
-
-/// `true` if `value` at `depth` (top level = 1) nests deeper than `max`. serde_json's own
-/// recursion limit (128) bounds the recursion here.
-fn depth_exceeds(value: &Value, depth: usize, max: usize) -> bool {
-    match value {
-        Value::Array(items) => {
-            depth > max || items.iter().any(|v| depth_exceeds(v, depth + 1, max))
-        }
-        Value::Object(members) => {
-            depth > max || members.values().any(|v| depth_exceeds(v, depth + 1, max))
-        }
-        _ => false,
-    }
+        },
+    })
 }
 
 #[cfg(test)]
@@ -1151,6 +1132,19 @@ mod tests {
                 reason: "k is not base64url"
             })
         );
+    }
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        let doc = br#"{"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","k":"AQ"}"#;
+        assert_eq!(
+            Jwk::from_json(doc, &Limits::DEFAULT),
+            Err(KeyError::Malformed {
+                reason: "duplicate member name"
+            })
+        );
+        let set = br#"{"keys":[],"keys":[]}"#;
+        assert!(JwkSet::from_json(set, KeyOrigin::Local, &Limits::DEFAULT).is_err());
     }
 
     #[test]
