@@ -632,6 +632,70 @@ mod tests {
         }
     }
 
+    /// `Jwk` fields are public, so a backend can be handed material that never went through
+    /// the import checks: it must answer `false`, never panic.
+    #[test]
+    fn unchecked_key_material_never_panics() {
+        let msg = message();
+        let jwk = |params| Jwk {
+            kid: None,
+            alg: None,
+            use_: None,
+            key_ops: None,
+            params,
+        };
+        let rsa = |n: &[u8], e: &[u8]| {
+            jwk(KeyParams::Rsa {
+                n: n.to_vec(),
+                e: e.to_vec(),
+            })
+        };
+        let keys = [
+            rsa(&[], &[]),
+            rsa(&[0], &[1, 0, 1]),
+            rsa(&[1], &[1, 0, 1]),
+            rsa(&[3], &[3]),
+            rsa(&[0xff; 64], &[1, 0, 1]),
+            rsa(&[0xff; 2000], &[1, 0, 1]),
+            rsa(&[0xff; 256], &[0xff; 64]),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P256,
+                x: vec![],
+                y: vec![],
+            }),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P256,
+                x: vec![0; 32],
+                y: vec![0; 32],
+            }),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P384,
+                x: vec![0xff; 48],
+                y: vec![0xff; 48],
+            }),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P521,
+                x: vec![0xff; 66],
+                y: vec![0xff; 66],
+            }),
+            jwk(KeyParams::Ed25519 { x: vec![] }),
+            jwk(KeyParams::Ed25519 { x: vec![0; 32] }),
+            jwk(KeyParams::Oct { k: vec![] }),
+        ];
+        let sigs: [&[u8]; 6] = [&[], &[0], &[1], &[0xff; 64], &[0; 132], &[0xff; 256]];
+        for key in &keys {
+            for alg in Algorithm::ALL {
+                for sig in sigs {
+                    assert!(
+                        !PureBackend.verify(alg, key, &msg, sig),
+                        "{key:?} {}",
+                        alg.name()
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn rfc8037_ed25519_example_verifies() {
         // RFC 8037 appendix A.1 (public key) and A.4 (JWS).
