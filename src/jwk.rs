@@ -461,9 +461,9 @@ impl Jwk {
 
     /// Imports the public part of a JWK that may be private: the private members (`d`, `p`,
     /// `q`, `dp`, `dq`, `qi`, `oth`) are dropped, then the key is checked as by
-    /// [`Jwk::from_json`]. For tooling and test vectors that only ship private keys
-    /// (Wycheproof's `json_web_crypto_test.json`); a verifier's configuration should hold
-    /// public keys, and [`Jwk::from_json`] refuses private ones.
+    /// [`Jwk::from_json`]. For tooling and tests that hold private JWKs (a CLI given the
+    /// issuer's key pair); a verifier's configuration should hold public keys, and
+    /// [`Jwk::from_json`] refuses private ones.
     pub fn from_json_public_part(bytes: &[u8], limits: &Limits) -> Result<Jwk, KeyError> {
         if bytes.len() > limits.max_jwks_bytes {
             return Err(KeyError::TooLarge {
@@ -1562,9 +1562,9 @@ mod tests {
             .is_symmetric());
     }
 
-    /// The `jws_*` groups of Wycheproof's `json_web_crypto_test.json`. Single keys there
-    /// are given only as private JWKs, so they go through `from_json_public_part`; key
-    /// sets through `JwkSet::from_json` (Local).
+    /// The `jws_*` groups of Wycheproof's `json_web_crypto_test.json`, with the groups'
+    /// `private` keys: single keys through `from_json_public_part` (which must give the
+    /// group's `public` key where there is one), key sets through `JwkSet::from_json`.
     #[test]
     fn wycheproof_crypto_jws_groups() {
         use crate::crypto::{CryptoBackend, PureBackend};
@@ -1579,6 +1579,12 @@ mod tests {
                 continue;
             }
             let keys = &group["private"];
+            if let Some(public) = group.get("public") {
+                let from_private =
+                    Jwk::from_json_public_part(keys.to_string().as_bytes(), &Limits::DEFAULT);
+                let from_public = Jwk::from_json(public.to_string().as_bytes(), &Limits::DEFAULT);
+                assert_eq!(from_private, from_public, "{}", group["comment"]);
+            }
             let set = if keys.get("keys").is_some() {
                 JwkSet::from_json(
                     keys.to_string().as_bytes(),
