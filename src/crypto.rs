@@ -845,6 +845,29 @@ mod tests {
     }
 
     #[test]
+    fn ed25519_non_canonical_s_is_refused() {
+        let msg = message();
+        let (key, entry) = fixture_key("ed25519");
+        let sig = b64(entry["signatures"]["EdDSA"].as_str().unwrap());
+        // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        // s + L (fits in 32 bytes since s < L < 2^253) is the same scalar, non-canonical.
+        let mut bad = sig.clone();
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let v = u16::from(sig[32 + i]) + u16::from(l[i]) + carry;
+            bad[32 + i] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert!(PureBackend.verify(Algorithm::EdDsa, &key, &msg, &sig));
+        assert!(!PureBackend.verify(Algorithm::EdDsa, &key, &msg, &bad));
+    }
+
+    #[test]
     fn rsa_signature_not_below_the_modulus_is_refused() {
         let msg = message();
         let (key, _) = fixture_key("rsa2048");
