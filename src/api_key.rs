@@ -53,6 +53,8 @@ pub enum ApiKeyError {
     BadExpiry,
     /// No key with this id to rotate or revoke.
     UnknownKey,
+    /// The store already holds a key with this id (draw new random bytes).
+    DuplicateId,
 }
 
 impl ApiKeyError {
@@ -250,6 +252,9 @@ impl MemoryStore {
     /// Creates and stores a key; returns it (show `key` once).
     pub fn create(&mut self, new: NewKey, random: &[u8; RANDOM_BYTES], now: i64) -> Result<CreatedKey, ApiKeyError> {
         let created = create(new, random, now)?;
+        if self.keys.contains_key(&created.record.id) {
+            return Err(ApiKeyError::DuplicateId);
+        }
         self.keys.insert(created.record.id.clone(), created.record.clone());
         Ok(created)
     }
@@ -278,6 +283,9 @@ impl MemoryStore {
             random,
             now,
         )?;
+        if self.keys.contains_key(&created.record.id) {
+            return Err(ApiKeyError::DuplicateId);
+        }
         if let Some(rec) = self.keys.get_mut(id) {
             rec.expires_at = rec.expires_at.min(now.saturating_add(overlap.max(0)));
         }
@@ -324,7 +332,8 @@ mod tests {
     fn rnd(seed: u8) -> [u8; RANDOM_BYTES] {
         let mut r = [0u8; RANDOM_BYTES];
         for (i, b) in r.iter_mut().enumerate() {
-            *b = seed.wrapping_mul(31).wrapping_add((i as u8).wrapping_mul(7));
+            // a small LCG: distinct seeds give distinct ids
+            *b = (u32::from(seed).wrapping_mul(2_654_435_761).wrapping_add(i as u32 * 40_503) >> 13) as u8;
         }
         r
     }
@@ -387,6 +396,7 @@ mod tests {
         assert_eq!(s.api_key(&c.record.id).unwrap().check(&pc, now + 30), Err(ApiKeyError::Invalid));
         assert_eq!(s.revoke_key("nope"), Err(ApiKeyError::UnknownKey));
         assert_eq!(s.list("acct_1").len(), 3);
+        assert_eq!(s.create(new_key(now + 1000), &rnd(1), now).unwrap_err(), ApiKeyError::DuplicateId);
         s.revoke("jti-1", now + 5);
         assert!(s.is_revoked("jti-1", now));
         assert!(!s.is_revoked("jti-1", now + 5));
