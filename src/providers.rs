@@ -506,6 +506,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         }
         ProviderKind::OAuth2 => {
             issuer = None;
+            default_algs = Vec::new(); // every asymmetric algorithm the fetched key allows
             permissions = vec![ClaimPath::parse("permissions"), ClaimPath::parse("scope")];
             if let Some(mut i) = o.opt_obj("introspection")? {
                 let url = i.secret("url", env)?;
