@@ -743,19 +743,27 @@ impl Gate {
         }
     }
 
-    fn jwks_url(&self, p: &Provider, ctx: &Ctx) -> R<Option<String>> {
+    fn jwks_url(&self, p: &Provider, ctx: &mut Ctx) -> R<Option<String>> {
         match &p.keys {
             KeySource::Remote { url } => Ok(Some(url.clone())),
             KeySource::Discovery { url } => match ctx.discovery.get(&p.name) {
                 Some((iss, uri)) => {
-                    if Some(iss.as_str()) != p.issuer.as_deref() {
-                        return deny(ErrorCode::ProviderError, "discovery issuer does not match the provider");
-                    }
                     let https = uri.starts_with("https://")
-                        || uri.starts_with("http://localhost")
-                        || uri.starts_with("http://127.0.0.1");
-                    if !https {
-                        return deny(ErrorCode::ProviderError, "discovery jwks_uri is not https");
+                        || uri.starts_with("http://localhost/")
+                        || uri.starts_with("http://localhost:")
+                        || uri.starts_with("http://127.0.0.1/")
+                        || uri.starts_with("http://127.0.0.1:");
+                    let problem = if Some(iss.as_str()) != p.issuer.as_deref() {
+                        Some("discovery issuer does not match the provider")
+                    } else if !https {
+                        Some("discovery jwks_uri is not https")
+                    } else {
+                        None
+                    };
+                    if let Some(detail) = problem {
+                        // Not kept: the next request fetches the document again.
+                        ctx.discovery.remove(&p.name);
+                        return deny(ErrorCode::ProviderError, detail);
                     }
                     Ok(Some(uri.clone()))
                 }

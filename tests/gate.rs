@@ -579,10 +579,13 @@ fn preset_oidc_with_discovery() {
     let g = preset_gate(p, json!({"path": "/x"}));
     let mut ctx = Ctx::new();
     let req = bearer("GET", "/x", &token_fixture("oidc"));
-    assert!(matches!(g.decide(&req, NOW, &mut ctx), Step::Need(Io::Discovery { .. })));
-    ctx.provide_discovery("oidc", br#"{"issuer": "https://evil.example", "jwks_uri": "https://evil.example/jwks"}"#);
+    let Step::Need(Io::Discovery { provider, .. }) = g.decide(&req, NOW, &mut ctx) else { panic!() };
+    assert_eq!(provider, "oauth2", "the default name is the canonical type");
+    ctx.provide_discovery(&provider, br#"{"issuer": "https://evil.example", "jwks_uri": "https://evil.example/jwks"}"#);
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else { panic!() };
     expect(&d, false, Some(ErrorCode::ProviderError), "discovery issuer mismatch");
+    // the bad document is not kept
+    assert!(matches!(g.decide(&req, NOW, &mut ctx), Step::Need(Io::Discovery { .. })));
 }
 
 #[test]
