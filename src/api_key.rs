@@ -193,17 +193,27 @@ pub struct CreatedKey {
 
 impl core::fmt::Debug for CreatedKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("CreatedKey").field("key", &"<redacted>").field("record", &self.record).finish()
+        f.debug_struct("CreatedKey")
+            .field("key", &"<redacted>")
+            .field("record", &self.record)
+            .finish()
     }
 }
 
 /// Creates a key from `random` (fresh random bytes from the host's CSPRNG) at `now`.
-pub fn create(new: NewKey, random: &[u8; RANDOM_BYTES], now: i64) -> Result<CreatedKey, ApiKeyError> {
+pub fn create(
+    new: NewKey,
+    random: &[u8; RANDOM_BYTES],
+    now: i64,
+) -> Result<CreatedKey, ApiKeyError> {
     if new.expires_at <= now || new.expires_at > now.saturating_add(MAX_LIFETIME) {
         return Err(ApiKeyError::BadExpiry);
     }
     // byte % 62 has a slight bias; 32 characters still carry over 190 bits.
-    let chars: String = random.iter().map(|b| char::from(B62[usize::from(*b) % 62])).collect();
+    let chars: String = random
+        .iter()
+        .map(|b| char::from(B62[usize::from(*b) % 62]))
+        .collect();
     let (id, secret) = chars.split_at(ID_LEN);
     let mut key = String::with_capacity(KEY_LEN);
     key.push_str(PREFIX);
@@ -250,12 +260,18 @@ impl MemoryStore {
     }
 
     /// Creates and stores a key; returns it (show `key` once).
-    pub fn create(&mut self, new: NewKey, random: &[u8; RANDOM_BYTES], now: i64) -> Result<CreatedKey, ApiKeyError> {
+    pub fn create(
+        &mut self,
+        new: NewKey,
+        random: &[u8; RANDOM_BYTES],
+        now: i64,
+    ) -> Result<CreatedKey, ApiKeyError> {
         let created = create(new, random, now)?;
         if self.keys.contains_key(&created.record.id) {
             return Err(ApiKeyError::DuplicateId);
         }
-        self.keys.insert(created.record.id.clone(), created.record.clone());
+        self.keys
+            .insert(created.record.id.clone(), created.record.clone());
         Ok(created)
     }
 
@@ -279,7 +295,13 @@ impl MemoryStore {
             return Err(ApiKeyError::UnknownKey);
         }
         let created = create(
-            NewKey { account: old.account, name: old.name, roles: old.roles, permissions: old.permissions, expires_at },
+            NewKey {
+                account: old.account,
+                name: old.name,
+                roles: old.roles,
+                permissions: old.permissions,
+                expires_at,
+            },
             random,
             now,
         )?;
@@ -289,7 +311,8 @@ impl MemoryStore {
         if let Some(rec) = self.keys.get_mut(id) {
             rec.expires_at = rec.expires_at.min(now.saturating_add(overlap.max(0)));
         }
-        self.keys.insert(created.record.id.clone(), created.record.clone());
+        self.keys
+            .insert(created.record.id.clone(), created.record.clone());
         Ok(created)
     }
 
@@ -312,7 +335,10 @@ impl MemoryStore {
 
     /// Every record of `account` (no secrets).
     pub fn list(&self, account: &str) -> Vec<&ApiKeyRecord> {
-        self.keys.values().filter(|r| r.account == account).collect()
+        self.keys
+            .values()
+            .filter(|r| r.account == account)
+            .collect()
     }
 }
 
@@ -333,12 +359,21 @@ mod tests {
         let mut r = [0u8; RANDOM_BYTES];
         for (i, b) in r.iter_mut().enumerate() {
             // a small LCG: distinct seeds give distinct ids
-            *b = (u32::from(seed).wrapping_mul(2_654_435_761).wrapping_add(i as u32 * 40_503) >> 13) as u8;
+            *b = (u32::from(seed)
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(i as u32 * 40_503)
+                >> 13) as u8;
         }
         r
     }
     fn new_key(expires_at: i64) -> NewKey {
-        NewKey { account: "acct_1".into(), name: "ci".into(), roles: alloc::vec!["deployer".into()], permissions: Vec::new(), expires_at }
+        NewKey {
+            account: "acct_1".into(),
+            name: "ci".into(),
+            roles: alloc::vec!["deployer".into()],
+            permissions: Vec::new(),
+            expires_at,
+        }
     }
 
     #[test]
@@ -360,7 +395,10 @@ mod tests {
         // one changed character breaks the checksum
         let mut bad = c.key.clone().into_bytes();
         bad[20] = if bad[20] == b'a' { b'b' } else { b'a' };
-        assert_eq!(parse(core::str::from_utf8(&bad).unwrap()), Err(ApiKeyError::Malformed));
+        assert_eq!(
+            parse(core::str::from_utf8(&bad).unwrap()),
+            Err(ApiKeyError::Malformed)
+        );
         assert_eq!(parse("egk_short"), Err(ApiKeyError::Malformed));
         // a well-formed key with another secret does not match the record
         let other = create(new_key(now + 10), &rnd(2), now).unwrap();
@@ -372,8 +410,14 @@ mod tests {
     #[test]
     fn expiry_is_at_most_a_year() {
         let now = 1_000;
-        assert_eq!(create(new_key(now + MAX_LIFETIME + 1), &rnd(1), now).unwrap_err(), ApiKeyError::BadExpiry);
-        assert_eq!(create(new_key(now), &rnd(1), now).unwrap_err(), ApiKeyError::BadExpiry);
+        assert_eq!(
+            create(new_key(now + MAX_LIFETIME + 1), &rnd(1), now).unwrap_err(),
+            ApiKeyError::BadExpiry
+        );
+        assert_eq!(
+            create(new_key(now), &rnd(1), now).unwrap_err(),
+            ApiKeyError::BadExpiry
+        );
         assert!(create(new_key(now + MAX_LIFETIME), &rnd(1), now).is_ok());
     }
 
@@ -382,21 +426,43 @@ mod tests {
         let now = 10_000;
         let mut s = MemoryStore::new();
         let a = s.create(new_key(now + 1000), &rnd(1), now).unwrap();
-        let b = s.rotate(&a.record.id, &rnd(2), now + 10, now + 2000, 0).unwrap();
+        let b = s
+            .rotate(&a.record.id, &rnd(2), now + 10, now + 2000, 0)
+            .unwrap();
         let pa = parse(&a.key).unwrap();
         let pb = parse(&b.key).unwrap();
-        assert_eq!(s.api_key(&a.record.id).unwrap().check(&pa, now + 10), Err(ApiKeyError::Invalid));
-        assert_eq!(s.api_key(&b.record.id).unwrap().check(&pb, now + 10), Ok(()));
+        assert_eq!(
+            s.api_key(&a.record.id).unwrap().check(&pa, now + 10),
+            Err(ApiKeyError::Invalid)
+        );
+        assert_eq!(
+            s.api_key(&b.record.id).unwrap().check(&pb, now + 10),
+            Ok(())
+        );
         // with overlap
-        let c = s.rotate(&b.record.id, &rnd(3), now + 20, now + 2000, 60).unwrap();
+        let c = s
+            .rotate(&b.record.id, &rnd(3), now + 20, now + 2000, 60)
+            .unwrap();
         let pc = parse(&c.key).unwrap();
-        assert_eq!(s.api_key(&b.record.id).unwrap().check(&pb, now + 79), Ok(()));
-        assert_eq!(s.api_key(&b.record.id).unwrap().check(&pb, now + 80), Err(ApiKeyError::Invalid));
+        assert_eq!(
+            s.api_key(&b.record.id).unwrap().check(&pb, now + 79),
+            Ok(())
+        );
+        assert_eq!(
+            s.api_key(&b.record.id).unwrap().check(&pb, now + 80),
+            Err(ApiKeyError::Invalid)
+        );
         s.revoke_key(&c.record.id).unwrap();
-        assert_eq!(s.api_key(&c.record.id).unwrap().check(&pc, now + 30), Err(ApiKeyError::Invalid));
+        assert_eq!(
+            s.api_key(&c.record.id).unwrap().check(&pc, now + 30),
+            Err(ApiKeyError::Invalid)
+        );
         assert_eq!(s.revoke_key("nope"), Err(ApiKeyError::UnknownKey));
         assert_eq!(s.list("acct_1").len(), 3);
-        assert_eq!(s.create(new_key(now + 1000), &rnd(1), now).unwrap_err(), ApiKeyError::DuplicateId);
+        assert_eq!(
+            s.create(new_key(now + 1000), &rnd(1), now).unwrap_err(),
+            ApiKeyError::DuplicateId
+        );
         s.revoke("jti-1", now + 5);
         assert!(s.is_revoked("jti-1", now));
         assert!(!s.is_revoked("jti-1", now + 5));

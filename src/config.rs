@@ -36,7 +36,10 @@ pub struct ConfigError {
 impl ConfigError {
     /// A new error at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError { path: path.into(), message: message.into() }
+        ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// Always AUTH-015.
@@ -81,7 +84,11 @@ impl<'a> Obj<'a> {
     pub(crate) fn new(path: impl Into<String>, value: &'a Value) -> CResult<Obj<'a>> {
         let path = path.into();
         match value {
-            Value::Object(map) => Ok(Obj { path, map, seen: Vec::new() }),
+            Value::Object(map) => Ok(Obj {
+                path,
+                map,
+                seen: Vec::new(),
+            }),
             _ => Err(ConfigError::new(path, "expected object")),
         }
     }
@@ -114,7 +121,8 @@ impl<'a> Obj<'a> {
     }
 
     pub(crate) fn str(&mut self, name: &str) -> CResult<String> {
-        self.opt_str(name)?.ok_or_else(|| ConfigError::new(self.at(name), "missing required field"))
+        self.opt_str(name)?
+            .ok_or_else(|| ConfigError::new(self.at(name), "missing required field"))
     }
 
     pub(crate) fn opt_bool(&mut self, name: &str) -> CResult<Option<bool>> {
@@ -130,8 +138,14 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(v) => match v.as_u64() {
                 Some(n) if n <= max => Ok(Some(n)),
-                Some(_) => Err(ConfigError::new(self.at(name), format!("must be at most {max}"))),
-                None => Err(ConfigError::new(self.at(name), "expected non-negative integer")),
+                Some(_) => Err(ConfigError::new(
+                    self.at(name),
+                    format!("must be at most {max}"),
+                )),
+                None => Err(ConfigError::new(
+                    self.at(name),
+                    "expected non-negative integer",
+                )),
             },
         }
     }
@@ -149,9 +163,9 @@ impl<'a> Obj<'a> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(alloc::vec![s.clone()])),
-            Some(v) => str_list(&self.at(name), v)
-                .map(Some)
-                .map_err(|_| ConfigError::new(self.at(name), "expected string or array of strings")),
+            Some(v) => str_list(&self.at(name), v).map(Some).map_err(|_| {
+                ConfigError::new(self.at(name), "expected string or array of strings")
+            }),
         }
     }
 
@@ -164,7 +178,8 @@ impl<'a> Obj<'a> {
     }
 
     pub(crate) fn secret(&mut self, name: &str, env: &Env) -> CResult<String> {
-        self.opt_secret(name, env)?.ok_or_else(|| ConfigError::new(self.at(name), "missing required field"))
+        self.opt_secret(name, env)?
+            .ok_or_else(|| ConfigError::new(self.at(name), "missing required field"))
     }
 
     pub(crate) fn opt_obj(&mut self, name: &str) -> CResult<Option<Obj<'a>>> {
@@ -180,7 +195,13 @@ impl<'a> Obj<'a> {
             None => Ok(None),
             Some(Value::Array(items)) => {
                 let base = self.at(name);
-                Ok(Some(items.iter().enumerate().map(|(i, v)| (format!("{base}[{i}]"), v)).collect()))
+                Ok(Some(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{base}[{i}]"), v))
+                        .collect(),
+                ))
             }
             Some(_) => Err(ConfigError::new(self.at(name), "expected array")),
         }
@@ -198,7 +219,7 @@ impl<'a> Obj<'a> {
     /// Refuses members that were never read.
     pub(crate) fn finish(self) -> CResult<()> {
         for key in self.map.keys() {
-            if !self.seen.iter().any(|s| *s == key.as_str()) {
+            if !self.seen.contains(&key.as_str()) {
                 return Err(ConfigError::new(join(&self.path, key), "unknown field"));
             }
         }
@@ -209,7 +230,10 @@ impl<'a> Obj<'a> {
 pub(crate) fn str_list(path: &str, v: &Value) -> CResult<Vec<String>> {
     let err = || ConfigError::new(path, "expected array of strings");
     let items = v.as_array().ok_or_else(err)?;
-    items.iter().map(|i| i.as_str().map(ToString::to_string).ok_or_else(err)).collect()
+    items
+        .iter()
+        .map(|i| i.as_str().map(ToString::to_string).ok_or_else(err))
+        .collect()
 }
 
 /// `"literal"` or `{"env": "NAME"}`.
@@ -222,8 +246,14 @@ pub(crate) fn resolve_env_string(path: &str, v: &Value, env: &Env) -> CResult<St
             o.finish()?;
             match env.get(&name) {
                 Some(value) if !value.is_empty() => Ok(value.clone()),
-                Some(_) => Err(ConfigError::new(path, format!("environment variable {name} is empty"))),
-                None => Err(ConfigError::new(path, format!("environment variable {name} is not set"))),
+                Some(_) => Err(ConfigError::new(
+                    path,
+                    format!("environment variable {name} is empty"),
+                )),
+                None => Err(ConfigError::new(
+                    path,
+                    format!("environment variable {name} is not set"),
+                )),
             }
         }
         _ => Err(ConfigError::new(path, "expected string or {\"env\": name}")),
@@ -234,7 +264,10 @@ pub(crate) fn resolve_env_string(path: &str, v: &Value, env: &Env) -> CResult<St
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenSource {
     /// A header; with a scheme (`Bearer`), the value must be `<scheme> <credential>`.
-    Header { name: String, scheme: Option<String> },
+    Header {
+        name: String,
+        scheme: Option<String>,
+    },
     /// A cookie.
     Cookie { name: String },
     /// A query parameter.
@@ -270,11 +303,18 @@ impl Default for IdentityHeaders {
 impl IdentityHeaders {
     /// Every configured name (what is stripped from incoming requests).
     pub fn names(&self) -> Vec<String> {
-        [&self.user_id, &self.roles, &self.permissions, &self.provider, &self.org, &self.claims]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect()
+        [
+            &self.user_id,
+            &self.roles,
+            &self.permissions,
+            &self.provider,
+            &self.org,
+            &self.claims,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
     }
 }
 
@@ -312,7 +352,8 @@ pub const API_KEY_PROVIDER: &str = "apiKey";
 impl Config {
     /// Parses and validates a JSON config document.
     pub fn from_json(json: &[u8], env: &Env) -> Result<Config, ConfigError> {
-        let value: Value = serde_json::from_slice(json).map_err(|_| ConfigError::new("", "not valid JSON"))?;
+        let value: Value =
+            serde_json::from_slice(json).map_err(|_| ConfigError::new("", "not valid JSON"))?;
         Config::from_value(&value, env)
     }
 
@@ -323,40 +364,67 @@ impl Config {
         let mut enabled = match root.get("enabled") {
             None => true,
             Some(Value::Bool(b)) => *b,
-            Some(v) => parse_bool_str(&resolve_env_string("enabled", v, env)?)
-                .ok_or_else(|| ConfigError::new("enabled", "expected boolean or \"true\"/\"false\""))?,
+            Some(v) => {
+                parse_bool_str(&resolve_env_string("enabled", v, env)?).ok_or_else(|| {
+                    ConfigError::new("enabled", "expected boolean or \"true\"/\"false\"")
+                })?
+            }
         };
         if let Some(v) = env.get("AUTH_ENABLED") {
-            enabled = parse_bool_str(v)
-                .ok_or_else(|| ConfigError::new("env.AUTH_ENABLED", "expected \"true\" or \"false\""))?;
+            enabled = parse_bool_str(v).ok_or_else(|| {
+                ConfigError::new("env.AUTH_ENABLED", "expected \"true\" or \"false\"")
+            })?;
         }
         let realm = root.opt_str("realm")?.unwrap_or_else(|| "edgegate".into());
-        if realm.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
-            return Err(ConfigError::new("realm", "must not contain quotes, backslashes or control characters"));
+        if realm
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            return Err(ConfigError::new(
+                "realm",
+                "must not contain quotes, backslashes or control characters",
+            ));
         }
         let token_sources = match root.opt_array("tokenSources")? {
-            None => alloc::vec![TokenSource::Header { name: "Authorization".into(), scheme: Some("Bearer".into()) }],
+            None => alloc::vec![TokenSource::Header {
+                name: "Authorization".into(),
+                scheme: Some("Bearer".into())
+            }],
             Some(items) => {
                 if items.is_empty() {
                     return Err(ConfigError::new("tokenSources", "must not be empty"));
                 }
-                items.iter().map(|(p, v)| parse_token_source(p, v)).collect::<CResult<Vec<_>>>()?
+                items
+                    .iter()
+                    .map(|(p, v)| parse_token_source(p, v))
+                    .collect::<CResult<Vec<_>>>()?
             }
         };
         let mut providers: Vec<Provider> = Vec::new();
         if let Some(items) = root.opt_array("providers")? {
             for (p, v) in items {
                 let provider = crate::providers::parse_provider(&p, v, env)?;
-                if providers.iter().any(|o| o.name == provider.name) || provider.name == API_KEY_PROVIDER {
-                    return Err(ConfigError::new(join(&p, "name"), format!("duplicate provider name {:?}", provider.name)));
+                if providers.iter().any(|o| o.name == provider.name)
+                    || provider.name == API_KEY_PROVIDER
+                {
+                    return Err(ConfigError::new(
+                        join(&p, "name"),
+                        format!("duplicate provider name {:?}", provider.name),
+                    ));
                 }
                 if let Some(iss) = &provider.issuer {
-                    if providers.iter().any(|o| o.issuer.as_deref() == Some(iss.as_str())) {
+                    if providers
+                        .iter()
+                        .any(|o| o.issuer.as_deref() == Some(iss.as_str()))
+                    {
                         return Err(ConfigError::new(p, "two providers share one issuer"));
                     }
                 }
                 if provider.accepts_opaque() && providers.iter().any(Provider::accepts_opaque) {
-                    return Err(ConfigError::new(p, "only one provider may accept opaque (non-JWT) tokens"));
+                    return Err(ConfigError::new(
+                        p,
+                        "only one provider may accept opaque (non-JWT) tokens",
+                    ));
                 }
                 providers.push(provider);
             }
@@ -389,12 +457,19 @@ impl Config {
             for (p, v) in items {
                 let route = Route::from_value(&p, v)?;
                 for (i, name) in route.providers.iter().enumerate() {
-                    let known = name == API_KEY_PROVIDER || providers.iter().any(|pr| &pr.name == name);
+                    let known =
+                        name == API_KEY_PROVIDER || providers.iter().any(|pr| &pr.name == name);
                     if !known {
-                        return Err(ConfigError::new(format!("{p}.providers[{i}]"), format!("unknown provider {name:?}")));
+                        return Err(ConfigError::new(
+                            format!("{p}.providers[{i}]"),
+                            format!("unknown provider {name:?}"),
+                        ));
                     }
                     if name == API_KEY_PROVIDER && !api_keys {
-                        return Err(ConfigError::new(format!("{p}.providers[{i}]"), "apiKey named but apiKeys is not enabled"));
+                        return Err(ConfigError::new(
+                            format!("{p}.providers[{i}]"),
+                            "apiKey named but apiKeys is not enabled",
+                        ));
                     }
                 }
                 routes.push(route);
@@ -415,9 +490,23 @@ impl Config {
         };
         root.finish()?;
         if providers.is_empty() && !api_keys && routes.iter().any(|r| !r.public) {
-            return Err(ConfigError::new("providers", "a protected route needs at least one provider or apiKeys"));
+            return Err(ConfigError::new(
+                "providers",
+                "a protected route needs at least one provider or apiKeys",
+            ));
         }
-        Ok(Config { enabled, realm, token_sources, providers, api_keys, revocation, routes, rbac, identity_headers, cors })
+        Ok(Config {
+            enabled,
+            realm,
+            token_sources,
+            providers,
+            api_keys,
+            revocation,
+            routes,
+            rbac,
+            identity_headers,
+            cors,
+        })
     }
 }
 
@@ -432,14 +521,21 @@ fn parse_bool_str(s: &str) -> Option<bool> {
 /// An RFC 9110 token (header names, methods, cookie names).
 pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn parse_token_source(path: &str, v: &Value) -> CResult<TokenSource> {
     let mut o = Obj::new(path, v)?;
-    let kinds = ["header", "cookie", "query"].iter().filter(|k| o.has(k)).count();
+    let kinds = ["header", "cookie", "query"]
+        .iter()
+        .filter(|k| o.has(k))
+        .count();
     if kinds != 1 {
-        return Err(ConfigError::new(path, "expected exactly one of header, cookie, query"));
+        return Err(ConfigError::new(
+            path,
+            "expected exactly one of header, cookie, query",
+        ));
     }
     let source = if let Some(name) = o.opt_str("header")? {
         if !is_token(&name) {
@@ -491,10 +587,19 @@ fn parse_identity_headers(mut o: Obj<'_>) -> CResult<IdentityHeaders> {
     let names = h.names();
     for (i, n) in names.iter().enumerate() {
         if names[..i].iter().any(|m| m.eq_ignore_ascii_case(n)) {
-            return Err(ConfigError::new("identityHeaders", format!("header {n} used twice")));
+            return Err(ConfigError::new(
+                "identityHeaders",
+                format!("header {n} used twice"),
+            ));
         }
-        if n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie") || n.eq_ignore_ascii_case("host") {
-            return Err(ConfigError::new("identityHeaders", format!("header {n} may not carry identity")));
+        if n.eq_ignore_ascii_case("authorization")
+            || n.eq_ignore_ascii_case("cookie")
+            || n.eq_ignore_ascii_case("host")
+        {
+            return Err(ConfigError::new(
+                "identityHeaders",
+                format!("header {n} may not carry identity"),
+            ));
         }
     }
     o.finish()?;
@@ -506,7 +611,9 @@ mod tests {
     use super::*;
 
     fn err(json: &str) -> ConfigError {
-        Config::from_json(json.as_bytes(), &Env::new()).err().unwrap()
+        Config::from_json(json.as_bytes(), &Env::new())
+            .err()
+            .unwrap()
     }
 
     #[test]
@@ -519,9 +626,18 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_errors_with_paths() {
-        assert_eq!(err(r#"{"nope": 1}"#), ConfigError::new("nope", "unknown field"));
-        assert_eq!(err(r#"{"cors": {"preflight": true, "x": 1}}"#).path, "cors.x");
-        assert_eq!(err(r#"{"tokenSources": [{"header": "A"}, {"cookie": 3}]}"#).path, "tokenSources[1].cookie");
+        assert_eq!(
+            err(r#"{"nope": 1}"#),
+            ConfigError::new("nope", "unknown field")
+        );
+        assert_eq!(
+            err(r#"{"cors": {"preflight": true, "x": 1}}"#).path,
+            "cors.x"
+        );
+        assert_eq!(
+            err(r#"{"tokenSources": [{"header": "A"}, {"cookie": 3}]}"#).path,
+            "tokenSources[1].cookie"
+        );
     }
 
     #[test]
@@ -531,18 +647,34 @@ mod tests {
         let c = Config::from_json(b"{}", &env).unwrap();
         assert!(!c.enabled);
         env.insert("AUTH_ENABLED".into(), "maybe".into());
-        assert_eq!(Config::from_json(b"{}", &env).unwrap_err().path, "env.AUTH_ENABLED");
+        assert_eq!(
+            Config::from_json(b"{}", &env).unwrap_err().path,
+            "env.AUTH_ENABLED"
+        );
         let v: Value = serde_json::from_str(r#"{"env": "MISSING"}"#).unwrap();
         let e = resolve_env_string("p.secret", &v, &Env::new()).unwrap_err();
-        assert_eq!(e.to_string(), "p.secret: environment variable MISSING is not set");
+        assert_eq!(
+            e.to_string(),
+            "p.secret: environment variable MISSING is not set"
+        );
     }
 
     #[test]
     fn identity_headers_can_be_renamed_or_disabled() {
-        let c = Config::from_json(br#"{"identityHeaders": {"userId": "X-Sub", "claims": null}}"#, &Env::new()).unwrap();
+        let c = Config::from_json(
+            br#"{"identityHeaders": {"userId": "X-Sub", "claims": null}}"#,
+            &Env::new(),
+        )
+        .unwrap();
         assert_eq!(c.identity_headers.user_id.as_deref(), Some("X-Sub"));
         assert_eq!(c.identity_headers.claims, None);
-        assert_eq!(err(r#"{"identityHeaders": {"userId": "Authorization"}}"#).path, "identityHeaders");
-        assert_eq!(err(r#"{"identityHeaders": {"roles": "bad header"}}"#).path, "identityHeaders.roles");
+        assert_eq!(
+            err(r#"{"identityHeaders": {"userId": "Authorization"}}"#).path,
+            "identityHeaders"
+        );
+        assert_eq!(
+            err(r#"{"identityHeaders": {"roles": "bad header"}}"#).path,
+            "identityHeaders.roles"
+        );
     }
 }

@@ -66,7 +66,12 @@ pub struct Request {
 impl Request {
     /// A request with no headers.
     pub fn new(method: &str, path: &str) -> Request {
-        Request { method: method.into(), path: path.into(), headers: Vec::new(), client_cert: None }
+        Request {
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            client_cert: None,
+        }
     }
 
     /// Adds a header.
@@ -76,7 +81,10 @@ impl Request {
     }
 
     fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -87,12 +95,22 @@ pub enum Io {
     /// Fetch the JWK Set at `url` and call [`Ctx::provide_jwks`] (or
     /// [`Ctx::provide_jwks_error`]). `refresh`: the cached set has no key for the token
     /// (the host may refuse to refetch within its cooldown and just report an error).
-    Jwks { provider: String, url: String, refresh: bool },
+    Jwks {
+        provider: String,
+        url: String,
+        refresh: bool,
+    },
     /// Fetch the OpenID discovery document and call [`Ctx::provide_discovery`].
     Discovery { provider: String, url: String },
     /// POST an RFC 7662 introspection request (`token=...`, HTTP basic client auth) and
     /// call [`Ctx::provide_introspection`].
-    Introspect { provider: String, url: String, client_id: String, client_secret: String, token: String },
+    Introspect {
+        provider: String,
+        url: String,
+        client_id: String,
+        client_secret: String,
+        token: String,
+    },
     /// Run the host's custom verifier on `token`; call [`Ctx::provide_custom`].
     Custom { provider: String, token: String },
     /// Look up API key `key_id`; call [`Ctx::provide_api_key`].
@@ -105,9 +123,21 @@ impl core::fmt::Debug for Io {
     // Never prints a token or a secret.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Io::Jwks { provider, url, refresh } => write!(f, "Jwks {{ provider: {provider:?}, url: {url:?}, refresh: {refresh} }}"),
-            Io::Discovery { provider, url } => write!(f, "Discovery {{ provider: {provider:?}, url: {url:?} }}"),
-            Io::Introspect { provider, url, .. } => write!(f, "Introspect {{ provider: {provider:?}, url: {url:?}, .. }}"),
+            Io::Jwks {
+                provider,
+                url,
+                refresh,
+            } => write!(
+                f,
+                "Jwks {{ provider: {provider:?}, url: {url:?}, refresh: {refresh} }}"
+            ),
+            Io::Discovery { provider, url } => {
+                write!(f, "Discovery {{ provider: {provider:?}, url: {url:?} }}")
+            }
+            Io::Introspect { provider, url, .. } => write!(
+                f,
+                "Introspect {{ provider: {provider:?}, url: {url:?}, .. }}"
+            ),
             Io::Custom { provider, .. } => write!(f, "Custom {{ provider: {provider:?}, .. }}"),
             Io::ApiKey { key_id } => write!(f, "ApiKey {{ key_id: {key_id:?} }}"),
             Io::Revoked { id } => write!(f, "Revoked {{ id: {id:?} }}"),
@@ -163,7 +193,8 @@ pub struct Deny {
     pub route: Option<String>,
 }
 
-/// The gate's answer.
+/// The gate's answer (one per request; its size does not matter).
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
     Allow(Allow),
@@ -194,6 +225,7 @@ impl Decision {
 }
 
 /// One step of the decision.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     Done(Decision),
@@ -283,11 +315,12 @@ impl Ctx {
 
     /// Hands over a discovery document; `issuer` and `jwks_uri` are checked when used.
     pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) {
-        let parsed: Option<(String, String)> = serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-            let iss = v.get("issuer")?.as_str()?.to_string();
-            let uri = v.get("jwks_uri")?.as_str()?.to_string();
-            Some((iss, uri))
-        });
+        let parsed: Option<(String, String)> =
+            serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
+                let iss = v.get("issuer")?.as_str()?.to_string();
+                let uri = v.get("jwks_uri")?.as_str()?.to_string();
+                Some((iss, uri))
+            });
         match parsed {
             Some(p) => {
                 self.discovery.insert(provider.into(), p);
@@ -346,7 +379,10 @@ pub struct Gate {
 
 impl core::fmt::Debug for Gate {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Gate").field("config", &self.config).field("warnings", &self.warnings).finish_non_exhaustive()
+        f.debug_struct("Gate")
+            .field("config", &self.config)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -393,12 +429,19 @@ impl Gate {
             );
         }
         for r in config.routes.iter().filter(|r| r.shadow) {
-            warnings.push(format!("route {} is in shadow mode: denials are logged, not enforced", r.label()));
+            warnings.push(format!(
+                "route {} is in shadow mode: denials are logged, not enforced",
+                r.label()
+            ));
         }
         if config.routes.is_empty() {
             warnings.push("no routes: every request is denied".to_string());
         }
-        Gate { config, backend: Box::new(PureBackend), warnings }
+        Gate {
+            config,
+            backend: Box::new(PureBackend),
+            warnings,
+        }
     }
 
     /// Uses another signature backend.
@@ -419,7 +462,13 @@ impl Gate {
 
     /// Decides, answering `Io::ApiKey` and `Io::Revoked` from `store`; returns `Done`
     /// or a `Need` for network I/O (JWKS, discovery, introspection, custom).
-    pub fn decide_with_store(&self, req: &Request, now: i64, ctx: &mut Ctx, store: &dyn Store) -> Step {
+    pub fn decide_with_store(
+        &self,
+        req: &Request,
+        now: i64,
+        ctx: &mut Ctx,
+        store: &dyn Store,
+    ) -> Step {
         let mut step = self.decide(req, now, ctx);
         for _ in 0..16 {
             match &step {
@@ -451,8 +500,21 @@ impl Gate {
         self.config.identity_headers.names()
     }
 
-    fn anonymous(&self, reason: AllowReason, route: Option<String>, path: Option<String>) -> Decision {
-        Decision::Allow(Allow { reason, identity: None, headers: Vec::new(), strip_headers: self.strip(), route, path, shadow: None })
+    fn anonymous(
+        &self,
+        reason: AllowReason,
+        route: Option<String>,
+        path: Option<String>,
+    ) -> Decision {
+        Decision::Allow(Allow {
+            reason,
+            identity: None,
+            headers: Vec::new(),
+            strip_headers: self.strip(),
+            route,
+            path,
+            shadow: None,
+        })
     }
 
     fn is_preflight(&self, req: &Request) -> bool {
@@ -461,7 +523,10 @@ impl Gate {
             return false;
         }
         let origin = req.header_values("origin").next();
-        let has_acrm = req.header_values("access-control-request-method").next().is_some();
+        let has_acrm = req
+            .header_values("access-control-request-method")
+            .next()
+            .is_some();
         match origin {
             Some(o) if has_acrm => cors.origins.is_empty() || cors.origins.iter().any(|c| c == o),
             _ => false,
@@ -477,12 +542,28 @@ impl Gate {
         }
         let path = match crate::route::normalize(&req.path) {
             Ok(p) => p,
-            Err(_) => return Step::Done(Decision::Deny(self.make_deny(ErrorCode::AccessDenied, "invalid request path".into(), None, None))),
+            Err(_) => {
+                return Step::Done(Decision::Deny(self.make_deny(
+                    ErrorCode::AccessDenied,
+                    "invalid request path".into(),
+                    None,
+                    None,
+                )))
+            }
         };
         let method = req.method.to_ascii_uppercase();
-        let found = self.config.routes.iter().find_map(|r| r.matches(&method, &path).map(|p| (r, p)));
+        let found = self
+            .config
+            .routes
+            .iter()
+            .find_map(|r| r.matches(&method, &path).map(|p| (r, p)));
         let Some((route, params)) = found else {
-            return Step::Done(Decision::Deny(self.make_deny(ErrorCode::AccessDenied, "no route matches".into(), None, None)));
+            return Step::Done(Decision::Deny(self.make_deny(
+                ErrorCode::AccessDenied,
+                "no route matches".into(),
+                None,
+                None,
+            )));
         };
         let label = route.label();
         let norm = path.as_path();
@@ -536,13 +617,16 @@ impl Gate {
                     fingerprints.is_empty()
                         || c.fingerprint_sha256.as_deref().is_some_and(|f| {
                             let f = crate::route::normalize_fingerprint(f);
-                            fingerprints.iter().any(|x| *x == f)
+                            fingerprints.contains(&f)
                         })
                 }
                 _ => false,
             };
             if !ok {
-                return deny(ErrorCode::AccessDenied, "a verified client certificate is required");
+                return deny(
+                    ErrorCode::AccessDenied,
+                    "a verified client certificate is required",
+                );
             }
         }
         if route.public {
@@ -550,11 +634,18 @@ impl Gate {
         }
         let credential = match self.extract(req) {
             Credential::None => return deny(ErrorCode::MissingToken, "no credentials"),
-            Credential::Ambiguous => return deny(ErrorCode::InvalidToken, "more than one credential"),
+            Credential::Ambiguous => {
+                return deny(ErrorCode::InvalidToken, "more than one credential")
+            }
             Credential::Found(c) => c,
         };
         let mut h = Sha256::new();
-        for part in [req.method.as_bytes(), norm.as_bytes(), req.path.as_bytes(), credential.as_bytes()] {
+        for part in [
+            req.method.as_bytes(),
+            norm.as_bytes(),
+            req.path.as_bytes(),
+            credential.as_bytes(),
+        ] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part);
         }
@@ -566,18 +657,39 @@ impl Gate {
             self.verify_token(&credential, now, ctx)?
         };
 
-        if !route.providers.is_empty() && !route.providers.iter().any(|p| *p == v.provider) {
-            return deny(ErrorCode::AccessDenied, format!("provider {} is not accepted on this route", v.provider));
+        if !route.providers.is_empty() && !route.providers.contains(&v.provider) {
+            return deny(
+                ErrorCode::AccessDenied,
+                format!("provider {} is not accepted on this route", v.provider),
+            );
         }
         let rbac = &self.config.rbac;
         let roles = rbac.expand_roles(&v.roles);
         let permissions = rbac.expand_permissions(&roles, &v.permissions);
-        match rbac.check(&roles, &permissions, &route.roles, route.all_roles, &route.permissions) {
+        match rbac.check(
+            &roles,
+            &permissions,
+            &route.roles,
+            route.all_roles,
+            &route.permissions,
+        ) {
             Ok(()) => {}
             Err(Missing::Roles(missing)) => {
-                let what = if route.all_roles { "missing roles" } else { "requires one of the roles" };
-                let list = if route.all_roles { missing } else { route.roles.clone() };
-                return Err(Flow::Deny(ErrorCode::InsufficientRoles, format!("{what}: {}", list.join(", ")), Some(list.join(" "))));
+                let what = if route.all_roles {
+                    "missing roles"
+                } else {
+                    "requires one of the roles"
+                };
+                let list = if route.all_roles {
+                    missing
+                } else {
+                    route.roles.clone()
+                };
+                return Err(Flow::Deny(
+                    ErrorCode::InsufficientRoles,
+                    format!("{what}: {}", list.join(", ")),
+                    Some(list.join(" ")),
+                ));
             }
             Err(Missing::Permissions(missing)) => {
                 return Err(Flow::Deny(
@@ -589,10 +701,20 @@ impl Gate {
         }
         for c in &route.claims {
             if !c.holds(&v.claims, params) {
-                return deny(ErrorCode::AccessDenied, format!("claim condition on {} not met", c.claim));
+                return deny(
+                    ErrorCode::AccessDenied,
+                    format!("claim condition on {} not met", c.claim),
+                );
             }
         }
-        Ok(Some(Identity { sub: v.sub, provider: v.provider, roles, permissions, org: v.org, claims: v.claims }))
+        Ok(Some(Identity {
+            sub: v.sub,
+            provider: v.provider,
+            roles,
+            permissions,
+            org: v.org,
+            claims: v.claims,
+        }))
     }
 
     fn extract(&self, req: &Request) -> Credential {
@@ -605,7 +727,9 @@ impl Gate {
                         let cred = match scheme {
                             None => Some(value),
                             Some(s) => match value.split_once(' ') {
-                                Some((sch, rest)) if sch.eq_ignore_ascii_case(s) => Some(rest.trim()),
+                                Some((sch, rest)) if sch.eq_ignore_ascii_case(s) => {
+                                    Some(rest.trim())
+                                }
                                 _ => None,
                             },
                         };
@@ -627,7 +751,11 @@ impl Gate {
                     }
                 }
                 TokenSource::Query { name } => {
-                    let query = req.path.split_once('?').map(|(_, q)| q.split('#').next().unwrap_or("")).unwrap_or("");
+                    let query = req
+                        .path
+                        .split_once('?')
+                        .map(|(_, q)| q.split('#').next().unwrap_or(""))
+                        .unwrap_or("");
                     for pair in query.split('&') {
                         let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
                         if crate::route::percent_decode(n).ok().as_deref() == Some(name.as_str()) {
@@ -642,7 +770,12 @@ impl Gate {
             }
             match found.len() {
                 0 => continue,
-                1 => return found.pop().map(Credential::Found).unwrap_or(Credential::None),
+                1 => {
+                    return found
+                        .pop()
+                        .map(Credential::Found)
+                        .unwrap_or(Credential::None)
+                }
                 _ => return Credential::Ambiguous,
             }
         }
@@ -658,12 +791,19 @@ impl Gate {
             Err(_) => return deny(ErrorCode::InvalidCredentials, "malformed api key"),
         };
         let record = match ctx.answers.api_keys.get(parsed.id) {
-            None => return Err(Flow::Need(Io::ApiKey { key_id: parsed.id.into() })),
+            None => {
+                return Err(Flow::Need(Io::ApiKey {
+                    key_id: parsed.id.into(),
+                }))
+            }
             Some(None) => return deny(ErrorCode::InvalidCredentials, "unknown api key"),
             Some(Some(r)) => r.clone(),
         };
         if record.check(&parsed, now).is_err() {
-            return deny(ErrorCode::InvalidCredentials, "invalid, expired or revoked api key");
+            return deny(
+                ErrorCode::InvalidCredentials,
+                "invalid, expired or revoked api key",
+            );
         }
         self.check_revoked(&record.id, ctx)?;
         let mut claims = Map::new();
@@ -699,13 +839,20 @@ impl Gate {
             return deny(ErrorCode::DecodeFailed, "token too large");
         }
         let (provider, claims) = if token.split('.').count() == 3 {
-            let untrusted = UntrustedToken::parse(token, &limits).map_err(|e| Flow::Deny(e.code(), "token decode failed".into(), None))?;
-            let unverified =
-                untrusted.claims_unverified(&limits).map_err(|e| Flow::Deny(e.code(), "token decode failed".into(), None))?;
+            let untrusted = UntrustedToken::parse(token, &limits)
+                .map_err(|e| Flow::Deny(e.code(), "token decode failed".into(), None))?;
+            let unverified = untrusted
+                .claims_unverified(&limits)
+                .map_err(|e| Flow::Deny(e.code(), "token decode failed".into(), None))?;
             let Some(iss) = unverified.get("iss").and_then(Value::as_str) else {
                 return deny(ErrorCode::InvalidToken, "token has no issuer");
             };
-            let Some(p) = self.config.providers.iter().find(|p| p.issuer.as_deref() == Some(iss)) else {
+            let Some(p) = self
+                .config
+                .providers
+                .iter()
+                .find(|p| p.issuer.as_deref() == Some(iss))
+            else {
                 return deny(ErrorCode::InvalidToken, "issuer not accepted");
             };
             let claims = self.verify_jwt(p, token, now, ctx)?;
@@ -714,13 +861,24 @@ impl Gate {
             let Some(p) = self.config.providers.iter().find(|p| p.accepts_opaque()) else {
                 return deny(ErrorCode::DecodeFailed, "not a JWT");
             };
-            let claims = if p.introspection.is_some() { self.introspect(p, token, now, ctx)? } else { self.custom(p, token, now, ctx)? };
+            let claims = if p.introspection.is_some() {
+                self.introspect(p, token, now, ctx)?
+            } else {
+                self.custom(p, token, now, ctx)?
+            };
             (p, claims)
         };
         let mapped = match provider.map_claims(&claims, now) {
             Ok(m) => m,
-            Err(ProviderRejection::InvalidClaims) => return deny(ErrorCode::InvalidToken, "claims not accepted by the provider"),
-            Err(ProviderRejection::RuleFailed) => return deny(ErrorCode::AccessDenied, "provider claim rule not met"),
+            Err(ProviderRejection::InvalidClaims) => {
+                return deny(
+                    ErrorCode::InvalidToken,
+                    "claims not accepted by the provider",
+                )
+            }
+            Err(ProviderRejection::RuleFailed) => {
+                return deny(ErrorCode::AccessDenied, "provider claim rule not met")
+            }
         };
         if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
             self.check_revoked(jti, ctx)?;
@@ -738,8 +896,14 @@ impl Gate {
     fn remote_keys<'c>(&self, p: &Provider, url: &str, ctx: &'c Ctx) -> R<&'c JwkSet> {
         match ctx.jwks.get(&p.name) {
             Some(set) => Ok(set),
-            None if ctx.answers.jwks_failed.contains(&p.name) => deny(ErrorCode::JwksUnavailable, "jwks unavailable"),
-            None => Err(Flow::Need(Io::Jwks { provider: p.name.clone(), url: url.into(), refresh: false })),
+            None if ctx.answers.jwks_failed.contains(&p.name) => {
+                deny(ErrorCode::JwksUnavailable, "jwks unavailable")
+            }
+            None => Err(Flow::Need(Io::Jwks {
+                provider: p.name.clone(),
+                url: url.into(),
+                refresh: false,
+            })),
         }
     }
 
@@ -767,27 +931,50 @@ impl Gate {
                     }
                     Ok(Some(uri.clone()))
                 }
-                None if ctx.answers.discovery_failed.contains(&p.name) => deny(ErrorCode::JwksUnavailable, "discovery unavailable"),
-                None => Err(Flow::Need(Io::Discovery { provider: p.name.clone(), url: url.clone() })),
+                None if ctx.answers.discovery_failed.contains(&p.name) => {
+                    deny(ErrorCode::JwksUnavailable, "discovery unavailable")
+                }
+                None => Err(Flow::Need(Io::Discovery {
+                    provider: p.name.clone(),
+                    url: url.clone(),
+                })),
             },
             _ => Ok(None),
         }
     }
 
-    fn verify_jwt(&self, p: &Provider, token: &str, now: i64, ctx: &mut Ctx) -> R<Map<String, Value>> {
+    fn verify_jwt(
+        &self,
+        p: &Provider,
+        token: &str,
+        now: i64,
+        ctx: &mut Ctx,
+    ) -> R<Map<String, Value>> {
         let (result, remote_url) = match &p.keys {
-            KeySource::Local(set) => (jwt_verify(token, set, &p.options, now, self.backend.as_ref()), None),
+            KeySource::Local(set) => (
+                jwt_verify(token, set, &p.options, now, self.backend.as_ref()),
+                None,
+            ),
             KeySource::Host => return self.custom(p, token, now, ctx),
             KeySource::Remote { .. } | KeySource::Discovery { .. } => {
                 let url = self.jwks_url(p, ctx)?.unwrap_or_default();
                 let set = self.remote_keys(p, &url, ctx)?;
-                (jwt_verify(token, set, &p.options, now, self.backend.as_ref()), Some(url))
+                (
+                    jwt_verify(token, set, &p.options, now, self.backend.as_ref()),
+                    Some(url),
+                )
             }
         };
         match result {
             Ok(v) => Ok(v.claims),
-            Err(VerifyError::NoMatchingKey) if remote_url.is_some() && !ctx.answers.jwks_refreshed.contains(&p.name) => {
-                Err(Flow::Need(Io::Jwks { provider: p.name.clone(), url: remote_url.unwrap_or_default(), refresh: true }))
+            Err(VerifyError::NoMatchingKey)
+                if remote_url.is_some() && !ctx.answers.jwks_refreshed.contains(&p.name) =>
+            {
+                Err(Flow::Need(Io::Jwks {
+                    provider: p.name.clone(),
+                    url: remote_url.unwrap_or_default(),
+                    refresh: true,
+                }))
             }
             Err(e) => deny(e.code(), verify_detail(&e)),
         }
@@ -795,7 +982,10 @@ impl Gate {
 
     fn custom(&self, p: &Provider, token: &str, now: i64, ctx: &mut Ctx) -> R<Map<String, Value>> {
         match ctx.answers.custom.get(&p.name) {
-            None => Err(Flow::Need(Io::Custom { provider: p.name.clone(), token: token.into() })),
+            None => Err(Flow::Need(Io::Custom {
+                provider: p.name.clone(),
+                token: token.into(),
+            })),
             Some(None) => deny(ErrorCode::InvalidToken, "rejected by the custom provider"),
             Some(Some(claims)) => {
                 check_exp(claims, now, p.options.clock_tolerance)?;
@@ -804,13 +994,23 @@ impl Gate {
         }
     }
 
-    fn introspect(&self, p: &Provider, token: &str, now: i64, ctx: &mut Ctx) -> R<Map<String, Value>> {
+    fn introspect(
+        &self,
+        p: &Provider,
+        token: &str,
+        now: i64,
+        ctx: &mut Ctx,
+    ) -> R<Map<String, Value>> {
         let Some(cfg) = &p.introspection else {
             return deny(ErrorCode::ConfigError, "no introspection endpoint");
         };
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         ctx.introspection_cache.retain(|e| e.until > now);
-        if let Some(hit) = ctx.introspection_cache.iter().find(|e| api_key::ct_eq(&e.token_hash, &hash)) {
+        if let Some(hit) = ctx
+            .introspection_cache
+            .iter()
+            .find(|e| api_key::ct_eq(&e.token_hash, &hash))
+        {
             return Ok(hit.claims.clone());
         }
         let claims = match ctx.answers.introspection.get(&p.name) {
@@ -838,7 +1038,10 @@ impl Gate {
         if !p.options.audience.is_empty() {
             let ok = match claims.get("aud") {
                 Some(Value::String(a)) => p.options.audience.contains(a),
-                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(|a| p.options.audience.iter().any(|w| w == a)),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|a| p.options.audience.iter().any(|w| w == a)),
                 _ => false,
             };
             if !ok {
@@ -851,18 +1054,33 @@ impl Gate {
             None => ttl_end,
         };
         if ctx.introspection_cache.len() >= MAX_INTROSPECTION_ENTRIES {
-            if let Some(i) = ctx.introspection_cache.iter().enumerate().min_by_key(|(_, e)| e.until).map(|(i, _)| i) {
+            if let Some(i) = ctx
+                .introspection_cache
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.until)
+                .map(|(i, _)| i)
+            {
                 ctx.introspection_cache.swap_remove(i);
             }
         }
-        ctx.introspection_cache.push(CachedIntrospection { token_hash: hash, until, claims: claims.clone() });
+        ctx.introspection_cache.push(CachedIntrospection {
+            token_hash: hash,
+            until,
+            claims: claims.clone(),
+        });
         Ok(claims)
     }
 
     fn identity_headers(&self, id: &Identity) -> Vec<(String, String)> {
         let h = &self.config.identity_headers;
         let mut out = Vec::new();
-        let list = |v: &[String]| v.iter().map(|s| header_value(s)).collect::<Vec<_>>().join(",");
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|s| header_value(s))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         if let Some(n) = &h.user_id {
             out.push((n.clone(), header_value(&id.sub)));
         }
@@ -885,13 +1103,25 @@ impl Gate {
         out
     }
 
-    fn make_deny(&self, code: ErrorCode, detail: String, scope: Option<String>, route: Option<String>) -> Deny {
+    fn make_deny(
+        &self,
+        code: ErrorCode,
+        detail: String,
+        scope: Option<String>,
+        route: Option<String>,
+    ) -> Deny {
         let realm = &self.config.realm;
         let www = match code {
             ErrorCode::MissingToken => Some(format!("Bearer realm=\"{realm}\"")),
             ErrorCode::InsufficientRoles | ErrorCode::InsufficientPermissions => {
-                let scope: String = scope.unwrap_or_default().chars().filter(|c| is_nqchar(*c) || *c == ' ').collect();
-                Some(format!("Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scope}\""))
+                let scope: String = scope
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| is_nqchar(*c) || *c == ' ')
+                    .collect();
+                Some(format!(
+                    "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                ))
             }
             c if c.status() == 401 => Some(format!(
                 "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
@@ -900,13 +1130,23 @@ impl Gate {
             _ => None,
         };
         let mut body = Map::new();
-        body.insert("type".into(), Value::String(format!("urn:edgegate:error:{}", code.as_str())));
+        body.insert(
+            "type".into(),
+            Value::String(format!("urn:edgegate:error:{}", code.as_str())),
+        );
         body.insert("title".into(), Value::String(code.title().into()));
         body.insert("status".into(), Value::from(code.status()));
         body.insert("code".into(), Value::String(code.as_str().into()));
         body.insert("detail".into(), Value::String(detail.clone()));
         let body = serde_json::to_string(&Value::Object(body)).unwrap_or_default();
-        Deny { status: code.status(), code, www_authenticate: www, detail, body, route }
+        Deny {
+            status: code.status(),
+            code,
+            www_authenticate: www,
+            detail,
+            body,
+            route,
+        }
     }
 }
 
@@ -952,9 +1192,15 @@ fn verify_detail(e: &VerifyError) -> String {
         VerifyError::Claim(ClaimError::Expired) => "token expired".into(),
         VerifyError::Claim(ClaimError::NotYetValid) => "token not yet valid".into(),
         VerifyError::Claim(ClaimError::TooOld) => "token too old".into(),
-        VerifyError::Claim(ClaimError::Missing { claim }) => format!("missing claim {}", header_value(claim)),
-        VerifyError::Claim(ClaimError::Mismatch { claim }) => format!("unexpected {}", header_value(claim)),
-        VerifyError::Claim(ClaimError::WrongType { claim }) => format!("wrong type of {}", header_value(claim)),
+        VerifyError::Claim(ClaimError::Missing { claim }) => {
+            format!("missing claim {}", header_value(claim))
+        }
+        VerifyError::Claim(ClaimError::Mismatch { claim }) => {
+            format!("unexpected {}", header_value(claim))
+        }
+        VerifyError::Claim(ClaimError::WrongType { claim }) => {
+            format!("wrong type of {}", header_value(claim))
+        }
         VerifyError::Claim(_) => "claims rejected".into(),
         _ => "invalid token".into(),
     }
@@ -982,7 +1228,13 @@ mod tests {
         };
         let s = format!("{io:?}");
         assert!(!s.contains("SECRET") && !s.contains("TOKEN"), "{s}");
-        let s = format!("{:?}", Io::Custom { provider: "p".into(), token: "TOKEN".into() });
+        let s = format!(
+            "{:?}",
+            Io::Custom {
+                provider: "p".into(),
+                token: "TOKEN".into()
+            }
+        );
         assert!(!s.contains("TOKEN"));
     }
 
@@ -990,8 +1242,16 @@ mod tests {
     fn deny_shapes() {
         let g = Gate::from_config(b"{}", &Env::new()).unwrap();
         let d = g.make_deny(ErrorCode::MissingToken, "no credentials".into(), None, None);
-        assert_eq!(d.www_authenticate.as_deref(), Some("Bearer realm=\"edgegate\""));
-        let d = g.make_deny(ErrorCode::InsufficientPermissions, "x".into(), Some("reports:read a\"b".into()), None);
+        assert_eq!(
+            d.www_authenticate.as_deref(),
+            Some("Bearer realm=\"edgegate\"")
+        );
+        let d = g.make_deny(
+            ErrorCode::InsufficientPermissions,
+            "x".into(),
+            Some("reports:read a\"b".into()),
+            None,
+        );
         assert_eq!(
             d.www_authenticate.as_deref(),
             Some("Bearer realm=\"edgegate\", error=\"insufficient_scope\", scope=\"reports:read ab\"")
@@ -1005,7 +1265,12 @@ mod tests {
         assert_eq!(body["code"], "AUTH-002");
         assert_eq!(body["status"], 401);
         assert_eq!(body["type"], "urn:edgegate:error:AUTH-002");
-        let d = g.make_deny(ErrorCode::AccessDenied, "no route matches".into(), None, None);
+        let d = g.make_deny(
+            ErrorCode::AccessDenied,
+            "no route matches".into(),
+            None,
+            None,
+        );
         assert_eq!(d.www_authenticate, None);
         assert_eq!(d.status, 403);
     }

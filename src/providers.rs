@@ -130,12 +130,17 @@ impl ClaimPath {
     pub fn lookup<'a>(&self, claims: &'a Map<String, Value>) -> Option<&'a Value> {
         match self {
             ClaimPath::Exact(segs) => walk(claims, segs.iter().map(String::as_str)),
-            ClaimPath::Flexible(s) => claims.get(s.as_str()).or_else(|| walk(claims, s.split('.'))),
+            ClaimPath::Flexible(s) => claims
+                .get(s.as_str())
+                .or_else(|| walk(claims, s.split('.'))),
         }
     }
 }
 
-fn walk<'a, 'b>(claims: &'a Map<String, Value>, mut segs: impl Iterator<Item = &'b str>) -> Option<&'a Value> {
+fn walk<'a, 'b>(
+    claims: &'a Map<String, Value>,
+    mut segs: impl Iterator<Item = &'b str>,
+) -> Option<&'a Value> {
     let first = segs.next()?;
     let mut v = claims.get(first)?;
     for s in segs {
@@ -149,7 +154,11 @@ fn walk<'a, 'b>(claims: &'a Map<String, Value>, mut segs: impl Iterator<Item = &
 pub fn strings_at(claims: &Map<String, Value>, path: &ClaimPath) -> Vec<String> {
     match path.lookup(claims) {
         Some(Value::String(s)) => s.split_whitespace().map(ToString::to_string).collect(),
-        Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str()).map(ToString::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .map(ToString::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -233,8 +242,16 @@ impl Provider {
     }
 
     /// Runs the preset checks and maps the claims.
-    pub fn map_claims(&self, claims: &Map<String, Value>, now: i64) -> Result<Mapped, ProviderRejection> {
-        if !self.checks.iter().all(|c| c.holds(claims, now, self.options.clock_tolerance)) {
+    pub fn map_claims(
+        &self,
+        claims: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Mapped, ProviderRejection> {
+        if !self
+            .checks
+            .iter()
+            .all(|c| c.holds(claims, now, self.options.clock_tolerance))
+        {
             return Err(ProviderRejection::InvalidClaims);
         }
         let sub = match claims.get("sub") {
@@ -244,10 +261,18 @@ impl Provider {
         if !self.conditions.iter().all(|c| c.holds(claims, &[])) {
             return Err(ProviderRejection::RuleFailed);
         }
-        let mut roles: Vec<String> = self.roles.iter().flat_map(|p| strings_at(claims, p)).collect();
+        let mut roles: Vec<String> = self
+            .roles
+            .iter()
+            .flat_map(|p| strings_at(claims, p))
+            .collect();
         roles.sort();
         roles.dedup();
-        let mut permissions: Vec<String> = self.permissions.iter().flat_map(|p| strings_at(claims, p)).collect();
+        let mut permissions: Vec<String> = self
+            .permissions
+            .iter()
+            .flat_map(|p| strings_at(claims, p))
+            .collect();
         permissions.sort();
         permissions.dedup();
         let org = self.org.as_ref().and_then(|p| match p.lookup(claims) {
@@ -255,7 +280,12 @@ impl Provider {
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         });
-        Ok(Mapped { sub, roles, permissions, org })
+        Ok(Mapped {
+            sub,
+            roles,
+            permissions,
+            org,
+        })
     }
 }
 
@@ -280,28 +310,41 @@ fn trim_slash(s: &str) -> &str {
 }
 
 fn local_set(path: &str, key: Jwk) -> CResult<JwkSet> {
-    JwkSet::from_keys(vec![key], KeyOrigin::Local).map_err(|e| ConfigError::new(path, format!("unusable key ({e:?})")))
+    JwkSet::from_keys(vec![key], KeyOrigin::Local)
+        .map_err(|e| ConfigError::new(path, format!("unusable key ({e:?})")))
 }
 
 fn hmac_key(path: &str, secret: &str) -> CResult<JwkSet> {
     if secret.len() < 32 {
-        return Err(ConfigError::new(path, "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)"));
+        return Err(ConfigError::new(
+            path,
+            "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)",
+        ));
     }
-    let key = Jwk::from_hmac_secret(secret.as_bytes()).map_err(|_| ConfigError::new(path, "unusable secret"))?;
+    let key = Jwk::from_hmac_secret(secret.as_bytes())
+        .map_err(|_| ConfigError::new(path, "unusable secret"))?;
     local_set(path, key)
 }
 
 fn pem_key(path: &str, pem: &str) -> CResult<JwkSet> {
-    let key = Jwk::from_pem(pem).map_err(|_| ConfigError::new(path, "not a usable PEM public key"))?;
+    let key =
+        Jwk::from_pem(pem).map_err(|_| ConfigError::new(path, "not a usable PEM public key"))?;
     local_set(path, key)
 }
 
 /// The key options shared by `jwt` and `custom`: exactly one of `secret`, `publicKey`,
 /// `jwks` (inline), `jwksUrl` (already read by the caller).
 fn jwt_keys(o: &mut Obj<'_>, env: &Env, jwks_url: Option<String>) -> CResult<Option<KeySource>> {
-    let n = ["secret", "publicKey", "jwks"].iter().filter(|k| o.has(k)).count() + usize::from(jwks_url.is_some());
+    let n = ["secret", "publicKey", "jwks"]
+        .iter()
+        .filter(|k| o.has(k))
+        .count()
+        + usize::from(jwks_url.is_some());
     if n > 1 {
-        return Err(ConfigError::new(o.path.clone(), "give only one of secret, publicKey, jwks, jwksUrl"));
+        return Err(ConfigError::new(
+            o.path.clone(),
+            "give only one of secret, publicKey, jwks, jwksUrl",
+        ));
     }
     if let Some(secret) = o.opt_secret("secret", env)? {
         return hmac_key(&o.at("secret"), &secret).map(|s| Some(KeySource::Local(s)));
@@ -310,7 +353,8 @@ fn jwt_keys(o: &mut Obj<'_>, env: &Env, jwks_url: Option<String>) -> CResult<Opt
         return pem_key(&o.at("publicKey"), &pem).map(|s| Some(KeySource::Local(s)));
     }
     if let Some(v) = o.get("jwks") {
-        let bytes = serde_json::to_vec(v).map_err(|_| ConfigError::new(o.at("jwks"), "expected a JWK Set"))?;
+        let bytes = serde_json::to_vec(v)
+            .map_err(|_| ConfigError::new(o.at("jwks"), "expected a JWK Set"))?;
         let set = JwkSet::from_json(&bytes, KeyOrigin::Local, &Limits::DEFAULT)
             .map_err(|e| ConfigError::new(o.at("jwks"), format!("not a usable JWK Set ({e:?})")))?;
         return Ok(Some(KeySource::Local(set)));
@@ -319,18 +363,27 @@ fn jwt_keys(o: &mut Obj<'_>, env: &Env, jwks_url: Option<String>) -> CResult<Opt
 }
 
 fn claim_paths(o: &mut Obj<'_>, name: &str) -> CResult<Option<Vec<ClaimPath>>> {
-    Ok(o.opt_str_or_list(name)?.map(|v| v.iter().map(|s| ClaimPath::parse(s)).collect()))
+    Ok(o.opt_str_or_list(name)?
+        .map(|v| v.iter().map(|s| ClaimPath::parse(s)).collect()))
 }
 
 /// Parses one `providers[i]` entry.
 pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provider> {
     let mut o = Obj::new(path, v)?;
     let type_name = o.str("type")?;
-    let kind = ProviderKind::parse(&type_name)
-        .ok_or_else(|| ConfigError::new(o.at("type"), format!("unknown provider type {type_name:?}")))?;
+    let kind = ProviderKind::parse(&type_name).ok_or_else(|| {
+        ConfigError::new(o.at("type"), format!("unknown provider type {type_name:?}"))
+    })?;
     let name = o.opt_str("name")?.unwrap_or_else(|| kind.name().into());
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',') {
-        return Err(ConfigError::new(o.at("name"), "must be non-empty, without spaces or commas"));
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+    {
+        return Err(ConfigError::new(
+            o.at("name"),
+            "must be non-empty, without spaces or commas",
+        ));
     }
     // Common fields.
     let issuer_override = o.opt_secret("issuer", env)?;
@@ -342,8 +395,12 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     let mut algorithms = Vec::new();
     if let Some(names) = o.opt_str_list("algorithms")? {
         for (i, n) in names.iter().enumerate() {
-            let a = Algorithm::from_name(n)
-                .ok_or_else(|| ConfigError::new(format!("{}[{i}]", o.at("algorithms")), format!("unknown algorithm {n:?}")))?;
+            let a = Algorithm::from_name(n).ok_or_else(|| {
+                ConfigError::new(
+                    format!("{}[{i}]", o.at("algorithms")),
+                    format!("unknown algorithm {n:?}"),
+                )
+            })?;
             algorithms.push(a);
         }
         if algorithms.is_empty() {
@@ -360,7 +417,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         for (cp, cv) in items {
             let c = ClaimCondition::from_value(&cp, cv)?;
             if matches!(c.test, crate::route::ClaimTest::EqualsParam(_)) {
-                return Err(ConfigError::new(format!("{cp}.equalsParam"), "only routes have path parameters"));
+                return Err(ConfigError::new(
+                    format!("{cp}.equalsParam"),
+                    "only routes have path parameters",
+                ));
             }
             conditions.push(c);
         }
@@ -382,12 +442,18 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             let domain = o.secret("domain", env)?;
             let domain = trim_slash(&domain).to_string();
             if domain.is_empty() || domain.contains("://") || domain.contains('/') {
-                return Err(ConfigError::new(o.at("domain"), "expected a host name such as tenant.auth0.com"));
+                return Err(ConfigError::new(
+                    o.at("domain"),
+                    "expected a host name such as tenant.auth0.com",
+                ));
             }
             issuer = Some(format!("https://{domain}/"));
             keys = remote(format!("https://{domain}/.well-known/jwks.json"));
             if audience_override.is_none() {
-                return Err(ConfigError::new(o.at("audience"), "missing required field (the API identifier)"));
+                return Err(ConfigError::new(
+                    o.at("audience"),
+                    "missing required field (the API identifier)",
+                ));
             }
             if let Some(client) = o.opt_secret("clientId", env)? {
                 checks.push(Check::AzpEquals(client));
@@ -402,7 +468,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             issuer = None;
             if let Some(key) = o.opt_secret("jwtKey", env)? {
                 if jwks_url_override.is_some() {
-                    return Err(ConfigError::new(o.at("jwtKey"), "give only one of jwtKey, jwksUrl"));
+                    return Err(ConfigError::new(
+                        o.at("jwtKey"),
+                        "give only one of jwtKey, jwksUrl",
+                    ));
                 }
                 keys = Some(KeySource::Local(pem_key(&o.at("jwtKey"), &key)?));
             }
@@ -416,7 +485,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         ProviderKind::Firebase => {
             let project = o.secret("projectId", env)?;
             if project.is_empty() || project.contains('/') {
-                return Err(ConfigError::new(o.at("projectId"), "expected a Firebase project id"));
+                return Err(ConfigError::new(
+                    o.at("projectId"),
+                    "expected a Firebase project id",
+                ));
             }
             issuer = Some(format!("https://securetoken.google.com/{project}"));
             audience = vec![project];
@@ -431,7 +503,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             audience = vec!["authenticated".into()];
             if let Some(secret) = o.opt_secret("jwtSecret", env)? {
                 if jwks_url_override.is_some() {
-                    return Err(ConfigError::new(o.at("jwtSecret"), "give only one of jwtSecret, jwksUrl"));
+                    return Err(ConfigError::new(
+                        o.at("jwtSecret"),
+                        "give only one of jwtSecret, jwksUrl",
+                    ));
                 }
                 keys = Some(KeySource::Local(hmac_key(&o.at("jwtSecret"), &secret)?));
                 default_algs = vec![Algorithm::Hs256];
@@ -439,7 +514,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
                 keys = remote(format!("{url}/auth/v1/.well-known/jwks.json"));
                 default_algs = vec![Algorithm::Rs256, Algorithm::Es256];
             }
-            roles = vec![ClaimPath::parse("role"), ClaimPath::exact(&["app_metadata", "roles"])];
+            roles = vec![
+                ClaimPath::parse("role"),
+                ClaimPath::exact(&["app_metadata", "roles"]),
+            ];
             permissions = vec![ClaimPath::exact(&["app_metadata", "permissions"])];
         }
         ProviderKind::Cognito => {
@@ -448,21 +526,38 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             let client = o.secret("clientId", env)?;
             let pool_region = pool.split('_').next().unwrap_or("");
             if !pool.contains('_') || pool_region != region {
-                return Err(ConfigError::new(o.at("userPoolId"), "expected <region>_<id> in the configured region"));
+                return Err(ConfigError::new(
+                    o.at("userPoolId"),
+                    "expected <region>_<id> in the configured region",
+                ));
             }
             let iss = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
             keys = remote(format!("{iss}/.well-known/jwks.json"));
             issuer = Some(iss);
             match o.opt_str("tokenUse")?.as_deref() {
                 None | Some("access") => {
-                    checks.push(Check::ClaimEquals { claim: "token_use".into(), value: "access".into() });
-                    checks.push(Check::ClaimEquals { claim: "client_id".into(), value: client });
+                    checks.push(Check::ClaimEquals {
+                        claim: "token_use".into(),
+                        value: "access".into(),
+                    });
+                    checks.push(Check::ClaimEquals {
+                        claim: "client_id".into(),
+                        value: client,
+                    });
                 }
                 Some("id") => {
-                    checks.push(Check::ClaimEquals { claim: "token_use".into(), value: "id".into() });
+                    checks.push(Check::ClaimEquals {
+                        claim: "token_use".into(),
+                        value: "id".into(),
+                    });
                     audience = vec![client];
                 }
-                Some(_) => return Err(ConfigError::new(o.at("tokenUse"), "expected \"access\" or \"id\"")),
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        o.at("tokenUse"),
+                        "expected \"access\" or \"id\"",
+                    ))
+                }
             }
             roles = vec![ClaimPath::parse("cognito:groups")];
             permissions = vec![ClaimPath::parse("scope")];
@@ -481,13 +576,19 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             if audience_override.is_none() {
                 checks.push(Check::AzpEquals(client.clone()));
             }
-            roles = vec![ClaimPath::exact(&["realm_access", "roles"]), ClaimPath::Exact(vec!["resource_access".into(), client, "roles".into()])];
+            roles = vec![
+                ClaimPath::exact(&["realm_access", "roles"]),
+                ClaimPath::Exact(vec!["resource_access".into(), client, "roles".into()]),
+            ];
             permissions = vec![ClaimPath::parse("scope")];
         }
         ProviderKind::WorkOs => {
             let client = o.secret("clientId", env)?;
             if client.is_empty() || client.contains('/') {
-                return Err(ConfigError::new(o.at("clientId"), "expected a WorkOS client id"));
+                return Err(ConfigError::new(
+                    o.at("clientId"),
+                    "expected a WorkOS client id",
+                ));
             }
             issuer = Some("https://api.workos.com".into());
             keys = remote(format!("https://api.workos.com/sso/jwks/{client}"));
@@ -501,7 +602,12 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             keys = remote(format!("{base}/api/auth/jwks"));
             audience = vec![base.clone()];
             issuer = Some(base);
-            default_algs = vec![Algorithm::EdDsa, Algorithm::Es256, Algorithm::Rs256, Algorithm::Ps256];
+            default_algs = vec![
+                Algorithm::EdDsa,
+                Algorithm::Es256,
+                Algorithm::Rs256,
+                Algorithm::Ps256,
+            ];
             roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
         }
         ProviderKind::OAuth2 => {
@@ -515,7 +621,12 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
                 let client_secret = i.secret("clientSecret", env)?;
                 let cache_ttl = i.opt_u64("cacheTtl", 3600)?.unwrap_or(60);
                 i.finish()?;
-                introspection = Some(Introspection { url, client_id, client_secret, cache_ttl });
+                introspection = Some(Introspection {
+                    url,
+                    client_id,
+                    client_secret,
+                    cache_ttl,
+                });
             }
         }
         ProviderKind::Jwt | ProviderKind::Custom => {
@@ -551,25 +662,36 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     }
     // Issuer and keys that still depend on the issuer.
     match (&issuer, kind) {
-        (Some(iss), _) if iss.is_empty() => return Err(ConfigError::new(o.at("issuer"), "must not be empty")),
-        (None, ProviderKind::Custom) => {
-            if keys.is_some() {
-                return Err(ConfigError::new(o.at("issuer"), "missing required field (a custom provider with keys needs its issuer)"));
-            }
+        (Some(iss), _) if iss.is_empty() => {
+            return Err(ConfigError::new(o.at("issuer"), "must not be empty"))
         }
+        (None, ProviderKind::Custom) if keys.is_some() => {
+            return Err(ConfigError::new(
+                o.at("issuer"),
+                "missing required field (a custom provider with keys needs its issuer)",
+            ));
+        }
+        (None, ProviderKind::Custom) => {}
         (None, _) => return Err(ConfigError::new(o.at("issuer"), "missing required field")),
         _ => {}
     }
     if keys.is_none() {
         keys = match (kind, &issuer) {
-            (ProviderKind::Clerk, Some(iss)) => remote(format!("{}/.well-known/jwks.json", trim_slash(iss))),
+            (ProviderKind::Clerk, Some(iss)) => {
+                remote(format!("{}/.well-known/jwks.json", trim_slash(iss)))
+            }
             (ProviderKind::OAuth2, Some(iss)) => {
                 check_url(&o.at("issuer"), iss)?;
-                Some(KeySource::Discovery { url: format!("{}/.well-known/openid-configuration", trim_slash(iss)) })
+                Some(KeySource::Discovery {
+                    url: format!("{}/.well-known/openid-configuration", trim_slash(iss)),
+                })
             }
             (ProviderKind::Custom, _) => Some(KeySource::Host),
             _ => {
-                return Err(ConfigError::new(o.path.clone(), "no keys: give one of secret, publicKey, jwks, jwksUrl"));
+                return Err(ConfigError::new(
+                    o.path.clone(),
+                    "no keys: give one of secret, publicKey, jwks, jwksUrl",
+                ));
             }
         };
     }
@@ -579,7 +701,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     }
     let local = matches!(keys, KeySource::Local(_));
     if !local && algorithms.iter().any(|a| a.is_symmetric()) {
-        return Err(ConfigError::new(join(path, "algorithms"), "HMAC algorithms need a local secret, never fetched keys"));
+        return Err(ConfigError::new(
+            join(path, "algorithms"),
+            "HMAC algorithms need a local secret, never fetched keys",
+        ));
     }
     o.finish()?;
     let options = VerifyOptions {
@@ -590,7 +715,19 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         required_claims,
         ..VerifyOptions::default()
     };
-    Ok(Provider { name, kind, issuer, keys, options, roles, permissions, org, checks, conditions, introspection })
+    Ok(Provider {
+        name,
+        kind,
+        issuer,
+        keys,
+        options,
+        roles,
+        permissions,
+        org,
+        checks,
+        conditions,
+        introspection,
+    })
 }
 
 #[cfg(test)]
@@ -606,30 +743,65 @@ mod tests {
 
     #[test]
     fn presets_derive_issuer_and_keys() {
-        let p = ok(r#"{"type": "auth0", "domain": "acme.eu.auth0.com", "audience": "https://api.acme"}"#);
+        let p = ok(
+            r#"{"type": "auth0", "domain": "acme.eu.auth0.com", "audience": "https://api.acme"}"#,
+        );
         assert_eq!(p.issuer.as_deref(), Some("https://acme.eu.auth0.com/"));
-        assert_eq!(p.keys, KeySource::Remote { url: "https://acme.eu.auth0.com/.well-known/jwks.json".into() });
+        assert_eq!(
+            p.keys,
+            KeySource::Remote {
+                url: "https://acme.eu.auth0.com/.well-known/jwks.json".into()
+            }
+        );
         assert_eq!(p.options.audience, vec![String::from("https://api.acme")]);
         assert_eq!(p.options.algorithms, vec![Algorithm::Rs256]);
 
         let p = ok(r#"{"type": "firebase", "projectId": "demo-proj"}"#);
-        assert_eq!(p.issuer.as_deref(), Some("https://securetoken.google.com/demo-proj"));
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://securetoken.google.com/demo-proj")
+        );
         assert_eq!(p.options.audience, vec![String::from("demo-proj")]);
 
-        let p = ok(r#"{"type": "aws-cognito", "userPoolId": "eu-west-1_AbC", "region": "eu-west-1", "clientId": "c1"}"#);
+        let p = ok(
+            r#"{"type": "aws-cognito", "userPoolId": "eu-west-1_AbC", "region": "eu-west-1", "clientId": "c1"}"#,
+        );
         assert_eq!(p.kind, ProviderKind::Cognito);
-        assert_eq!(p.issuer.as_deref(), Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC"));
-        assert!(p.checks.contains(&Check::ClaimEquals { claim: "client_id".into(), value: "c1".into() }));
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC")
+        );
+        assert!(p.checks.contains(&Check::ClaimEquals {
+            claim: "client_id".into(),
+            value: "c1".into()
+        }));
 
-        let p = ok(r#"{"type": "keycloak", "serverUrl": "https://kc.example/", "realm": "r", "clientId": "app"}"#);
+        let p = ok(
+            r#"{"type": "keycloak", "serverUrl": "https://kc.example/", "realm": "r", "clientId": "app"}"#,
+        );
         assert_eq!(p.issuer.as_deref(), Some("https://kc.example/realms/r"));
-        assert_eq!(p.keys, KeySource::Remote { url: "https://kc.example/realms/r/protocol/openid-connect/certs".into() });
+        assert_eq!(
+            p.keys,
+            KeySource::Remote {
+                url: "https://kc.example/realms/r/protocol/openid-connect/certs".into()
+            }
+        );
 
         let p = ok(r#"{"type": "oidc", "issuer": "https://id.example"}"#);
-        assert_eq!(p.keys, KeySource::Discovery { url: "https://id.example/.well-known/openid-configuration".into() });
+        assert_eq!(
+            p.keys,
+            KeySource::Discovery {
+                url: "https://id.example/.well-known/openid-configuration".into()
+            }
+        );
 
         let p = ok(r#"{"type": "clerk", "issuer": "https://clerk.example.com"}"#);
-        assert_eq!(p.keys, KeySource::Remote { url: "https://clerk.example.com/.well-known/jwks.json".into() });
+        assert_eq!(
+            p.keys,
+            KeySource::Remote {
+                url: "https://clerk.example.com/.well-known/jwks.json".into()
+            }
+        );
 
         let p = ok(r#"{"type": "supabase", "url": "https://abc.supabase.co"}"#);
         assert_eq!(p.issuer.as_deref(), Some("https://abc.supabase.co/auth/v1"));
@@ -644,16 +816,32 @@ mod tests {
     fn secrets_from_env_and_errors_with_paths() {
         let mut env = Env::new();
         env.insert("S".into(), "0123456789abcdef0123456789abcdef".into());
-        let p = parse(r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "S"}}"#, &env).unwrap();
+        let p = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "S"}}"#,
+            &env,
+        )
+        .unwrap();
         assert!(matches!(p.keys, KeySource::Local(_)));
         assert_eq!(p.options.algorithms, vec![Algorithm::Hs256]);
-        let e = parse(r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "NOPE"}}"#, &env).unwrap_err();
+        let e = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "NOPE"}}"#,
+            &env,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "providers[0].secret");
-        let e = parse(r#"{"type": "jwt", "issuer": "https://i", "secret": "short"}"#, &env).unwrap_err();
+        let e = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "secret": "short"}"#,
+            &env,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "providers[0].secret");
         let e = parse(r#"{"type": "jwt", "secret": {"env": "S"}}"#, &env).unwrap_err();
         assert_eq!(e.path, "providers[0].issuer");
-        let e = parse(r#"{"type": "auth0", "domain": "https://x.auth0.com", "audience": "a"}"#, &env).unwrap_err();
+        let e = parse(
+            r#"{"type": "auth0", "domain": "https://x.auth0.com", "audience": "a"}"#,
+            &env,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "providers[0].domain");
         let e = parse(r#"{"type": "auth0", "domain": "x.auth0.com"}"#, &env).unwrap_err();
         assert_eq!(e.path, "providers[0].audience");
@@ -663,11 +851,19 @@ mod tests {
         assert_eq!(e.path, "providers[0].algorithms");
         let e = parse(r#"{"type": "jwt", "issuer": "https://i", "jwksUrl": "https://i/j", "algorithms": ["none"]}"#, &env).unwrap_err();
         assert_eq!(e.path, "providers[0].algorithms[0]");
-        let e = parse(r#"{"type": "jwt", "issuer": "https://i", "jwksUrl": "http://evil.example/j"}"#, &env).unwrap_err();
+        let e = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "jwksUrl": "http://evil.example/j"}"#,
+            &env,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "providers[0].jwksUrl");
         let e = parse(r#"{"type": "cognito", "userPoolId": "us-east-1_x", "region": "eu-west-1", "clientId": "c"}"#, &env).unwrap_err();
         assert_eq!(e.path, "providers[0].userPoolId");
-        let e = parse(r#"{"type": "firebase", "projectId": "p", "domain": "x"}"#, &env).unwrap_err();
+        let e = parse(
+            r#"{"type": "firebase", "projectId": "p", "domain": "x"}"#,
+            &env,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "providers[0].domain");
         let e = parse(r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "S"}, "jwksUrl": "https://i/j"}"#, &env).unwrap_err();
         assert_eq!(e.path, "providers[0]");
@@ -675,7 +871,9 @@ mod tests {
 
     #[test]
     fn claim_mapping() {
-        let p = ok(r#"{"type": "keycloak", "serverUrl": "https://kc", "realm": "r", "clientId": "app"}"#);
+        let p = ok(
+            r#"{"type": "keycloak", "serverUrl": "https://kc", "realm": "r", "clientId": "app"}"#,
+        );
         let claims: Map<String, Value> = serde_json::from_str(
             r#"{"sub": "u1", "azp": "app", "realm_access": {"roles": ["user"]},
                 "resource_access": {"app": {"roles": ["editor"]}, "other": {"roles": ["admin"]}},
@@ -684,12 +882,20 @@ mod tests {
         .unwrap();
         let m = p.map_claims(&claims, 0).unwrap();
         assert_eq!(m.roles, vec![String::from("editor"), String::from("user")]);
-        assert_eq!(m.permissions, vec![String::from("openid"), String::from("profile")]);
+        assert_eq!(
+            m.permissions,
+            vec![String::from("openid"), String::from("profile")]
+        );
         let mut wrong = claims.clone();
         wrong.insert("azp".into(), "other".into());
-        assert_eq!(p.map_claims(&wrong, 0), Err(ProviderRejection::InvalidClaims));
+        assert_eq!(
+            p.map_claims(&wrong, 0),
+            Err(ProviderRejection::InvalidClaims)
+        );
 
-        let p = ok(r#"{"type": "auth0", "domain": "t.auth0.com", "audience": "a", "claimsNamespace": "https://acme.example/"}"#);
+        let p = ok(
+            r#"{"type": "auth0", "domain": "t.auth0.com", "audience": "a", "claimsNamespace": "https://acme.example/"}"#,
+        );
         let claims: Map<String, Value> =
             serde_json::from_str(r#"{"sub": "auth0|1", "https://acme.example/roles": ["admin"], "permissions": ["read:x"], "org_id": "org_1"}"#)
                 .unwrap();
@@ -697,6 +903,9 @@ mod tests {
         assert_eq!(m.roles, vec![String::from("admin")]);
         assert_eq!(m.org.as_deref(), Some("org_1"));
         let no_sub: Map<String, Value> = serde_json::from_str(r#"{"permissions": []}"#).unwrap();
-        assert_eq!(p.map_claims(&no_sub, 0), Err(ProviderRejection::InvalidClaims));
+        assert_eq!(
+            p.map_claims(&no_sub, 0),
+            Err(ProviderRejection::InvalidClaims)
+        );
     }
 }

@@ -66,7 +66,13 @@ impl Rbac {
                     check_permission_pattern(&format!("{p}.permissions[{i}]"), perm, true)?;
                 }
                 d.finish()?;
-                rbac.roles.insert(name.clone(), RoleDef { inherits, permissions });
+                rbac.roles.insert(
+                    name.clone(),
+                    RoleDef {
+                        inherits,
+                        permissions,
+                    },
+                );
             }
             roles.finish()?;
         }
@@ -89,14 +95,28 @@ impl Rbac {
         Ok(rbac)
     }
 
-    fn check_chain<'a>(&'a self, path: &str, role: &'a str, chain: &mut Vec<&'a str>) -> CResult<()> {
-        let at = format!("{path}.roles.{}.inherits", chain.first().copied().unwrap_or(role));
+    fn check_chain<'a>(
+        &'a self,
+        path: &str,
+        role: &'a str,
+        chain: &mut Vec<&'a str>,
+    ) -> CResult<()> {
+        let at = format!(
+            "{path}.roles.{}.inherits",
+            chain.first().copied().unwrap_or(role)
+        );
         if chain.contains(&role) {
             chain.push(role);
-            return Err(ConfigError::new(at, format!("inheritance cycle: {}", chain.join(" -> "))));
+            return Err(ConfigError::new(
+                at,
+                format!("inheritance cycle: {}", chain.join(" -> ")),
+            ));
         }
         if chain.len() > MAX_DEPTH {
-            return Err(ConfigError::new(at, format!("inheritance deeper than {MAX_DEPTH}")));
+            return Err(ConfigError::new(
+                at,
+                format!("inheritance deeper than {MAX_DEPTH}"),
+            ));
         }
         chain.push(role);
         if let Some(def) = self.roles.get(role) {
@@ -128,7 +148,11 @@ impl Rbac {
     }
 
     /// Token permissions plus those of every (expanded) role, sorted, deduplicated.
-    pub fn expand_permissions(&self, expanded_roles: &[String], token_permissions: &[String]) -> Vec<String> {
+    pub fn expand_permissions(
+        &self,
+        expanded_roles: &[String],
+        token_permissions: &[String],
+    ) -> Vec<String> {
         let mut out: Vec<String> = token_permissions.to_vec();
         for role in expanded_roles {
             if let Some(def) = self.roles.get(role) {
@@ -159,14 +183,25 @@ impl Rbac {
             return Ok(());
         }
         if !required_roles.is_empty() {
-            let missing: Vec<String> = required_roles.iter().filter(|r| !roles.contains(r)).cloned().collect();
-            let ok = if all_roles { missing.is_empty() } else { missing.len() < required_roles.len() };
+            let missing: Vec<String> = required_roles
+                .iter()
+                .filter(|r| !roles.contains(r))
+                .cloned()
+                .collect();
+            let ok = if all_roles {
+                missing.is_empty()
+            } else {
+                missing.len() < required_roles.len()
+            };
             if !ok {
                 return Err(Missing::Roles(missing));
             }
         }
-        let missing: Vec<String> =
-            required_permissions.iter().filter(|need| !permissions.iter().any(|g| grants(g, need))).cloned().collect();
+        let missing: Vec<String> = required_permissions
+            .iter()
+            .filter(|need| !permissions.iter().any(|g| grants(g, need)))
+            .cloned()
+            .collect();
         if !missing.is_empty() {
             return Err(Missing::Permissions(missing));
         }
@@ -204,11 +239,21 @@ pub(crate) fn check_permission_pattern(path: &str, p: &str, wildcards: bool) -> 
         return Ok(());
     }
     for seg in p.split(':') {
-        if seg.is_empty() || seg.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',') {
-            return Err(ConfigError::new(path, "invalid permission (segments separated by ':', no spaces or commas)"));
+        if seg.is_empty()
+            || seg
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+        {
+            return Err(ConfigError::new(
+                path,
+                "invalid permission (segments separated by ':', no spaces or commas)",
+            ));
         }
         if seg.contains('*') && (seg != "*" || !wildcards) {
-            return Err(ConfigError::new(path, "'*' may only be a whole segment of a granted permission"));
+            return Err(ConfigError::new(
+                path,
+                "'*' may only be a whole segment of a granted permission",
+            ));
         }
     }
     Ok(())
@@ -255,22 +300,41 @@ mod tests {
         assert_eq!(roles, s(&["admin", "editor", "viewer"]));
         let perms = r.expand_permissions(&roles, &s(&["extra:x"]));
         assert_eq!(perms, s(&["*:read", "extra:x", "posts:write", "reports:*"]));
-        assert_eq!(r.check(&roles, &perms, &s(&["viewer"]), false, &s(&["reports:export", "posts:read"])), Ok(()));
+        assert_eq!(
+            r.check(
+                &roles,
+                &perms,
+                &s(&["viewer"]),
+                false,
+                &s(&["reports:export", "posts:read"])
+            ),
+            Ok(())
+        );
         let viewer = r.expand_roles(&s(&["viewer"]));
         let vperms = r.expand_permissions(&viewer, &[]);
-        assert_eq!(r.check(&viewer, &vperms, &s(&["admin", "editor"]), false, &[]), Err(Missing::Roles(s(&["admin", "editor"]))));
-        assert_eq!(r.check(&viewer, &vperms, &[], false, &s(&["posts:write"])), Err(Missing::Permissions(s(&["posts:write"]))));
+        assert_eq!(
+            r.check(&viewer, &vperms, &s(&["admin", "editor"]), false, &[]),
+            Err(Missing::Roles(s(&["admin", "editor"])))
+        );
+        assert_eq!(
+            r.check(&viewer, &vperms, &[], false, &s(&["posts:write"])),
+            Err(Missing::Permissions(s(&["posts:write"])))
+        );
         assert_eq!(
             r.check(&roles, &perms, &s(&["admin", "owner"]), true, &[]),
             Err(Missing::Roles(s(&["owner"])))
         );
         // super-admin passes everything
-        assert_eq!(r.check(&s(&["root"]), &[], &s(&["owner"]), true, &s(&["x:y"])), Ok(()));
+        assert_eq!(
+            r.check(&s(&["root"]), &[], &s(&["owner"]), true, &s(&["x:y"])),
+            Ok(())
+        );
     }
 
     #[test]
     fn cycles_depth_and_unknown_parents_are_config_errors() {
-        let e = rbac(r#"{"roles": {"a": {"inherits": ["b"]}, "b": {"inherits": ["a"]}}}"#).unwrap_err();
+        let e =
+            rbac(r#"{"roles": {"a": {"inherits": ["b"]}, "b": {"inherits": ["a"]}}}"#).unwrap_err();
         assert_eq!(e.path, "rbac.roles.a.inherits");
         assert!(e.message.contains("cycle: a -> b -> a"), "{e}");
         let e = rbac(r#"{"roles": {"a": {"inherits": ["a"]}}}"#).unwrap_err();
@@ -290,7 +354,13 @@ mod tests {
         assert!(e.message.contains("deeper than 10"), "{e}");
         // 10 levels is fine
         let ok: Vec<String> = (0..11)
-            .map(|i| if i < 10 { format!("\"r{i}\": {{\"inherits\": [\"r{}\"]}}", i + 1) } else { format!("\"r{i}\": {{}}") })
+            .map(|i| {
+                if i < 10 {
+                    format!("\"r{i}\": {{\"inherits\": [\"r{}\"]}}", i + 1)
+                } else {
+                    format!("\"r{i}\": {{}}")
+                }
+            })
             .collect();
         assert!(rbac(&format!("{{\"roles\": {{{}}}}}", ok.join(","))).is_ok());
         let e = rbac(r#"{"roles": {"a": {"permissions": ["re*ports"]}}}"#).unwrap_err();

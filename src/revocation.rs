@@ -24,7 +24,11 @@ impl Denylist {
     /// Revokes `id` until `expires_at` (the revoked token's `exp`; keep the later one).
     pub fn insert(&mut self, id: &str, expires_at: i64) {
         if self.entries.len() >= MAX_ENTRIES && !self.entries.contains_key(id) {
-            let earliest = self.entries.iter().min_by_key(|(_, e)| **e).map(|(k, _)| k.clone());
+            let earliest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| **e)
+                .map(|(k, _)| k.clone());
             if let Some(k) = earliest {
                 self.entries.remove(&k);
             }

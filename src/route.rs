@@ -79,8 +79,16 @@ pub(crate) fn percent_decode(s: &str) -> Result<String, PathError> {
     while i < bytes.len() {
         let b = bytes[i];
         if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex).ok_or(PathError::BadEscape)?;
-            let lo = bytes.get(i + 2).copied().and_then(hex).ok_or(PathError::BadEscape)?;
+            let hi = bytes
+                .get(i + 1)
+                .copied()
+                .and_then(hex)
+                .ok_or(PathError::BadEscape)?;
+            let lo = bytes
+                .get(i + 2)
+                .copied()
+                .and_then(hex)
+                .ok_or(PathError::BadEscape)?;
             out.push(hi * 16 + lo);
             i += 3;
         } else {
@@ -100,7 +108,10 @@ pub fn normalize(target: &str) -> Result<NormalizedPath, PathError> {
     let mut segments: Vec<String> = Vec::new();
     for raw in path.split('/') {
         let seg = percent_decode(raw)?;
-        if seg.chars().any(|c| c == '/' || c == '\\' || c == '%' || c.is_control()) {
+        if seg
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c == '%' || c.is_control())
+        {
             return Err(PathError::Forbidden);
         }
         let before_params = seg.split(';').next().unwrap_or("");
@@ -156,14 +167,25 @@ impl Pattern {
                 }
                 Seg::Param(name.into())
             } else {
-                if part.contains('*') || part.contains('%') || part.contains('?') || part.contains('#') || *part == "." || *part == ".." {
-                    return Err("a literal segment may not contain '*', '%', '?', '#' or be a dot segment");
+                if part.contains('*')
+                    || part.contains('%')
+                    || part.contains('?')
+                    || part.contains('#')
+                    || *part == "."
+                    || *part == ".."
+                {
+                    return Err(
+                        "a literal segment may not contain '*', '%', '?', '#' or be a dot segment",
+                    );
                 }
                 Seg::Lit((*part).into())
             };
             segs.push(seg);
         }
-        Ok(Pattern { source: p.into(), segs })
+        Ok(Pattern {
+            source: p.into(),
+            segs,
+        })
     }
 
     /// The pattern as written.
@@ -226,9 +248,15 @@ impl ClaimCondition {
         if claim.is_empty() {
             return Err(ConfigError::new(o.at("claim"), "must not be empty"));
         }
-        let n = ["equals", "in", "equalsParam", "exists"].iter().filter(|k| o.has(k)).count();
+        let n = ["equals", "in", "equalsParam", "exists"]
+            .iter()
+            .filter(|k| o.has(k))
+            .count();
         if n != 1 {
-            return Err(ConfigError::new(path, "expected exactly one of equals, in, equalsParam, exists"));
+            return Err(ConfigError::new(
+                path,
+                "expected exactly one of equals, in, equalsParam, exists",
+            ));
         }
         let test = if let Some(v) = o.get("equals") {
             ClaimTest::Equals(v.clone())
@@ -250,7 +278,11 @@ impl ClaimCondition {
     }
 
     /// Evaluates against verified claims and route params.
-    pub fn holds(&self, claims: &serde_json::Map<String, Value>, params: &[(String, String)]) -> bool {
+    pub fn holds(
+        &self,
+        claims: &serde_json::Map<String, Value>,
+        params: &[(String, String)],
+    ) -> bool {
         let value = crate::providers::ClaimPath::parse(&self.claim).lookup(claims);
         match (&self.test, value) {
             (_, None) | (_, Some(Value::Null)) => false,
@@ -258,7 +290,10 @@ impl ClaimCondition {
             (ClaimTest::Equals(want), Some(v)) => v == want,
             (ClaimTest::In(options), Some(v)) => options.contains(v),
             (ClaimTest::EqualsParam(name), Some(v)) => {
-                let p = params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+                let p = params
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str());
                 matches!((v.as_str(), p), (Some(a), Some(b)) if a == b)
             }
         }
@@ -298,7 +333,10 @@ pub struct Route {
 
 /// Hex SHA-256 fingerprint, lowercased, separators removed.
 pub(crate) fn normalize_fingerprint(f: &str) -> String {
-    f.chars().filter(|c| *c != ':' && !c.is_whitespace()).map(|c| c.to_ascii_lowercase()).collect()
+    f.chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 impl Route {
@@ -311,7 +349,10 @@ impl Route {
         let mut upper = Vec::new();
         for (i, m) in methods.iter().enumerate() {
             if !is_token(m) {
-                return Err(ConfigError::new(format!("{}[{i}]", o.at("methods")), "not a valid method"));
+                return Err(ConfigError::new(
+                    format!("{}[{i}]", o.at("methods")),
+                    "not a valid method",
+                ));
             }
             upper.push(m.to_ascii_uppercase());
         }
@@ -321,20 +362,35 @@ impl Route {
         let all_roles = match o.opt_str("rolesMode")?.as_deref() {
             None | Some("any") => false,
             Some("all") => true,
-            Some(_) => return Err(ConfigError::new(o.at("rolesMode"), "expected \"any\" or \"all\"")),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    o.at("rolesMode"),
+                    "expected \"any\" or \"all\"",
+                ))
+            }
         };
         let permissions = o.opt_str_list("permissions")?.unwrap_or_default();
         for (i, perm) in permissions.iter().enumerate() {
-            crate::rbac::check_permission_pattern(&format!("{}[{i}]", o.at("permissions")), perm, false)?;
+            crate::rbac::check_permission_pattern(
+                &format!("{}[{i}]", o.at("permissions")),
+                perm,
+                false,
+            )?;
         }
         let mut claims = Vec::new();
         if let Some(items) = o.opt_array("claims")? {
             for (cp, cv) in items {
                 let c = ClaimCondition::from_value(&cp, cv)?;
                 if let ClaimTest::EqualsParam(param) = &c.test {
-                    let known = pattern.segs.iter().any(|s| matches!(s, Seg::Param(n) if n == param));
+                    let known = pattern
+                        .segs
+                        .iter()
+                        .any(|s| matches!(s, Seg::Param(n) if n == param));
                     if !known {
-                        return Err(ConfigError::new(format!("{cp}.equalsParam"), format!("the path has no parameter :{param}")));
+                        return Err(ConfigError::new(
+                            format!("{cp}.equalsParam"),
+                            format!("the path has no parameter :{param}"),
+                        ));
                     }
                 }
                 claims.push(c);
@@ -342,7 +398,9 @@ impl Route {
         }
         let mtls = match o.get("mtls") {
             None | Some(Value::Bool(false)) => Mtls::Off,
-            Some(Value::Bool(true)) => Mtls::Required { fingerprints: Vec::new() },
+            Some(Value::Bool(true)) => Mtls::Required {
+                fingerprints: Vec::new(),
+            },
             Some(v @ Value::Object(_)) => {
                 let mut m = Obj::new(o.at("mtls"), v)?;
                 let fps = m.opt_str_list("fingerprints")?.unwrap_or_default();
@@ -350,29 +408,55 @@ impl Route {
                 for (i, f) in fps.iter().enumerate() {
                     let n = normalize_fingerprint(f);
                     if n.len() != 64 || !n.chars().all(|c| c.is_ascii_hexdigit()) {
-                        return Err(ConfigError::new(format!("{}[{i}]", m.at("fingerprints")), "expected a hex SHA-256 fingerprint"));
+                        return Err(ConfigError::new(
+                            format!("{}[{i}]", m.at("fingerprints")),
+                            "expected a hex SHA-256 fingerprint",
+                        ));
                     }
                     out.push(n);
                 }
                 m.finish()?;
                 Mtls::Required { fingerprints: out }
             }
-            Some(_) => return Err(ConfigError::new(o.at("mtls"), "expected boolean or {\"fingerprints\": [...]}")),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    o.at("mtls"),
+                    "expected boolean or {\"fingerprints\": [...]}",
+                ))
+            }
         };
         let shadow = o.opt_bool("shadow")?.unwrap_or(false);
         o.finish()?;
-        if public && (!providers.is_empty() || !roles.is_empty() || !permissions.is_empty() || !claims.is_empty()) {
+        if public
+            && (!providers.is_empty()
+                || !roles.is_empty()
+                || !permissions.is_empty()
+                || !claims.is_empty())
+        {
             return Err(ConfigError::new(
                 path,
                 "a public route cannot require providers, roles, permissions or claims",
             ));
         }
-        Ok(Route { name, pattern, methods: upper, public, providers, roles, all_roles, permissions, claims, mtls, shadow })
+        Ok(Route {
+            name,
+            pattern,
+            methods: upper,
+            public,
+            providers,
+            roles,
+            all_roles,
+            permissions,
+            claims,
+            mtls,
+            shadow,
+        })
     }
 
     /// Whether this rule applies to `method` and the normalized path; returns params.
     pub fn matches(&self, method: &str, path: &NormalizedPath) -> Option<Vec<(String, String)>> {
-        if !self.methods.is_empty() && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+        if !self.methods.is_empty() && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+        {
             return None;
         }
         self.pattern.matches(path)
@@ -380,7 +464,9 @@ impl Route {
 
     /// A label for logs (`name`, else the pattern).
     pub fn label(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.pattern.as_str().to_string())
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.pattern.as_str().to_string())
     }
 }
 
@@ -392,7 +478,10 @@ mod tests {
         normalize(p).map(|x| x.as_path())
     }
     fn m(pattern: &str, path: &str) -> bool {
-        Pattern::parse(pattern).unwrap().matches(&normalize(path).unwrap()).is_some()
+        Pattern::parse(pattern)
+            .unwrap()
+            .matches(&normalize(path).unwrap())
+            .is_some()
     }
 
     #[test]
@@ -433,8 +522,13 @@ mod tests {
         assert!(!m("/api/**", "/api/../admin/x"));
         assert!(!m("/api/**", "/api/%2e%2e/admin/x"));
         let p = Pattern::parse("/orgs/:org/users/:id").unwrap();
-        let got = p.matches(&normalize("/orgs/acme/users/42").unwrap()).unwrap();
-        assert_eq!(got, alloc::vec![("org".into(), "acme".into()), ("id".into(), "42".into())]);
+        let got = p
+            .matches(&normalize("/orgs/acme/users/42").unwrap())
+            .unwrap();
+        assert_eq!(
+            got,
+            alloc::vec![("org".into(), "acme".into()), ("id".into(), "42".into())]
+        );
         assert!(Pattern::parse("/a/**/b").is_err());
         assert!(Pattern::parse("a").is_err());
         assert!(Pattern::parse("/a*").is_err());
@@ -444,28 +538,72 @@ mod tests {
     #[test]
     fn route_config_errors() {
         let r = |j: &str| Route::from_value("routes[3]", &serde_json::from_str(j).unwrap());
-        assert_eq!(r(r#"{"path": "/x", "roles": "admin"}"#).unwrap_err().to_string(), "routes[3].roles: expected array of strings");
-        assert_eq!(r(r#"{"path": "x"}"#).unwrap_err().path, "routes[3].path");
-        assert_eq!(r(r#"{"path": "/x", "rolesMode": "some"}"#).unwrap_err().path, "routes[3].rolesMode");
-        assert_eq!(r(r#"{"path": "/x", "public": true, "roles": ["a"]}"#).unwrap_err().path, "routes[3]");
         assert_eq!(
-            r(r#"{"path": "/o/:org", "claims": [{"claim": "org_id", "equalsParam": "tenant"}]}"#).unwrap_err().path,
+            r(r#"{"path": "/x", "roles": "admin"}"#)
+                .unwrap_err()
+                .to_string(),
+            "routes[3].roles: expected array of strings"
+        );
+        assert_eq!(r(r#"{"path": "x"}"#).unwrap_err().path, "routes[3].path");
+        assert_eq!(
+            r(r#"{"path": "/x", "rolesMode": "some"}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].rolesMode"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "public": true, "roles": ["a"]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/o/:org", "claims": [{"claim": "org_id", "equalsParam": "tenant"}]}"#)
+                .unwrap_err()
+                .path,
             "routes[3].claims[0].equalsParam"
         );
-        assert_eq!(r(r#"{"path": "/x", "claims": [{"claim": "a", "equals": 1, "in": [1]}]}"#).unwrap_err().path, "routes[3].claims[0]");
-        assert_eq!(r(r#"{"path": "/x", "mtls": {"fingerprints": ["ab"]}}"#).unwrap_err().path, "routes[3].mtls.fingerprints[0]");
-        assert_eq!(r(r#"{"path": "/x", "methods": ["GET X"]}"#).unwrap_err().path, "routes[3].methods[0]");
-        assert_eq!(r(r#"{"path": "/x", "permissions": ["a:*"]}"#).unwrap_err().path, "routes[3].permissions[0]");
+        assert_eq!(
+            r(r#"{"path": "/x", "claims": [{"claim": "a", "equals": 1, "in": [1]}]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].claims[0]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "mtls": {"fingerprints": ["ab"]}}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].mtls.fingerprints[0]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "methods": ["GET X"]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].methods[0]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "permissions": ["a:*"]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].permissions[0]"
+        );
         let ok = r(r#"{"path": "/x", "methods": ["get"], "mtls": true}"#).unwrap();
         assert_eq!(ok.methods, alloc::vec![String::from("GET")]);
-        assert_eq!(ok.mtls, Mtls::Required { fingerprints: Vec::new() });
+        assert_eq!(
+            ok.mtls,
+            Mtls::Required {
+                fingerprints: Vec::new()
+            }
+        );
     }
 
     #[test]
     fn claim_conditions() {
         let claims: serde_json::Map<String, Value> =
-            serde_json::from_str(r#"{"org_id": "acme", "plan": "pro", "app": {"tier": 2}}"#).unwrap();
-        let c = |j: &str| ClaimCondition::from_value("c", &serde_json::from_str(j).unwrap()).unwrap();
+            serde_json::from_str(r#"{"org_id": "acme", "plan": "pro", "app": {"tier": 2}}"#)
+                .unwrap();
+        let c =
+            |j: &str| ClaimCondition::from_value("c", &serde_json::from_str(j).unwrap()).unwrap();
         let params = alloc::vec![("org".to_string(), "acme".to_string())];
         assert!(c(r#"{"claim": "org_id", "equals": "acme"}"#).holds(&claims, &[]));
         assert!(!c(r#"{"claim": "org_id", "equals": "evil"}"#).holds(&claims, &[]));
@@ -473,7 +611,8 @@ mod tests {
         assert!(!c(r#"{"claim": "plan", "in": ["free"]}"#).holds(&claims, &[]));
         assert!(c(r#"{"claim": "app.tier", "equals": 2}"#).holds(&claims, &[]));
         assert!(c(r#"{"claim": "org_id", "equalsParam": "org"}"#).holds(&claims, &params));
-        assert!(!c(r#"{"claim": "org_id", "equalsParam": "org"}"#).holds(&claims, &[("org".into(), "other".into())]));
+        assert!(!c(r#"{"claim": "org_id", "equalsParam": "org"}"#)
+            .holds(&claims, &[("org".into(), "other".into())]));
         assert!(!c(r#"{"claim": "missing", "exists": true}"#).holds(&claims, &[]));
         assert!(c(r#"{"claim": "plan", "exists": true}"#).holds(&claims, &[]));
     }
