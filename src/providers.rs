@@ -411,7 +411,12 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     let roles_override = claim_paths(&mut o, "rolesClaim")?;
     let permissions_override = claim_paths(&mut o, "permissionsClaim")?;
     let org_override = o.opt_str("orgClaim")?.map(|s| ClaimPath::parse(&s));
-    let required_claims = o.opt_str_list("requiredClaims")?.unwrap_or_default();
+    // `exp` is always required: a token that never expires cannot be revoked for a bounded
+    // time, and every preset's issuer sets it.
+    let mut required_claims = o.opt_str_list("requiredClaims")?.unwrap_or_default();
+    if !required_claims.iter().any(|c| c == "exp") {
+        required_claims.push("exp".into());
+    }
     let mut conditions = Vec::new();
     if let Some(items) = o.opt_array("claims")? {
         for (cp, cv) in items {

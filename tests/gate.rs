@@ -1113,6 +1113,38 @@ fn preset_oidc_with_discovery() {
 }
 
 #[test]
+fn pem_public_keys_for_jwt_and_clerk() {
+    let pem = fixture("rsa-public.pem");
+    let p = json!({"type": "jwt", "issuer": "https://pem.example", "audience": "api", "publicKey": pem});
+    let (d, ios) = preset_case(
+        "jwt pem",
+        p.clone(),
+        json!({"path": "/x", "roles": ["ops"]}),
+        "jwt_rs256",
+    );
+    assert!(ios.is_empty());
+    assert_eq!(identity(&d).sub, "pem-user");
+    // exp is always required
+    let g = preset_gate(p, json!({"path": "/x"}));
+    let (d, _) = run(
+        &g,
+        &bearer("GET", "/x", &token_fixture("jwt_rs256_no_exp")),
+        NOW,
+        &mut Ctx::new(),
+        &MemoryStore::new(),
+    );
+    expect(
+        &d,
+        false,
+        Some(ErrorCode::InvalidToken),
+        "token without exp",
+    );
+    let p = json!({"type": "clerk", "issuer": "https://clerk.acme.example", "jwtKey": pem});
+    let (_, ios) = preset_case("clerk jwtKey", p, json!({"path": "/x"}), "clerk");
+    assert!(ios.is_empty(), "networkless verification");
+}
+
+#[test]
 fn remote_keys_rotation_and_outage() {
     let p = json!({"type": "keycloak", "serverUrl": "https://kc.acme.example", "realm": "acme", "clientId": "gateway"});
     let g = preset_gate(p, json!({"path": "/x"}));
