@@ -74,8 +74,11 @@ impl ProviderKind {
 /// Where a provider's verification keys come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySource {
-    /// Given in the config (secret, PEM public key, inline JWKS).
+    /// An inline JWK Set from the config (selected by `kid`/`alg`).
     Local(JwkSet),
+    /// One key from the config (a secret or a PEM public key): like jose's `KeyLike`, the
+    /// token's `kid` is not consulted.
+    Key(Jwk),
     /// A JWKS URL the host fetches (`Io::Jwks`).
     Remote { url: String },
     /// OpenID discovery: the host fetches this document (`Io::Discovery`), whose `issuer`
@@ -314,7 +317,7 @@ fn local_set(path: &str, key: Jwk) -> CResult<JwkSet> {
         .map_err(|e| ConfigError::new(path, format!("unusable key ({e:?})")))
 }
 
-fn hmac_key(path: &str, secret: &str) -> CResult<JwkSet> {
+fn hmac_key(path: &str, secret: &str) -> CResult<Jwk> {
     if secret.len() < 32 {
         return Err(ConfigError::new(
             path,
@@ -323,13 +326,15 @@ fn hmac_key(path: &str, secret: &str) -> CResult<JwkSet> {
     }
     let key = Jwk::from_hmac_secret(secret.as_bytes())
         .map_err(|_| ConfigError::new(path, "unusable secret"))?;
-    local_set(path, key)
+    local_set(path, key.clone())?;
+    Ok(key)
 }
 
-fn pem_key(path: &str, pem: &str) -> CResult<JwkSet> {
+fn pem_key(path: &str, pem: &str) -> CResult<Jwk> {
     let key =
         Jwk::from_pem(pem).map_err(|_| ConfigError::new(path, "not a usable PEM public key"))?;
-    local_set(path, key)
+    local_set(path, key.clone())?;
+    Ok(key)
 }
 
 /// The key options shared by `jwt` and `custom`: exactly one of `secret`, `publicKey`,
@@ -347,10 +352,10 @@ fn jwt_keys(o: &mut Obj<'_>, env: &Env, jwks_url: Option<String>) -> CResult<Opt
         ));
     }
     if let Some(secret) = o.opt_secret("secret", env)? {
-        return hmac_key(&o.at("secret"), &secret).map(|s| Some(KeySource::Local(s)));
+        return hmac_key(&o.at("secret"), &secret).map(|k| Some(KeySource::Key(k)));
     }
     if let Some(pem) = o.opt_secret("publicKey", env)? {
-        return pem_key(&o.at("publicKey"), &pem).map(|s| Some(KeySource::Local(s)));
+        return pem_key(&o.at("publicKey"), &pem).map(|k| Some(KeySource::Key(k)));
     }
     if let Some(v) = o.get("jwks") {
         let bytes = serde_json::to_vec(v)
@@ -478,7 +483,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
                         "give only one of jwtKey, jwksUrl",
                     ));
                 }
-                keys = Some(KeySource::Local(pem_key(&o.at("jwtKey"), &key)?));
+                keys = Some(KeySource::Key(pem_key(&o.at("jwtKey"), &key)?));
             }
             if let Some(origins) = o.opt_str_list("allowedOrigins")? {
                 checks.push(Check::AzpIn(origins));
@@ -513,7 +518,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
                         "give only one of jwtSecret, jwksUrl",
                     ));
                 }
-                keys = Some(KeySource::Local(hmac_key(&o.at("jwtSecret"), &secret)?));
+                keys = Some(KeySource::Key(hmac_key(&o.at("jwtSecret"), &secret)?));
                 default_algs = vec![Algorithm::Hs256];
             } else {
                 keys = remote(format!("{url}/auth/v1/.well-known/jwks.json"));
@@ -637,8 +642,13 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         ProviderKind::Jwt | ProviderKind::Custom => {
             issuer = None;
             keys = jwt_keys(&mut o, env, jwks_url_override.clone())?;
-            if matches!(keys, Some(KeySource::Local(ref s)) if s.keys().iter().any(|k| matches!(k.params, crate::jwk::KeyParams::Oct { .. })))
-            {
+            let hmac = |k: &Jwk| matches!(k.params, crate::jwk::KeyParams::Oct { .. });
+            let symmetric = match &keys {
+                Some(KeySource::Key(k)) => hmac(k),
+                Some(KeySource::Local(set)) => set.keys().iter().any(hmac),
+                _ => false,
+            };
+            if symmetric {
                 default_algs = vec![Algorithm::Hs256];
             } else {
                 default_algs = Vec::new(); // every algorithm the key allows
@@ -704,7 +714,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     if algorithms.is_empty() {
         algorithms = default_algs;
     }
-    let local = matches!(keys, KeySource::Local(_));
+    let local = matches!(keys, KeySource::Local(_) | KeySource::Key(_));
     if !local && algorithms.iter().any(|a| a.is_symmetric()) {
         return Err(ConfigError::new(
             join(path, "algorithms"),
@@ -826,7 +836,7 @@ mod tests {
             &env,
         )
         .unwrap();
-        assert!(matches!(p.keys, KeySource::Local(_)));
+        assert!(matches!(p.keys, KeySource::Key(_)));
         assert_eq!(p.options.algorithms, vec![Algorithm::Hs256]);
         let e = parse(
             r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "NOPE"}}"#,
