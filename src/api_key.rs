@@ -172,6 +172,67 @@ impl ApiKeyRecord {
     }
 }
 
+impl ApiKeyRecord {
+    /// `{"id", "account", "name", "hash" (hex SHA-256), "roles", "permissions",
+    /// "createdAt", "expiresAt", "revoked"}`: how hosts store records (no secret in it).
+    pub fn to_json(&self) -> serde_json::Value {
+        let hex: String = self
+            .hash
+            .iter()
+            .map(|b| alloc::format!("{b:02x}"))
+            .collect();
+        serde_json::json!({
+            "id": self.id, "account": self.account, "name": self.name, "hash": hex,
+            "roles": self.roles, "permissions": self.permissions,
+            "createdAt": self.created_at, "expiresAt": self.expires_at, "revoked": self.revoked,
+        })
+    }
+
+    /// Parses [`ApiKeyRecord::to_json`]'s form; `None` when malformed.
+    pub fn from_json(v: &serde_json::Value) -> Option<ApiKeyRecord> {
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(String::from)
+        };
+        let list = |k: &str| -> Option<Vec<String>> {
+            match v.get(k) {
+                None | Some(serde_json::Value::Null) => Some(Vec::new()),
+                Some(x) => x
+                    .as_array()?
+                    .iter()
+                    .map(|i| i.as_str().map(String::from))
+                    .collect(),
+            }
+        };
+        let hex = s("hash")?;
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut hash = [0u8; 32];
+        for (i, b) in hash.iter_mut().enumerate() {
+            *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(ApiKeyRecord {
+            id: s("id")?,
+            account: s("account")?,
+            name: s("name").unwrap_or_default(),
+            hash,
+            roles: list("roles")?,
+            permissions: list("permissions")?,
+            created_at: v
+                .get("createdAt")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0),
+            expires_at: v.get("expiresAt").and_then(serde_json::Value::as_i64)?,
+            revoked: v
+                .get("revoked")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
+}
+
 /// What to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewKey {
@@ -467,6 +528,17 @@ mod tests {
         assert!(s.is_revoked("jti-1", now));
         assert!(!s.is_revoked("jti-1", now + 5));
         assert!(!s.is_revoked("jti-2", now));
+    }
+
+    #[test]
+    fn record_json_round_trip() {
+        let c = create(new_key(100), &rnd(5), 50).unwrap();
+        let j = c.record.to_json();
+        assert!(!j.to_string().contains(&c.key));
+        assert_eq!(ApiKeyRecord::from_json(&j), Some(c.record.clone()));
+        let mut bad = j.clone();
+        bad["hash"] = "zz".into();
+        assert_eq!(ApiKeyRecord::from_json(&bad), None);
     }
 
     #[test]

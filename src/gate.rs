@@ -1163,6 +1163,229 @@ impl Gate {
     }
 }
 
+/// The JSON forms the hosts (wasm bindings, the Worker) exchange with the core. Field
+/// names are camelCase, as JS expects.
+mod json_forms {
+    use super::*;
+
+    fn str_field<'a>(o: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
+        o.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("request.{name}: expected string"))
+    }
+
+    impl Request {
+        /// `{"method", "path", "headers": {name: value | [values]} | [[name, value], ...],
+        /// "clientCert": {"verified", "fingerprintSha256"}}`.
+        pub fn from_json(v: &Value) -> Result<Request, String> {
+            let o = v.as_object().ok_or("request: expected object")?;
+            let mut req = Request::new(str_field(o, "method")?, str_field(o, "path")?);
+            match o.get("headers") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(h)) => {
+                    for (name, value) in h {
+                        match value {
+                            Value::String(x) => req.headers.push((name.clone(), x.clone())),
+                            Value::Array(xs) => {
+                                for x in xs {
+                                    let x = x
+                                        .as_str()
+                                        .ok_or("request.headers: expected string values")?;
+                                    req.headers.push((name.clone(), x.into()));
+                                }
+                            }
+                            _ => return Err("request.headers: expected string values".into()),
+                        }
+                    }
+                }
+                Some(Value::Array(pairs)) => {
+                    for p in pairs {
+                        match p.as_array().map(Vec::as_slice) {
+                            Some([Value::String(n), Value::String(x)]) => {
+                                req.headers.push((n.clone(), x.clone()))
+                            }
+                            _ => return Err("request.headers: expected [name, value] pairs".into()),
+                        }
+                    }
+                }
+                Some(_) => return Err("request.headers: expected object or array".into()),
+            }
+            match o.get("clientCert") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(c)) => {
+                    let verified = c.get("verified").and_then(Value::as_bool).unwrap_or(false);
+                    let fingerprint_sha256 = c
+                        .get("fingerprintSha256")
+                        .and_then(Value::as_str)
+                        .map(String::from);
+                    req.client_cert = Some(ClientCert {
+                        verified,
+                        fingerprint_sha256,
+                    });
+                }
+                Some(_) => return Err("request.clientCert: expected object".into()),
+            }
+            Ok(req)
+        }
+    }
+
+    fn strings(v: &[String]) -> Value {
+        Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
+    }
+
+    fn opt(v: &Option<String>) -> Value {
+        v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+    }
+
+    impl Identity {
+        /// `{"sub", "provider", "roles", "permissions", "org", "claims"}`.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            m.insert("sub".into(), Value::String(self.sub.clone()));
+            m.insert("provider".into(), Value::String(self.provider.clone()));
+            m.insert("roles".into(), strings(&self.roles));
+            m.insert("permissions".into(), strings(&self.permissions));
+            m.insert("org".into(), opt(&self.org));
+            m.insert("claims".into(), Value::Object(self.claims.clone()));
+            Value::Object(m)
+        }
+    }
+
+    impl Deny {
+        /// `{"allow": false, "status", "code", "detail", "wwwAuthenticate", "body", "route"}`.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            m.insert("allow".into(), Value::Bool(false));
+            m.insert("status".into(), Value::from(self.status));
+            m.insert("code".into(), Value::String(self.code.as_str().into()));
+            m.insert("detail".into(), Value::String(self.detail.clone()));
+            m.insert("wwwAuthenticate".into(), opt(&self.www_authenticate));
+            m.insert("body".into(), Value::String(self.body.clone()));
+            m.insert("route".into(), opt(&self.route));
+            Value::Object(m)
+        }
+    }
+
+    impl AllowReason {
+        /// `authenticated`, `public`, `disabled`, `preflight`, `shadow`.
+        pub const fn as_str(self) -> &'static str {
+            match self {
+                AllowReason::Authenticated => "authenticated",
+                AllowReason::Public => "public",
+                AllowReason::Disabled => "disabled",
+                AllowReason::Preflight => "preflight",
+                AllowReason::Shadow => "shadow",
+            }
+        }
+    }
+
+    impl Decision {
+        /// Allow: `{"allow": true, "status": 200, "code": null, "reason", "identity",
+        /// "headers": {name: value}, "stripHeaders", "route", "path", "shadow"}`;
+        /// deny: see [`Deny::to_json`].
+        pub fn to_json(&self) -> Value {
+            match self {
+                Decision::Deny(d) => d.to_json(),
+                Decision::Allow(a) => {
+                    let mut m = Map::new();
+                    m.insert("allow".into(), Value::Bool(true));
+                    m.insert("status".into(), Value::from(200));
+                    m.insert("code".into(), Value::Null);
+                    m.insert("reason".into(), Value::String(a.reason.as_str().into()));
+                    m.insert(
+                        "identity".into(),
+                        a.identity.as_ref().map_or(Value::Null, Identity::to_json),
+                    );
+                    let headers: Map<String, Value> = a
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect();
+                    m.insert("headers".into(), Value::Object(headers));
+                    m.insert("stripHeaders".into(), strings(&a.strip_headers));
+                    m.insert("route".into(), opt(&a.route));
+                    m.insert("path".into(), opt(&a.path));
+                    m.insert(
+                        "shadow".into(),
+                        a.shadow.as_ref().map_or(Value::Null, Deny::to_json),
+                    );
+                    Value::Object(m)
+                }
+            }
+        }
+    }
+
+    impl Io {
+        /// `{"type": "jwks" | "discovery" | "introspect" | "custom" | "apiKey" | "revoked", ...}`
+        /// with the variant's fields in camelCase. Carries the token for `introspect` and
+        /// `custom` (the host needs it): never log it.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            let mut put = |k: &str, v: Value| {
+                m.insert(k.into(), v);
+            };
+            let s = |x: &String| Value::String(x.clone());
+            match self {
+                Io::Jwks {
+                    provider,
+                    url,
+                    refresh,
+                } => {
+                    put("type", "jwks".into());
+                    put("provider", s(provider));
+                    put("url", s(url));
+                    put("refresh", Value::Bool(*refresh));
+                }
+                Io::Discovery { provider, url } => {
+                    put("type", "discovery".into());
+                    put("provider", s(provider));
+                    put("url", s(url));
+                }
+                Io::Introspect {
+                    provider,
+                    url,
+                    client_id,
+                    client_secret,
+                    token,
+                } => {
+                    put("type", "introspect".into());
+                    put("provider", s(provider));
+                    put("url", s(url));
+                    put("clientId", s(client_id));
+                    put("clientSecret", s(client_secret));
+                    put("token", s(token));
+                }
+                Io::Custom { provider, token } => {
+                    put("type", "custom".into());
+                    put("provider", s(provider));
+                    put("token", s(token));
+                }
+                Io::ApiKey { key_id } => {
+                    put("type", "apiKey".into());
+                    put("keyId", s(key_id));
+                }
+                Io::Revoked { id } => {
+                    put("type", "revoked".into());
+                    put("id", s(id));
+                }
+            }
+            Value::Object(m)
+        }
+    }
+
+    impl Step {
+        /// `{"done": <decision>}` or `{"need": <io>}`.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            match self {
+                Step::Done(d) => m.insert("done".into(), d.to_json()),
+                Step::Need(io) => m.insert("need".into(), io.to_json()),
+            };
+            Value::Object(m)
+        }
+    }
+}
+
 fn is_nqchar(c: char) -> bool {
     matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
 }
@@ -1249,6 +1472,60 @@ mod tests {
             }
         );
         assert!(!s.contains("TOKEN"));
+    }
+
+    #[test]
+    fn json_forms() {
+        let v: Value = serde_json::from_str(
+            r#"{"method": "GET", "path": "/x", "headers": {"a": "1", "b": ["2", "3"]},
+                "clientCert": {"verified": true, "fingerprintSha256": "ab"}}"#,
+        )
+        .unwrap();
+        let r = Request::from_json(&v).unwrap();
+        assert_eq!(r.headers.len(), 3);
+        assert_eq!(
+            r.client_cert.unwrap().fingerprint_sha256.as_deref(),
+            Some("ab")
+        );
+        let v: Value =
+            serde_json::from_str(r#"{"method": "GET", "path": "/x", "headers": [["a", "1"]]}"#)
+                .unwrap();
+        assert_eq!(
+            Request::from_json(&v).unwrap().headers,
+            alloc::vec![("a".into(), "1".into())]
+        );
+        let v: Value = serde_json::from_str(r#"{"method": "GET"}"#).unwrap();
+        assert_eq!(
+            Request::from_json(&v).unwrap_err(),
+            "request.path: expected string"
+        );
+        let g = Gate::from_config(
+            br#"{"routes": [{"path": "/h", "public": true}]}"#,
+            &Env::new(),
+        )
+        .unwrap();
+        let mut ctx = Ctx::new();
+        let step = g.decide(&Request::new("GET", "/h"), 0, &mut ctx);
+        let j = step.to_json();
+        assert_eq!(j["done"]["allow"], true);
+        assert_eq!(j["done"]["reason"], "public");
+        assert_eq!(j["done"]["code"], Value::Null);
+        assert_eq!(j["done"]["stripHeaders"].as_array().unwrap().len(), 6);
+        let j = g
+            .decide(&Request::new("GET", "/nope"), 0, &mut ctx)
+            .to_json();
+        assert_eq!(j["done"]["allow"], false);
+        assert_eq!(j["done"]["status"], 403);
+        assert_eq!(j["done"]["code"], "AUTH-013");
+        let io = Io::Jwks {
+            provider: "p".into(),
+            url: "https://u".into(),
+            refresh: true,
+        }
+        .to_json();
+        assert_eq!(io["type"], "jwks");
+        assert_eq!(io["refresh"], true);
+        assert_eq!(Io::ApiKey { key_id: "k".into() }.to_json()["keyId"], "k");
     }
 
     #[test]
