@@ -20,9 +20,11 @@ if (!process.env.EDGEGATE_SKIP_BUILD) {
     process.exit(1);
   }
 }
-prepareScratch();
+const tgz = prepareScratch();
+// Other test files (browser, workerd) find the tarball through this variable.
+process.env.EDGEGATE_TGZ = tgz;
 
 const only = process.argv.slice(2);
 const files = (only.length ? only : readdirSync(here).filter((f) => f.endsWith('.test.mjs') || f.endsWith('.test.cjs')).sort().map((f) => join(here, f))).filter((f) => existsSync(f));
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { stdio: 'inherit', cwd: root, env: process.env });
 process.exit(r.status ?? 1);

@@ -14,7 +14,7 @@ export const scratchDir = join(here, '..', '.scratch');
 /** Where the tarball is installed: the package as a user gets it. */
 export const packageDir = join(scratchDir, 'node_modules', 'edgegate');
 
-/** Installs the newest `edgegate-*.tgz` in the scratch dir (run.mjs calls this once). */
+/** Installs the newest `edgegate-*.tgz` in the scratch dir (run.mjs calls this once); returns its path. */
 export function prepareScratch() {
   const tgz = readdirSync(scratchDir).filter((f) => /^edgegate-.*\.tgz$/.test(f)).sort().pop();
   if (!tgz) throw new Error('no packed tarball in pkg-js/test/.scratch (run `npm test` or scripts/build-js.sh --pack)');
@@ -25,6 +25,7 @@ export function prepareScratch() {
   writeFileSync(join(scratchDir, 'browser.mjs'), "export * from 'edgegate/browser';\n");
   writeFileSync(join(scratchDir, 'cjs.cjs'), "module.exports = require('edgegate');\n");
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', '--offline'], { cwd: scratchDir, stdio: 'inherit' });
+  return join(scratchDir, tgz);
 }
 
 function check() {
