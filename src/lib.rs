@@ -34,6 +34,8 @@ pub mod json;
 pub mod jwk;
 pub mod jwks_cache;
 pub mod limits;
+pub mod pem;
+pub mod roca;
 pub mod token;
 pub mod verify;
 #[cfg(feature = "wasm-inspect")]
