@@ -125,6 +125,7 @@ after(async () => {
 /** A fresh page at the fixed clock, with page errors and failed requests collected. */
 async function openPage() {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page.setDefaultTimeout(5000);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));

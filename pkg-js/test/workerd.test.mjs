@@ -141,8 +141,9 @@ test('edgegate in workerd (Miniflare), the packed tarball', { timeout: 120_000 }
         method: 'POST',
         body: JSON.stringify({ token, alg, keys }),
       });
-      assert.equal(res.status, 200);
-      return res.json();
+      const body = await res.text();
+      assert.equal(res.status, 200, `worker answered ${res.status}: ${body.slice(0, 500)}`);
+      return JSON.parse(body);
     };
     const denied = async (token, alg, code, status, keys) => {
       const r = await verify(token, alg, keys);

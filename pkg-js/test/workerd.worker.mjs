@@ -6,9 +6,9 @@ let sets = null; // built on the first request (no work at global scope)
 
 export default {
   async fetch(request, env) {
-    sets ??= { RS256: createLocalJWKSet(env.RS_JWKS), HS256: createLocalJWKSet(env.HS_JWKS) };
     const { token, alg, keys } = await request.json();
     try {
+      sets ??= { RS256: createLocalJWKSet(env.RS_JWKS), HS256: createLocalJWKSet(env.HS_JWKS) };
       const { payload, protectedHeader } = await jwtVerify(token, sets[keys ?? alg], {
         issuer: env.ISSUER,
         audience: env.AUDIENCE,
