@@ -3,7 +3,9 @@
 //!
 //! CONTRACT (owner: token/verify helper): `decode` / `encode` keep these signatures.
 
+use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
 /// Why a base64url string was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,14 +19,199 @@ pub enum B64Error {
     NonCanonical,
 }
 
+impl fmt::Display for B64Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            B64Error::InvalidByte { offset } => {
+                write!(f, "invalid base64url byte at offset {offset}")
+            }
+            B64Error::InvalidLength => f.write_str("invalid base64url length"),
+            B64Error::NonCanonical => f.write_str("non-canonical base64url encoding"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for B64Error {}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Marks a byte outside the alphabet in [`DECODE`].
+const INVALID: u8 = 0xFF;
+
+/// Byte -> 6-bit value, or [`INVALID`].
+static DECODE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+#[inline]
+fn sextet(input: &[u8], offset: usize) -> Result<u32, B64Error> {
+    match input.get(offset) {
+        Some(&b) => {
+            let v = DECODE[b as usize];
+            if v == INVALID {
+                Err(B64Error::InvalidByte { offset })
+            } else {
+                Ok(u32::from(v))
+            }
+        }
+        None => Err(B64Error::InvalidLength),
+    }
+}
+
 /// Decodes strict, unpadded base64url.
 pub fn decode(input: &[u8]) -> Result<Vec<u8>, B64Error> {
-    let _ = input;
-    Err(B64Error::InvalidLength) // SCAFFOLD: replaced by the owner
+    let full = input.len() / 4;
+    let rem = input.len() % 4;
+    let mut out = Vec::with_capacity(full * 3 + rem);
+    let mut i = 0;
+    for _ in 0..full {
+        let n = (sextet(input, i)? << 18)
+            | (sextet(input, i + 1)? << 12)
+            | (sextet(input, i + 2)? << 6)
+            | sextet(input, i + 3)?;
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        i += 4;
+    }
+    match rem {
+        0 => {}
+        1 => {
+            sextet(input, i)?;
+            return Err(B64Error::InvalidLength);
+        }
+        2 => {
+            let a = sextet(input, i)?;
+            let b = sextet(input, i + 1)?;
+            if b & 0x0F != 0 {
+                return Err(B64Error::NonCanonical);
+            }
+            out.push(((a << 2) | (b >> 4)) as u8);
+        }
+        _ => {
+            let a = sextet(input, i)?;
+            let b = sextet(input, i + 1)?;
+            let c = sextet(input, i + 2)?;
+            if c & 0x03 != 0 {
+                return Err(B64Error::NonCanonical);
+            }
+            let n = (a << 18) | (b << 12) | (c << 6);
+            out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8]);
+        }
+    }
+    Ok(out)
 }
 
 /// Encodes unpadded base64url.
-pub fn encode(input: &[u8]) -> alloc::string::String {
-    let _ = input;
-    alloc::string::String::new() // SCAFFOLD: replaced by the owner
+pub fn encode(input: &[u8]) -> String {
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    let sym = |v: u32| char::from(ALPHABET[(v & 0x3F) as usize]);
+    let mut chunks = input.chunks_exact(3);
+    for c in chunks.by_ref() {
+        let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(sym(n >> 6));
+        out.push(sym(n));
+    }
+    match *chunks.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.push(sym(n >> 18));
+            out.push(sym(n >> 12));
+        }
+        [a, b] => {
+            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
+            out.push(sym(n >> 18));
+            out.push(sym(n >> 12));
+            out.push(sym(n >> 6));
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc4648_vectors_round_trip() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", ""),
+            (b"f", "Zg"),
+            (b"fo", "Zm8"),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg"),
+            (b"fooba", "Zm9vYmE"),
+            (b"foobar", "Zm9vYmFy"),
+        ];
+        for (raw, enc) in cases {
+            assert_eq!(encode(raw), enc);
+            assert_eq!(decode(enc.as_bytes()).as_deref(), Ok(raw));
+        }
+    }
+
+    #[test]
+    fn url_alphabet_only() {
+        assert_eq!(decode(b"-_8").as_deref(), Ok(&[0xfb, 0xff][..]));
+        assert_eq!(encode(&[0xfb, 0xff]), "-_8");
+        assert_eq!(decode(b"+_8"), Err(B64Error::InvalidByte { offset: 0 }));
+        assert_eq!(decode(b"-/8"), Err(B64Error::InvalidByte { offset: 1 }));
+    }
+
+    #[test]
+    fn rejects_padding_whitespace_and_junk() {
+        assert_eq!(decode(b"Zg=="), Err(B64Error::InvalidByte { offset: 2 }));
+        assert_eq!(decode(b"Zm8="), Err(B64Error::InvalidByte { offset: 3 }));
+        assert_eq!(decode(b"Zm9v Yg"), Err(B64Error::InvalidByte { offset: 4 }));
+        assert_eq!(
+            decode(b"Zm9v\nYg"),
+            Err(B64Error::InvalidByte { offset: 4 })
+        );
+        assert_eq!(decode(b"Zm9?"), Err(B64Error::InvalidByte { offset: 3 }));
+        assert_eq!(
+            decode(&[0x5a, 0xff]),
+            Err(B64Error::InvalidByte { offset: 1 })
+        );
+    }
+
+    #[test]
+    fn rejects_bad_length() {
+        assert_eq!(decode(b"Z"), Err(B64Error::InvalidLength));
+        assert_eq!(decode(b"Zm9vY"), Err(B64Error::InvalidLength));
+        assert_eq!(decode(b"Zm9v?"), Err(B64Error::InvalidByte { offset: 4 }));
+    }
+
+    #[test]
+    fn rejects_non_canonical_trailing_bits() {
+        // "Zg" is canonical for "f"; "Zh".."Zv" carry non-zero unused bits.
+        assert!(decode(b"Zg").is_ok());
+        assert_eq!(decode(b"Zh"), Err(B64Error::NonCanonical));
+        assert_eq!(decode(b"Zv"), Err(B64Error::NonCanonical));
+        assert!(decode(b"Zm8").is_ok());
+        assert_eq!(decode(b"Zm9"), Err(B64Error::NonCanonical));
+        assert_eq!(decode(b"Zm-"), Err(B64Error::NonCanonical));
+    }
+
+    #[test]
+    fn every_length_round_trips() {
+        let data: Vec<u8> = (0u8..=255).collect();
+        for n in 0..data.len() {
+            let enc = encode(&data[..n]);
+            assert!(!enc.contains('='));
+            assert_eq!(decode(enc.as_bytes()).as_deref(), Ok(&data[..n]));
+        }
+    }
+
+    #[test]
+    fn display_is_lowercase() {
+        let s = alloc::format!("{}", B64Error::InvalidByte { offset: 3 });
+        assert_eq!(s, "invalid base64url byte at offset 3");
+    }
 }

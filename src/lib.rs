@@ -33,6 +33,8 @@ pub mod error;
 pub mod json;
 pub mod jwk;
 pub mod limits;
+pub mod pem;
+pub mod roca;
 pub mod token;
 pub mod verify;
 
@@ -42,6 +44,5 @@ pub use crate::jwk::{Jwk, JwkSet, KeyError, KeyOrigin};
 pub use crate::limits::Limits;
 pub use crate::token::{inspect, DecodeError, Header, Inspection, UntrustedToken};
 pub use crate::verify::{
-    compact_verify, jwt_verify, ClaimError, VerifiedJws, VerifiedToken, VerifyError,
-    VerifyOptions,
+    compact_verify, jwt_verify, ClaimError, VerifiedJws, VerifiedToken, VerifyError, VerifyOptions,
 };

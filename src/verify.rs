@@ -7,15 +7,26 @@
 //!
 //! CONTRACT (owner: token/verify helper): the public items below keep these names and
 //! signatures (more may be added).
+//!
+//! Rules enforced here (RFC 8725, DESIGN.md):
+//! - `alg` only selects: it must name a supported algorithm (`none` never does), be in the
+//!   caller's allowlist when one is given, and the key must be usable for it
+//!   ([`Jwk::is_usable_for`], which requires a key `alg` to equal the token's).
+//! - Keys come only from the caller's [`JwkSet`]; `jwk`, `jku`, `x5u`, `x5c`, `x5t` header
+//!   members are never read. A remote set never supplies an HMAC key.
+//! - `crit` must be a non-empty array of non-empty strings, naming present, non-standard
+//!   members that the caller listed in [`VerifyOptions::crit`]; `b64` is never supported.
+//! - Claim checks follow jose's `jwtVerify` edge semantics (see [`check_claims`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 use serde_json::{Map, Value};
 
 use crate::crypto::{Algorithm, CryptoBackend};
-use crate::jwk::{Jwk, JwkSet};
+use crate::jwk::{Jwk, JwkSet, KeyOrigin};
 use crate::limits::Limits;
-use crate::token::{DecodeError, Header};
+use crate::token::{DecodeError, Header, UntrustedToken};
 
 /// What the caller requires of a token (jose's `JWTVerifyOptions`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -50,7 +61,8 @@ pub enum ClaimError {
     Expired,
     /// `nbf` is in the future.
     NotYetValid,
-    /// `iat` is too far in the past for `max_token_age`, or in the future.
+    /// `iat` is further in the past than `max_token_age` allows (AUTH-002, as jose's
+    /// `JWTExpired`).
     TooOld,
     /// A claim has the wrong JSON type (e.g. `exp` a string).
     WrongType { claim: String },
@@ -58,9 +70,62 @@ pub enum ClaimError {
     Missing { claim: String },
     /// A claim has an unexpected value (`iss`, `aud`, `sub`, `typ`).
     Mismatch { claim: String },
-    /// The payload is not a JSON object.
+    /// The payload is not a JSON object. (Not produced: a payload that is not a strict
+    /// JSON object is a decode failure, `VerifyError::Decode`, AUTH-006.)
     NotAnObject,
+    /// `iat` is in the future beyond the clock tolerance (checked with `max_token_age`).
+    IssuedInFuture,
 }
+
+impl ClaimError {
+    /// AUTH-002 for `Expired` and `TooOld`, AUTH-001 otherwise.
+    pub const fn code(&self) -> crate::ErrorCode {
+        match self {
+            ClaimError::Expired | ClaimError::TooOld => crate::ErrorCode::TokenExpired,
+            _ => crate::ErrorCode::InvalidToken,
+        }
+    }
+}
+
+/// Claim names are caller-chosen or standard; cap what Display prints anyway.
+fn short(s: &str) -> &str {
+    if s.len() <= 64 {
+        return s;
+    }
+    let mut end = 64;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimError::Expired => f.write_str("\"exp\" claim timestamp check failed"),
+            ClaimError::NotYetValid => f.write_str("\"nbf\" claim timestamp check failed"),
+            ClaimError::TooOld => {
+                f.write_str("\"iat\" claim timestamp check failed (too far in the past)")
+            }
+            ClaimError::IssuedInFuture => {
+                f.write_str("\"iat\" claim timestamp check failed (it should be in the past)")
+            }
+            ClaimError::WrongType { claim } => {
+                write!(f, "\"{}\" claim has the wrong type", short(claim))
+            }
+            ClaimError::Missing { claim } => {
+                write!(f, "missing required \"{}\" claim", short(claim))
+            }
+            ClaimError::Mismatch { claim } => {
+                write!(f, "unexpected \"{}\" claim value", short(claim))
+            }
+            ClaimError::NotAnObject => f.write_str("jwt claims set is not a json object"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ClaimError {}
 
 /// Why verification failed. `Display` and `Debug` never include the token or a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,9 +151,39 @@ impl VerifyError {
         match self {
             VerifyError::Decode(_) => crate::ErrorCode::DecodeFailed,
             VerifyError::InvalidSignature => crate::ErrorCode::InvalidSignature,
-            VerifyError::Claim(ClaimError::Expired) => crate::ErrorCode::TokenExpired,
+            VerifyError::Claim(c) => c.code(),
             _ => crate::ErrorCode::InvalidToken,
         }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Decode(e) => fmt::Display::fmt(e, f),
+            VerifyError::AlgorithmNotAllowed => f.write_str("algorithm not allowed"),
+            VerifyError::ForbiddenHeader { name } => {
+                write!(f, "forbidden or unsupported header \"{}\"", short(name))
+            }
+            VerifyError::NoMatchingKey => f.write_str("no key matches the token"),
+            VerifyError::InvalidSignature => f.write_str("signature verification failed"),
+            VerifyError::Claim(c) => fmt::Display::fmt(c, f),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for VerifyError {}
+
+impl From<DecodeError> for VerifyError {
+    fn from(e: DecodeError) -> Self {
+        VerifyError::Decode(e)
+    }
+}
+
+impl From<ClaimError> for VerifyError {
+    fn from(e: ClaimError) -> Self {
+        VerifyError::Claim(e)
     }
 }
 
@@ -123,29 +218,520 @@ pub struct Prepared<'a> {
     pub candidates: Vec<&'a Jwk>,
 }
 
-/// Parse, pin the algorithm and select candidate keys.
-pub fn prepare<'a>(token: &'a str, keys: &'a JwkSet, options: &VerifyOptions) -> Result<Prepared<'a>, VerifyError> {
-    let _ = (token, keys, options);
-    Err(VerifyError::NoMatchingKey) // SCAFFOLD: replaced by the owner
-}
+/// Header names registered by RFC 7515 / 7516 / 7518 / 7797, which `crit` must not list
+/// (RFC 7515 section 4.1.11), except `b64`, handled on its own.
+const REGISTERED_HEADERS: [&str; 20] = [
+    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc",
+    "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c",
+];
 
-impl<'a> Prepared<'a> {
-    /// Completes a JWT verification after candidate `key_index` verified the signature.
-    /// `now` is unix seconds.
-    pub fn finish(self, key_index: usize, now: i64, options: &VerifyOptions) -> Result<VerifiedToken, VerifyError> {
-        let _ = (key_index, now, options);
-        Err(VerifyError::InvalidSignature) // SCAFFOLD: replaced by the owner
+fn forbidden(name: &str) -> VerifyError {
+    VerifyError::ForbiddenHeader {
+        name: String::from(short(name)),
     }
 }
 
+/// Checks `crit` (RFC 7515 section 4.1.11, jose's `validateCrit`).
+fn check_crit(header: &Header, understood: &[String]) -> Result<(), VerifyError> {
+    let Some(crit) = header.raw.get("crit") else {
+        return Ok(());
+    };
+    let Value::Array(items) = crit else {
+        return Err(forbidden("crit"));
+    };
+    if items.is_empty() {
+        return Err(forbidden("crit"));
+    }
+    for (i, item) in items.iter().enumerate() {
+        // No duplicate names (jose's validateCritDuplicates).
+        if items.get(..i).is_some_and(|seen| seen.contains(item)) {
+            return Err(forbidden("crit"));
+        }
+        let name = match item {
+            Value::String(s) if !s.is_empty() => s.as_str(),
+            _ => return Err(forbidden("crit")),
+        };
+        if name == "b64" {
+            // RFC 7797 unencoded payloads are not supported.
+            return Err(forbidden("b64"));
+        }
+        if REGISTERED_HEADERS.contains(&name) {
+            return Err(forbidden("crit"));
+        }
+        if !understood.iter().any(|u| u == name) || !header.raw.contains_key(name) {
+            return Err(forbidden(name));
+        }
+    }
+    Ok(())
+}
+
+/// Parse, pin the algorithm and select candidate keys.
+pub fn prepare<'a>(
+    token: &'a str,
+    keys: &'a JwkSet,
+    options: &VerifyOptions,
+) -> Result<Prepared<'a>, VerifyError> {
+    let parts = UntrustedToken::parse(token, &options.limits)?.into_parts();
+    let header = parts.header;
+
+    // `alg` selects, never decides: supported, allowed, and (below) usable with the key.
+    let alg = Algorithm::from_name(&header.alg).ok_or(VerifyError::AlgorithmNotAllowed)?;
+    if !options.algorithms.is_empty() && !options.algorithms.contains(&alg) {
+        return Err(VerifyError::AlgorithmNotAllowed);
+    }
+    check_crit(&header, &options.crit)?;
+    if matches!(header.raw.get("kid"), Some(v) if !v.is_string()) {
+        return Err(forbidden("kid"));
+    }
+    if alg.is_symmetric() && keys.origin() == KeyOrigin::Remote {
+        return Err(VerifyError::NoMatchingKey);
+    }
+
+    let limit = options.limits.max_candidate_keys;
+    let candidates: Vec<&'a Jwk> = keys
+        .select(alg, header.kid.as_deref(), limit)
+        .into_iter()
+        .filter(|k| k.is_usable_for(alg))
+        .filter(|k| match (&header.kid, &k.kid) {
+            (Some(want), Some(have)) => want == have,
+            (Some(_), None) => false,
+            (None, _) => true,
+        })
+        .take(limit)
+        .collect();
+    if candidates.is_empty() {
+        return Err(VerifyError::NoMatchingKey);
+    }
+    Ok(Prepared {
+        alg,
+        header,
+        signing_input: parts.signing_input,
+        signature: parts.signature,
+        payload: parts.payload,
+        candidates,
+    })
+}
+
+impl<'a> Prepared<'a> {
+    /// Tries each candidate with `backend`; the index of the first that verifies.
+    pub fn verify_signature(&self, backend: &dyn CryptoBackend) -> Result<usize, VerifyError> {
+        self.candidates
+            .iter()
+            .position(|key| backend.verify(self.alg, key, self.signing_input, &self.signature))
+            .ok_or(VerifyError::InvalidSignature)
+    }
+
+    /// Completes a JWS verification (no claim checks) after candidate `key_index`
+    /// verified the signature.
+    pub fn finish_jws(self, key_index: usize) -> Result<VerifiedJws, VerifyError> {
+        let key = self
+            .candidates
+            .get(key_index)
+            .ok_or(VerifyError::InvalidSignature)?;
+        Ok(VerifiedJws {
+            kid: key.kid.clone(),
+            header: self.header,
+            payload: self.payload,
+            alg: self.alg,
+        })
+    }
+
+    /// Completes a JWT verification after candidate `key_index` verified the signature.
+    /// `now` is unix seconds.
+    pub fn finish(
+        self,
+        key_index: usize,
+        now: i64,
+        options: &VerifyOptions,
+    ) -> Result<VerifiedToken, VerifyError> {
+        let key = self
+            .candidates
+            .get(key_index)
+            .ok_or(VerifyError::InvalidSignature)?;
+        let claims = crate::token::parse_claims(&self.payload, &options.limits)?;
+        check_claims(&self.header, &claims, now, options)?;
+        Ok(VerifiedToken {
+            kid: key.kid.clone(),
+            header: self.header,
+            claims,
+            alg: self.alg,
+        })
+    }
+}
+
+/// jose's `normalizeTyp`: lowercase, and a value without `/` gets `application/`.
+fn normalize_typ(typ: &str) -> String {
+    let lower = typ.to_lowercase();
+    if lower.contains('/') {
+        lower
+    } else {
+        let mut out = String::with_capacity(lower.len() + 12);
+        out.push_str("application/");
+        out.push_str(&lower);
+        out
+    }
+}
+
+fn check_typ(header: &Header, options: &VerifyOptions) -> Result<(), ClaimError> {
+    if let Some(want) = &options.typ {
+        match header.raw.get("typ") {
+            Some(Value::String(have)) if normalize_typ(have) == normalize_typ(want) => {}
+            _ => {
+                return Err(ClaimError::Mismatch {
+                    claim: String::from("typ"),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, ClaimError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(ClaimError::WrongType {
+            claim: String::from(name),
+        }),
+        Some(_) => Err(ClaimError::WrongType {
+            claim: String::from(name),
+        }),
+    }
+}
+
+/// The JWT claim checks of [`jwt_verify`], on their own (jose's `validateClaimsSet`):
+///
+/// 1. `typ` header, if `options.typ` (case-insensitive, `application/` optional);
+/// 2. presence: `iss`, `sub`, `aud`, `iat` when the matching option is set, then
+///    `required_claims`;
+/// 3. `iss` one of `issuer`; `sub` equals `subject`; `aud` (string or array) overlaps
+///    `audience`;
+/// 4. `iat` is a number when present; `nbf > now + tol` fails; `exp <= now - tol` is
+///    expired; with `max_token_age`: `now - iat - tol > max` is too old and
+///    `now - iat < -tol` is issued in the future.
+///
+/// NumericDates may be integers or fractions. `now` is unix seconds.
+pub fn check_claims(
+    header: &Header,
+    claims: &Map<String, Value>,
+    now: i64,
+    options: &VerifyOptions,
+) -> Result<(), ClaimError> {
+    check_typ(header, options)?;
+
+    let mut presence: Vec<&str> = Vec::new();
+    if !options.issuer.is_empty() {
+        presence.push("iss");
+    }
+    if options.subject.is_some() {
+        presence.push("sub");
+    }
+    if !options.audience.is_empty() {
+        presence.push("aud");
+    }
+    if options.max_token_age.is_some() {
+        presence.push("iat");
+    }
+    presence.extend(options.required_claims.iter().rev().map(String::as_str));
+    if let Some(missing) = presence.iter().find(|c| !claims.contains_key(**c)) {
+        return Err(ClaimError::Missing {
+            claim: String::from(*missing),
+        });
+    }
+
+    let mismatch = |claim: &str| ClaimError::Mismatch {
+        claim: String::from(claim),
+    };
+    if !options.issuer.is_empty() {
+        let ok =
+            matches!(claims.get("iss"), Some(Value::String(iss)) if options.issuer.contains(iss));
+        if !ok {
+            return Err(mismatch("iss"));
+        }
+    }
+    if let Some(subject) = &options.subject {
+        if !matches!(claims.get("sub"), Some(Value::String(sub)) if sub == subject) {
+            return Err(mismatch("sub"));
+        }
+    }
+    if !options.audience.is_empty() {
+        let ok = match claims.get("aud") {
+            Some(Value::String(aud)) => options.audience.contains(aud),
+            Some(Value::Array(auds)) => auds
+                .iter()
+                .any(|a| matches!(a, Value::String(s) if options.audience.contains(s))),
+            _ => false,
+        };
+        if !ok {
+            return Err(mismatch("aud"));
+        }
+    }
+
+    let now = now as f64;
+    let tolerance = options.clock_tolerance as f64;
+    let iat = number(claims, "iat")?;
+    if let Some(nbf) = number(claims, "nbf")? {
+        if nbf > now + tolerance {
+            return Err(ClaimError::NotYetValid);
+        }
+    }
+    if let Some(exp) = number(claims, "exp")? {
+        if exp <= now - tolerance {
+            return Err(ClaimError::Expired);
+        }
+    }
+    if let Some(max) = options.max_token_age {
+        let iat = iat.ok_or(ClaimError::Missing {
+            claim: String::from("iat"),
+        })?;
+        let age = now - iat;
+        if age - tolerance > max as f64 {
+            return Err(ClaimError::TooOld);
+        }
+        if age < -tolerance {
+            return Err(ClaimError::IssuedInFuture);
+        }
+    }
+    Ok(())
+}
+
 /// Verifies a compact JWS (no claim checks; the payload is raw bytes).
-pub fn compact_verify(token: &str, keys: &JwkSet, options: &VerifyOptions, backend: &dyn CryptoBackend) -> Result<VerifiedJws, VerifyError> {
-    let _ = (token, keys, options, backend);
-    Err(VerifyError::NoMatchingKey) // SCAFFOLD: replaced by the owner
+pub fn compact_verify(
+    token: &str,
+    keys: &JwkSet,
+    options: &VerifyOptions,
+    backend: &dyn CryptoBackend,
+) -> Result<VerifiedJws, VerifyError> {
+    let prepared = prepare(token, keys, options)?;
+    let index = prepared.verify_signature(backend)?;
+    prepared.finish_jws(index)
 }
 
 /// Verifies a JWT: signature with `backend`, then every claim check. `now` is unix seconds.
-pub fn jwt_verify(token: &str, keys: &JwkSet, options: &VerifyOptions, now: i64, backend: &dyn CryptoBackend) -> Result<VerifiedToken, VerifyError> {
-    let _ = (token, keys, options, now, backend);
-    Err(VerifyError::NoMatchingKey) // SCAFFOLD: replaced by the owner
+pub fn jwt_verify(
+    token: &str,
+    keys: &JwkSet,
+    options: &VerifyOptions,
+    now: i64,
+    backend: &dyn CryptoBackend,
+) -> Result<VerifiedToken, VerifyError> {
+    let prepared = prepare(token, keys, options)?;
+    let index = prepared.verify_signature(backend)?;
+    prepared.finish(index, now, options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::b64::encode;
+    use crate::jwk::KeyOrigin;
+    use alloc::format;
+    use alloc::vec;
+    use serde_json::json;
+
+    fn tok(header: &str, payload: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            encode(header.as_bytes()),
+            encode(payload.as_bytes()),
+            encode(b"sig")
+        )
+    }
+
+    fn empty_set() -> JwkSet {
+        JwkSet::from_keys(Vec::new(), KeyOrigin::Local).unwrap()
+    }
+
+    fn header(v: Value) -> Header {
+        let t = tok(&v.to_string(), "{}");
+        UntrustedToken::parse(&t, &Limits::DEFAULT)
+            .unwrap()
+            .header()
+            .clone()
+    }
+
+    #[test]
+    fn none_and_unknown_algorithms_are_refused_before_key_lookup() {
+        let keys = empty_set();
+        let opts = VerifyOptions::default();
+        for alg in ["none", "None", "NONE", "HS257", "hs256", "RSA-OAEP", ""] {
+            let t = tok(&json!({ "alg": alg }).to_string(), "{}");
+            assert_eq!(
+                prepare(&t, &keys, &opts).unwrap_err(),
+                VerifyError::AlgorithmNotAllowed,
+                "{alg}"
+            );
+        }
+    }
+
+    #[test]
+    fn allowlist_is_enforced() {
+        let keys = empty_set();
+        let opts = VerifyOptions {
+            algorithms: vec![Algorithm::Rs256],
+            ..Default::default()
+        };
+        let t = tok(r#"{"alg":"HS256"}"#, "{}");
+        assert_eq!(
+            prepare(&t, &keys, &opts).unwrap_err(),
+            VerifyError::AlgorithmNotAllowed
+        );
+        let t = tok(r#"{"alg":"RS256"}"#, "{}");
+        // allowed, but the set is empty
+        assert_eq!(
+            prepare(&t, &keys, &opts).unwrap_err(),
+            VerifyError::NoMatchingKey
+        );
+    }
+
+    #[test]
+    fn decode_errors_pass_through() {
+        let keys = empty_set();
+        let e = prepare("a.b", &keys, &VerifyOptions::default()).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::DecodeFailed);
+        assert!(matches!(
+            e,
+            VerifyError::Decode(DecodeError::Segments { .. })
+        ));
+    }
+
+    #[test]
+    fn hmac_never_from_a_remote_set() {
+        let keys = JwkSet::from_keys(Vec::new(), KeyOrigin::Remote).unwrap();
+        let t = tok(r#"{"alg":"HS256"}"#, "{}");
+        assert_eq!(
+            prepare(&t, &keys, &VerifyOptions::default()).unwrap_err(),
+            VerifyError::NoMatchingKey
+        );
+    }
+
+    #[test]
+    fn crit_rules() {
+        let understood = vec![String::from("exp"), String::from("ext")];
+        let ok = |h: Value| check_crit(&header(h), &understood);
+        let refused = |name: &str| Err(forbidden(name));
+        assert_eq!(ok(json!({"alg":"ES256"})), Ok(()));
+        assert_eq!(ok(json!({"alg":"ES256","crit":["exp"],"exp":1})), Ok(()));
+        assert_eq!(
+            ok(json!({"alg":"ES256","crit":["exp","ext"],"exp":1,"ext":true})),
+            Ok(())
+        );
+        assert_eq!(ok(json!({"alg":"ES256","crit":[]})), refused("crit"));
+        assert_eq!(
+            ok(json!({"alg":"ES256","crit":["exp","exp"],"exp":1})),
+            refused("crit")
+        );
+        assert_eq!(
+            ok(json!({"alg":"ES256","crit":"exp","exp":1})),
+            refused("crit")
+        );
+        assert_eq!(ok(json!({"alg":"ES256","crit":[1]})), refused("crit"));
+        assert_eq!(ok(json!({"alg":"ES256","crit":[""]})), refused("crit"));
+        assert_eq!(
+            ok(json!({"alg":"ES256","crit":["kid"],"kid":"a"})),
+            refused("crit")
+        );
+        assert_eq!(ok(json!({"alg":"ES256","crit":["alg"]})), refused("crit"));
+        // understood but absent
+        assert_eq!(ok(json!({"alg":"ES256","crit":["exp"]})), refused("exp"));
+        // present but not understood
+        assert_eq!(
+            ok(json!({"alg":"ES256","crit":["other"],"other":1})),
+            refused("other")
+        );
+        // b64 never supported, even if the caller claims to understand it
+        assert_eq!(
+            check_crit(
+                &header(json!({"alg":"HS256","crit":["b64"],"b64":false})),
+                &[String::from("b64")]
+            ),
+            refused("b64")
+        );
+    }
+
+    #[test]
+    fn crit_and_kid_type_checked_in_prepare() {
+        let keys = empty_set();
+        let opts = VerifyOptions::default();
+        let t = tok(r#"{"alg":"HS256","crit":["x"],"x":1}"#, "{}");
+        assert_eq!(prepare(&t, &keys, &opts).unwrap_err(), forbidden("x"));
+        let t = tok(r#"{"alg":"HS256","kid":7}"#, "{}");
+        assert_eq!(prepare(&t, &keys, &opts).unwrap_err(), forbidden("kid"));
+    }
+
+    #[test]
+    fn typ_normalization() {
+        assert_eq!(normalize_typ("application/AT+JWT"), "application/at+jwt");
+        assert_eq!(normalize_typ("JWT"), "application/jwt");
+        assert_eq!(normalize_typ("application/"), "application/");
+        assert_eq!(normalize_typ("app/jwt"), "app/jwt");
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(
+            VerifyError::Claim(ClaimError::Expired).code(),
+            crate::ErrorCode::TokenExpired
+        );
+        assert_eq!(
+            VerifyError::Claim(ClaimError::TooOld).code(),
+            crate::ErrorCode::TokenExpired
+        );
+        assert_eq!(
+            VerifyError::Claim(ClaimError::NotYetValid).code(),
+            crate::ErrorCode::InvalidToken
+        );
+        assert_eq!(VerifyError::InvalidSignature.code().as_str(), "AUTH-004");
+        assert_eq!(VerifyError::NoMatchingKey.code().as_str(), "AUTH-001");
+        assert_eq!(VerifyError::AlgorithmNotAllowed.code().as_str(), "AUTH-001");
+        assert_eq!(forbidden("crit").code().as_str(), "AUTH-001");
+    }
+
+    #[test]
+    fn display_is_lowercase_and_bounded() {
+        let long = "x".repeat(1000);
+        let e = forbidden(&long);
+        let shown = format!("{e}");
+        assert!(shown.len() < 120, "{shown}");
+        for e in [
+            VerifyError::AlgorithmNotAllowed,
+            VerifyError::NoMatchingKey,
+            VerifyError::InvalidSignature,
+            VerifyError::Claim(ClaimError::Expired),
+            VerifyError::Claim(ClaimError::Missing {
+                claim: "iss".into(),
+            }),
+        ] {
+            let s = format!("{e}");
+            assert_eq!(s, s.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn claims_exp_nbf_edges() {
+        let h = header(json!({"alg":"HS256"}));
+        let opts = VerifyOptions {
+            clock_tolerance: 5,
+            ..Default::default()
+        };
+        let c = |v: Value| v.as_object().unwrap().clone();
+        assert_eq!(check_claims(&h, &c(json!({"exp": 96})), 100, &opts), Ok(()));
+        assert_eq!(
+            check_claims(&h, &c(json!({"exp": 95})), 100, &opts),
+            Err(ClaimError::Expired)
+        );
+        assert_eq!(
+            check_claims(&h, &c(json!({"nbf": 105})), 100, &opts),
+            Ok(())
+        );
+        assert_eq!(
+            check_claims(&h, &c(json!({"nbf": 105.5})), 100, &opts),
+            Err(ClaimError::NotYetValid)
+        );
+        assert_eq!(
+            check_claims(&h, &c(json!({"exp": "96"})), 100, &opts),
+            Err(ClaimError::WrongType {
+                claim: "exp".into()
+            })
+        );
+    }
 }

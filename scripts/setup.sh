@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a machine with only rustup, cargo and node/npm.
+# Fast when everything is already there. Sourced or run by scripts/test.sh and scripts/demo.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. Rust targets: wasm for the npm package, a no-std target to prove the core is no_std.
+need_targets=()
+installed_targets=$(rustup target list --installed)
+for t in wasm32-unknown-unknown thumbv7em-none-eabi; do
+  grep -qx "$t" <<<"$installed_targets" || need_targets+=("$t")
+done
+if [ ${#need_targets[@]} -gt 0 ]; then
+  log "rustup target add ${need_targets[*]}"
+  rustup target add "${need_targets[@]}" >&2
+fi
+for c in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || { log "rustup component add $c"; rustup component add "$c" >&2; }
+done
+
+# 2. wasm-bindgen CLI, exactly the version in Cargo.lock (the crate is pinned with "=").
+if grep -q '^name = "wasm-bindgen"$' Cargo.lock 2>/dev/null; then
+  want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$want" ]; then
+    log "cargo install wasm-bindgen-cli --version $want (about 5 minutes, once)"
+    # Not --locked: this registry mirror lacks one of its locked dependencies.
+    cargo install wasm-bindgen-cli --version "$want" >&2
+  fi
+fi
+
+# 3. Debian packages for the browser test (headless Chromium driven by playwright-core).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "apt-get install chromium"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+  else
+    log "WARNING: chromium missing and cannot apt-get install it (not root); browser tests will fail"
+  fi
+fi
+
+# 4. npm dependencies: the root workspace and the side projects with their own lockfiles.
+npm_ci() {
+  local dir=$1
+  [ -f "$dir/package-lock.json" ] || return 0
+  local stamp="$dir/node_modules/.edgegate-lock-stamp"
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+npm_ci .
+npm_ci tests/fixtures/jose
+npm_ci benches
+
+# 5. Build the wasm + JS package (idempotent; the script skips what is up to date).
+if [ -x scripts/build-js.sh ] || [ -f scripts/build-js.sh ]; then
+  log "building the npm package"
+  bash scripts/build-js.sh >&2
+fi
+log "ready"

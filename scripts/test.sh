@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The one test command: sets up what is missing, then runs every check and test.
+# Closes with a line "edgegate: N passed, N failed" (counts of test cases across all runners).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+bash scripts/setup.sh || { echo "setup failed"; echo "edgegate: 0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failed_steps=()
+step_no=0
+
+# run_step NAME COMMAND...: runs a check, shows its output, records pass/fail.
+run_step() {
+  local name=$1; shift
+  step_no=$((step_no + 1))
+  local log="$logdir/$step_no.log"
+  local start=$SECONDS
+  printf '\n=== %s: %s\n' "$name" "$*"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  # Count test cases reported by cargo test and node's test runner (tap or spec reporter).
+  local p f
+  p=$(grep -aoE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+  f=$(grep -aoE '[0-9]+ failed; [0-9]+ ignored' "$log" | awk '{s+=$1} END {print s+0}')
+  p=$((p + $(grep -aE '^(# |ℹ )pass [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')))
+  f=$((f + $(grep -aE '^(# |ℹ )fail [0-9]+$' "$log" | awk '{s+=$3} END {print s+0}')))
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" -ne 0 ]; then
+    failed_steps+=("$name")
+    # A failing step that reported no failing test case still counts as one failure.
+    [ "$f" -eq 0 ] && failed=$((failed + 1))
+    printf '=== %s FAILED (exit %s, %ss)\n' "$name" "$rc" "$((SECONDS - start))"
+  else
+    printf '=== %s ok (%ss)\n' "$name" "$((SECONDS - start))"
+  fi
+}
+
+export CARGO_TERM_COLOR=never
+run_step "rustfmt" cargo fmt --all -- --check
+run_step "clippy (std)" cargo clippy --all-targets -- -D warnings
+run_step "clippy (no_std core, thumbv7em)" cargo clippy --lib --no-default-features --target thumbv7em-none-eabi -- -D warnings
+if grep -q '^wasm = \[.*"dep:' Cargo.toml; then
+  run_step "clippy (wasm bindings)" cargo clippy --lib --target wasm32-unknown-unknown --features wasm -- -D warnings
+fi
+run_step "build no_std (thumbv7em-none-eabi)" cargo build --lib --no-default-features --target thumbv7em-none-eabi
+run_step "build wasm32 release" cargo build --lib --target wasm32-unknown-unknown --release
+run_step "cargo test" cargo test --all-targets
+run_step "cargo test (doc)" cargo test --doc
+if [ -f package.json ] && grep -q '"test"' package.json; then
+  run_step "npm test" npm test --silent
+fi
+
+echo
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  echo "failed steps: ${failed_steps[*]}"
+fi
+echo "edgegate: $passed passed, $failed failed"
+[ ${#failed_steps[@]} -eq 0 ]
