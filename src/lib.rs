@@ -32,11 +32,14 @@ pub mod crypto;
 pub mod error;
 pub mod json;
 pub mod jwk;
+pub mod jwks_cache;
 pub mod limits;
 pub mod pem;
 pub mod roca;
 pub mod token;
 pub mod verify;
+#[cfg(feature = "wasm-inspect")]
+pub mod wasm;
 
 pub use crate::crypto::{Algorithm, CryptoBackend, PureBackend};
 pub use crate::error::ErrorCode;
