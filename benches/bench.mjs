@@ -208,6 +208,7 @@ async function timeCell(cell, ms) {
   let i = cell.cursor ?? 0;
   let ops = 0;
   const batch = cell.batch;
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const deadline = t0 + BigInt(Math.round(ms * 1e6));
   let now = t0;
@@ -231,7 +232,12 @@ async function timeCell(cell, ms) {
     }
   }
   cell.cursor = i;
-  return (ops * 1e9) / Number(now - t0);
+  const c = process.cpuUsage(c0);
+  const cpuUs = c.user + c.system;
+  cell.wall = cell.wall ?? [];
+  cell.wall.push((ops * 1e9) / Number(now - t0));
+  // ops per CPU-second of this process (all its threads): stable on a shared machine
+  return (ops * 1e6) / Math.max(cpuUs, 1);
 }
 
 const median = (xs) => {
@@ -254,7 +260,10 @@ async function runCells(cells, label) {
     }
   }
   process.stderr.write('\n');
-  for (const c of cells) c.median = median(c.samples);
+  for (const c of cells) {
+    c.median = median(c.samples);
+    c.wallMedian = median(c.wall);
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -345,12 +354,13 @@ async function benchVerify() {
       for (const lib of LIBS) {
         const m = get(alg, lib, scenario);
         row.push(m == null ? 'n/a' : `${fmtOps(m)} (${fmtRatio(m / fj)})`);
-        results.verify.push({ alg, scenario, lib, opsPerSec: m ?? null, vsFastJwt: m == null ? null : m / fj });
+        const wall = cells.find((c) => c.alg === alg && c.lib === lib && c.scenario === scenario)?.wallMedian ?? null;
+        results.verify.push({ alg, scenario, lib, opsPerCpuSec: m ?? null, wallOpsPerSec: wall, vsFastJwt: m == null ? null : m / fj });
       }
       rows.push(row);
     }
   }
-  console.log('\n## verify + iss/aud/exp checks, median ops/s (ratio vs fast-jwt)\n');
+  console.log('\n## verify + iss/aud/exp checks, median ops per CPU-second (ratio vs fast-jwt)\n');
   console.log(table(['alg', 'tokens', ...LIBS.map((l) => (l === 'node:crypto' ? 'node:crypto floor' : l))], rows));
 
   if (cacheCells.length) {
@@ -362,7 +372,7 @@ async function benchVerify() {
       crow.push([alg, fmtOps(e), fmtOps(fj), e == null ? 'n/a' : fmtRatio(e / fj)]);
       results.cache.push({ alg, edgegate: e ?? null, fastJwtCache: fj ?? null, ratio: e == null ? null : e / fj });
     }
-    console.log('\n## cache on, same token repeated: edgegate cache vs fast-jwt `cache: true`, median ops/s\n');
+    console.log('\n## cache on, same token repeated: edgegate cache vs fast-jwt `cache: true`, median ops per CPU-second\n');
     console.log(table(['alg', 'edgegate (cache on)', 'fast-jwt (cache: true)', 'edgegate / fast-jwt'], crow));
   }
   if (skips.length) {
@@ -421,7 +431,8 @@ async function benchSize() {
   for (const e of entries) {
     const out = mkdtempSync(path.join(os.tmpdir(), 'eg-size-'));
     try {
-      await esbuild.build({
+      const meta = await esbuild.build({
+        metafile: true,
         stdin: { contents: `export * from '${e.spec}';`, resolveDir: HERE, loader: 'js' },
         bundle: true,
         format: 'esm',
@@ -435,36 +446,38 @@ async function benchSize() {
         logLevel: 'silent',
         assetNames: '[name]',
       });
+      // JS = the bundle's .js outputs; wasm = every distinct .wasm the bundle imports or
+      // loads at run time (new URL('x.wasm', import.meta.url), readFileSync(__dirname + ...),
+      // which esbuild does not follow): the names each bundled input mentions, resolved
+      // next to that input
       let raw = 0;
       let gzip = 0;
-      let wasmRaw = 0;
-      let wasmGz = 0;
-      for (const f of walkFiles(out)) {
+      for (const f of walkFiles(out).filter((f) => f.endsWith('.js'))) {
         const buf = readFileSync(f);
         raw += buf.length;
         gzip += gz(buf);
-        if (f.endsWith('.wasm')) {
-          wasmRaw += buf.length;
-          wasmGz += gz(buf);
+      }
+      const wasmFiles = new Set();
+      for (const input of Object.keys(meta.metafile.inputs)) {
+        const abs = path.resolve(HERE, input);
+        if (abs.endsWith('.wasm')) wasmFiles.add(abs);
+        if (!abs.endsWith('.js') || !existsSync(abs)) continue;
+        const src = readFileSync(abs, 'utf8');
+        for (const m of src.matchAll(/([\w./-]*?)([\w-]+\.wasm)/g)) {
+          const rel = m[1].startsWith('.') ? path.join(m[1], m[2]) : m[2];
+          const cand = path.resolve(path.dirname(abs), rel);
+          if (existsSync(cand)) wasmFiles.add(cand);
         }
       }
-      // wasm loaded via new URL('x.wasm', import.meta.url) is not seen by esbuild: add it
-      const js = walkFiles(out)
-        .filter((f) => f.endsWith('.js'))
-        .map((f) => readFileSync(f, 'utf8'))
-        .join('\n');
-      for (const m of js.matchAll(/["'`]([\w./-]+\.wasm)["'`]/g)) {
-        const base = path.basename(m[1]);
-        if (walkFiles(out).some((f) => path.basename(f) === base)) continue;
-        const cand = walkFiles(root).find((f) => path.basename(f) === base);
-        if (cand) {
-          const buf = readFileSync(cand);
-          raw += buf.length;
-          gzip += gz(buf);
-          wasmRaw += buf.length;
-          wasmGz += gz(buf);
-        }
+      let wasmRaw = 0;
+      let wasmGz = 0;
+      for (const f of wasmFiles) {
+        const buf = readFileSync(f);
+        wasmRaw += buf.length;
+        wasmGz += gz(buf);
       }
+      raw += wasmRaw;
+      gzip += wasmGz;
       erows.push([e.name, kb(raw), kb(gzip), `${kb(wasmRaw)} / ${kb(wasmGz)}`]);
       results.size.push({ entry: e.name, raw, gzip, wasmRaw, wasmGzip: wasmGz });
     } catch (err) {
@@ -482,11 +495,10 @@ async function benchSize() {
 
 function benchImport() {
   const probe = (spec, extra = '') =>
-    `const t0=performance.now();import(${JSON.stringify(spec)}).then(async(m)=>{const t1=performance.now();${extra}` +
-    `process.stdout.write(JSON.stringify({imp:t1-t0,total:performance.now()-t0}))})`;
+    `const c0=process.cpuUsage();const t0=performance.now();import(${JSON.stringify(spec)}).then(async(m)=>{const t1=performance.now();` +
+    `const c=process.cpuUsage(c0);${extra}process.stdout.write(JSON.stringify({imp:t1-t0,cpu:(c.user+c.system)/1000}))})`;
   const specs = [
     ['edgegate', 'edgegate'],
-    ['edgegate/browser', 'edgegate/browser'],
     ['jose', 'jose'],
     ['fast-jwt', 'fast-jwt'],
     ['jsonwebtoken', 'jsonwebtoken'],
@@ -500,6 +512,7 @@ function benchImport() {
   }
   for (const [name, spec] of specs) {
     const imp = [];
+    const cpu = [];
     const wall = [];
     let failed = null;
     for (let i = 0; i < IMPORT_RUNS; i++) {
@@ -510,19 +523,21 @@ function benchImport() {
         failed = (r.stderr || '').split('\n').find((l) => l.includes('Error')) ?? 'failed';
         break;
       }
-      imp.push(JSON.parse(r.stdout).imp);
+      const o = JSON.parse(r.stdout);
+      imp.push(o.imp);
+      cpu.push(o.cpu);
     }
     if (failed) {
-      rows.push([name, 'n/a', 'n/a', failed.slice(0, 80)]);
+      rows.push([name, 'n/a', 'n/a', 'n/a', failed.slice(0, 80)]);
       continue;
     }
-    rows.push([name, `${median(imp).toFixed(1)} ms`, `${median(wall).toFixed(1)} ms`, '']);
-    results.import.push({ spec: name, importMs: median(imp), wallMs: median(wall) });
+    rows.push([name, `${median(imp).toFixed(1)} ms`, `${median(cpu).toFixed(1)} ms`, `${median(wall).toFixed(1)} ms`, '']);
+    results.import.push({ spec: name, importMs: median(imp), importCpuMs: median(cpu), wallMs: median(wall) });
   }
-  rows.push(['(node -e 0, no import)', '', `${median(baseline).toFixed(1)} ms`, 'process baseline']);
+  rows.push(['(node -e 0, no import)', '', '', `${median(baseline).toFixed(1)} ms`, 'process baseline']);
   results.import.push({ spec: 'baseline', wallMs: median(baseline) });
   console.log(`\n## cold import in a fresh node process, median of ${IMPORT_RUNS}\n`);
-  console.log(table(['module', 'import()', 'whole process', 'note'], rows));
+  console.log(table(['module', 'import() wall', 'import() CPU', 'whole process wall', 'note'], rows));
 }
 
 // ---------------------------------------------------------------------------------------
