@@ -389,30 +389,41 @@ function headerFn(token: string): () => ProtectedHeaderParameters {
 
 const NO_KEY = 'no key matches';
 
-async function verifyWith(token: string, source: KeySource, opts: CompiledOptions, now: number, flags: number): Promise<{ alg: number; ks: KeySetEntry }> {
-  let ks = await source.current(headerFn(token));
-  for (let attempt = 0; ; attempt++) {
-    const r = w().verify(token, ks.handle, opts.handle, now, flags);
-    if (r[0] === 2 && r[3] === 1 && source.unknownKid && attempt === 0) {
+type Maybe<T> = T | Promise<T>;
+
+/** A source that never refetches (the retry after an unknown-kid refresh happens once). */
+const NO_RETRY: KeySource = { current: () => Promise.reject(new InvalidTokenError(NO_KEY)) };
+
+/**
+ * One wasm call (and, for RSA/ECDSA/EdDSA with the native backend, the host signature
+ * check). Synchronous whenever it can be (Node, keys at hand): no promise on the hot path.
+ * Returns the key set that verified the token, or throws an `AuthError`.
+ */
+function verifyOn(token: string, source: KeySource, ks: KeySetEntry, opts: CompiledOptions, now: number, flags: number): Maybe<KeySetEntry> {
+  const r = w().verify(token, ks.handle, opts.handle, now, flags);
+  if (r[0] === 0) return ks;
+  if (r[0] === 2) {
+    if (r[3] === 1 && source.unknownKid) {
       // No key for this kid/alg: maybe the IdP rotated. The core's cache policy decides
       // whether a refetch is allowed now (cooldown, budget).
       w().takeError();
-      const fresh = await source.unknownKid();
-      if (fresh && fresh !== ks) {
-        ks = fresh;
-        continue;
-      }
-      throw new InvalidTokenError(`${NO_KEY} the token's kid and alg`);
+      return source.unknownKid().then((fresh) => {
+        if (!fresh || fresh === ks) throw new InvalidTokenError(`${NO_KEY} the token's kid and alg`);
+        return verifyOn(token, NO_RETRY, fresh, opts, now, flags);
+      });
     }
-    return { alg: await settle(runCoreAfter(r, token, ks)), ks };
+    throw takeError();
   }
+  const h = hostCheck(r, token, ks);
+  if (typeof h === 'number') return ks;
+  if (h instanceof Promise) return h.then(() => ks);
+  throw h;
 }
 
-/** Continues `runCore` from a result already computed. */
-function runCoreAfter(r: Int32Array, token: string, ks: KeySetEntry): number | Promise<number> | AuthError {
-  if (r[0] === 0) return r[2];
-  if (r[0] === 2) return takeError();
-  return hostCheck(r, token, ks);
+function verifyWith(token: string, source: KeySource, opts: CompiledOptions, now: number, flags: number): Maybe<KeySetEntry> {
+  const ks = source.current(headerFn(token));
+  if (ks instanceof Promise) return ks.then((k) => verifyOn(token, source, k, opts, now, flags));
+  return verifyOn(token, source, ks, opts, now, flags);
 }
 
 function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Promise<number> | AuthError {
@@ -457,12 +468,6 @@ function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Prom
   })();
 }
 
-async function settle(v: number | Promise<number> | AuthError): Promise<number> {
-  if (typeof v === 'number') return v;
-  if (v instanceof Promise) return v;
-  throw v;
-}
-
 function epoch(o: JWTVerifyOptions): number {
   return Math.floor((o.currentDate ? o.currentDate.getTime() : Date.now()) / 1000);
 }
@@ -492,59 +497,86 @@ function cacheFor(ks: KeySetEntry, opts: CompiledOptions, max: number): Map<stri
   return c;
 }
 
-/**
- * Verifies a JWT: signature (native or wasm), then every claim check (jose's `jwtVerify`).
- * Throws an `AuthError` subclass with `.code` (`AUTH-0xx`) and `.status`.
- */
-export async function jwtVerify<P = JWTPayload>(jwt: string | Uint8Array, key: KeyLike, options: JWTVerifyOptions = EMPTY_OPTIONS): Promise<JWTVerifyResult<P>> {
-  const token = asString(jwt);
-  const opts = compileOptions(options);
-  const now = epoch(options);
-  const flags = options.backend === 'wasm' ? F_JWT : F_JWT | F_HOST;
-  const source = sourceOf(key);
-  const max = options.cache?.max ?? 0;
-  if (max > 0) {
-    const ks = await source.current(headerFn(token));
-    const c = cacheFor(ks, opts, max);
-    const hit = c.get(token);
-    if (hit) {
-      if (now * 1000 < hit.until) {
-        c.delete(token);
-        c.set(token, hit);
-        return hit.result as JWTVerifyResult<P>;
-      }
-      c.delete(token);
-    }
-    const { ks: used } = await verifyWith(token, { current: () => ks, unknownKid: source.unknownKid?.bind(source) }, opts, now, flags);
-    const result = deepFreeze({ payload: parseSegment(token, 1), protectedHeader: parseSegment(token, 0) }) as unknown as JWTVerifyResult<P>;
-    const exp = (result.payload as JWTPayload).exp;
-    if (typeof exp === 'number') {
-      let until = exp * 1000;
-      const iat = (result.payload as JWTPayload).iat;
-      if (options.maxTokenAge !== undefined && typeof iat === 'number') until = Math.min(until, (iat + secs(options.maxTokenAge)) * 1000);
-      const target = cacheFor(used, opts, max);
-      target.set(token, { result: result as JWTVerifyResult, until });
-      while (target.size > max) {
-        const first = target.keys().next().value;
-        if (first === undefined) break;
-        target.delete(first);
-      }
-    }
-    return result;
-  }
-  await verifyWith(token, source, opts, now, flags);
+function jwtResult<P>(token: string): JWTVerifyResult<P> {
   return { payload: parseSegment(token, 1), protectedHeader: parseSegment(token, 0) } as unknown as JWTVerifyResult<P>;
 }
 
+function cachedVerify<P>(token: string, source: KeySource, opts: CompiledOptions, now: number, flags: number, options: JWTVerifyOptions, max: number): Maybe<JWTVerifyResult<P>> {
+  const run = (ks: KeySetEntry): Maybe<JWTVerifyResult<P>> => {
+    const c = cacheFor(ks, opts, max);
+    const hit = c.get(token);
+    if (hit) {
+      c.delete(token);
+      if (now * 1000 < hit.until) {
+        c.set(token, hit);
+        return hit.result as JWTVerifyResult<P>;
+      }
+    }
+    const store = (used: KeySetEntry): JWTVerifyResult<P> => {
+      const result = deepFreeze(jwtResult<P>(token));
+      const exp = (result.payload as JWTPayload).exp;
+      if (typeof exp === 'number') {
+        let until = exp * 1000;
+        const iat = (result.payload as JWTPayload).iat;
+        if (options.maxTokenAge !== undefined && typeof iat === 'number') until = Math.min(until, (iat + secs(options.maxTokenAge)) * 1000);
+        const target = cacheFor(used, opts, max);
+        target.set(token, { result: result as JWTVerifyResult, until });
+        while (target.size > max) {
+          const first = target.keys().next().value;
+          if (first === undefined) break;
+          target.delete(first);
+        }
+      }
+      return result;
+    };
+    const used = verifyOn(token, source, ks, opts, now, flags);
+    return used instanceof Promise ? used.then(store) : store(used);
+  };
+  const ks = source.current(headerFn(token));
+  return ks instanceof Promise ? ks.then(run) : run(ks);
+}
+
+function promise<T>(f: () => Maybe<T>): Promise<T> {
+  try {
+    const v = f();
+    return v instanceof Promise ? v : Promise.resolve(v);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/**
+ * Verifies a JWT: signature (native or wasm), then every claim check (jose's `jwtVerify`).
+ * Rejects with an `AuthError` subclass with `.code` (`AUTH-0xx`) and `.status`.
+ */
+export function jwtVerify<P = JWTPayload>(jwt: string | Uint8Array, key: KeyLike, options: JWTVerifyOptions = EMPTY_OPTIONS): Promise<JWTVerifyResult<P>> {
+  return promise(() => {
+    const token = asString(jwt);
+    const opts = compileOptions(options);
+    const now = epoch(options);
+    const flags = options.backend === 'wasm' ? F_JWT : F_JWT | F_HOST;
+    const source = sourceOf(key);
+    const max = options.cache?.max ?? 0;
+    if (max > 0) return cachedVerify<P>(token, source, opts, now, flags, options, max);
+    const v = verifyWith(token, source, opts, now, flags);
+    return v instanceof Promise ? v.then(() => jwtResult<P>(token)) : jwtResult<P>(token);
+  });
+}
+
 /** Verifies a compact JWS (no claim checks; jose's `compactVerify`). */
-export async function compactVerify(jws: string | Uint8Array, key: KeyLike, options: VerifyOptions = EMPTY_OPTIONS): Promise<CompactVerifyResult> {
-  const token = asString(jws);
-  const opts = compileOptions({ algorithms: options.algorithms, crit: options.crit, maxTokenBytes: options.maxTokenBytes });
-  const flags = options.backend === 'wasm' ? 0 : F_HOST;
-  await verifyWith(token, sourceOf(key), opts, 0, flags);
-  const a = token.indexOf('.');
-  const b = token.indexOf('.', a + 1);
-  return { payload: HOST!.decodeBytes(token.slice(a + 1, b)), protectedHeader: parseSegment(token, 0) as CompactVerifyResult['protectedHeader'] };
+export function compactVerify(jws: string | Uint8Array, key: KeyLike, options: VerifyOptions = EMPTY_OPTIONS): Promise<CompactVerifyResult> {
+  return promise(() => {
+    const token = asString(jws);
+    const opts = compileOptions({ algorithms: options.algorithms, crit: options.crit, maxTokenBytes: options.maxTokenBytes });
+    const flags = options.backend === 'wasm' ? 0 : F_HOST;
+    const result = (): CompactVerifyResult => {
+      const a = token.indexOf('.');
+      const b = token.indexOf('.', a + 1);
+      return { payload: HOST!.decodeBytes(token.slice(a + 1, b)), protectedHeader: parseSegment(token, 0) as CompactVerifyResult['protectedHeader'] };
+    };
+    const v = verifyWith(token, sourceOf(key), opts, 0, flags);
+    return v instanceof Promise ? v.then(result) : result();
+  });
 }
 
 /* ------------------------------------------------------------------ local JWK set */

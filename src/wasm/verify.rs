@@ -318,6 +318,11 @@ fn record(e: &VerifyError) -> i32 {
                 None,
                 Some("invalid"),
             ),
+            ClaimError::IssuedInFuture => (
+                String::from("\"iat\" claim timestamp check failed (it should be in the past)"),
+                Some("iat".into()),
+                Some("check_failed"),
+            ),
             _ => (
                 String::from("claim check failed"),
                 None,

@@ -1,7 +1,7 @@
 // The scratch project the tests import the packed package from (pkg-js/test/.scratch).
 // Other test files (cli, browser, workerd) use these helpers too.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,6 +24,8 @@ export function prepareScratch() {
   writeFileSync(join(scratchDir, 'esm.mjs'), "export * from 'edgegate';\n");
   writeFileSync(join(scratchDir, 'browser.mjs'), "export * from 'edgegate/browser';\n");
   writeFileSync(join(scratchDir, 'cjs.cjs'), "module.exports = require('edgegate');\n");
+  // npm keeps an installed file: dependency of the same version: always start clean.
+  rmSync(join(scratchDir, 'node_modules'), { recursive: true, force: true });
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', '--offline'], { cwd: scratchDir, stdio: 'inherit' });
   return join(scratchDir, tgz);
 }
