@@ -355,7 +355,8 @@ async function benchVerify() {
         const m = get(alg, lib, scenario);
         row.push(m == null ? 'n/a' : `${fmtOps(m)} (${fmtRatio(m / fj)})`);
         const wall = cells.find((c) => c.alg === alg && c.lib === lib && c.scenario === scenario)?.wallMedian ?? null;
-        results.verify.push({ alg, scenario, lib, opsPerCpuSec: m ?? null, wallOpsPerSec: wall, vsFastJwt: m == null ? null : m / fj });
+        const samples = cells.find((c) => c.alg === alg && c.lib === lib && c.scenario === scenario)?.samples ?? [];
+        results.verify.push({ alg, scenario, lib, opsPerCpuSec: m ?? null, wallOpsPerSec: wall, vsFastJwt: m == null ? null : m / fj, samples: samples.map(Math.round) });
       }
       rows.push(row);
     }
