@@ -136,17 +136,17 @@ test('edgegate in workerd (Miniflare), the packed tarball', { timeout: 120_000 }
       cf: false,
       bindings: { RS_JWKS: tk.rsJwks, HS_JWKS: tk.hsJwks, ISSUER, AUDIENCE },
     });
-    const verify = async (token, alg, keys) => {
+    const verify = async (token, alg, keys, backend) => {
       const res = await mf.dispatchFetch('http://edgegate.test/verify', {
         method: 'POST',
-        body: JSON.stringify({ token, alg, keys }),
+        body: JSON.stringify({ token, alg, keys, backend }),
       });
       const body = await res.text();
       assert.equal(res.status, 200, `worker answered ${res.status}: ${body.slice(0, 500)}`);
       return JSON.parse(body);
     };
-    const denied = async (token, alg, code, status, keys) => {
-      const r = await verify(token, alg, keys);
+    const denied = async (token, alg, code, status, keys, backend) => {
+      const r = await verify(token, alg, keys, backend);
       assert.equal(r.ok, false, `denied: ${JSON.stringify(r)}`);
       assert.equal(r.code, code, `code for ${JSON.stringify(r)}`);
       assert.equal(r.status, status);
@@ -189,6 +189,12 @@ test('edgegate in workerd (Miniflare), the packed tarball', { timeout: 120_000 }
     await t.test('garbage: AUTH-006', async () => {
       await denied('not-a-token', 'RS256', 'AUTH-006', 401);
       await denied('a.b.c', 'RS256', 'AUTH-006', 401);
+    });
+    await t.test("the pure-Rust backend (backend: 'wasm') gives the same answers in workerd", async () => {
+      assert.deepEqual(await verify(tk.rsGood, 'RS256', undefined, 'wasm'), { ok: true, sub: 'user-rs', alg: 'RS256' });
+      await denied(tk.rsTampered, 'RS256', 'AUTH-004', 401, undefined, 'wasm');
+      await denied(tk.rsOtherKey, 'RS256', 'AUTH-004', 401, undefined, 'wasm');
+      await denied(tk.rsExpired, 'RS256', 'AUTH-002', 401, undefined, 'wasm');
     });
     await t.test('the good tokens still pass after the failures (no poisoned state)', async () => {
       assert.equal((await verify(tk.rsGood, 'RS256')).ok, true);

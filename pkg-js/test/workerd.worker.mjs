@@ -6,13 +6,14 @@ let sets = null; // built on the first request (no work at global scope)
 
 export default {
   async fetch(request, env) {
-    const { token, alg, keys } = await request.json();
+    const { token, alg, keys, backend } = await request.json();
     try {
       sets ??= { RS256: createLocalJWKSet(env.RS_JWKS), HS256: createLocalJWKSet(env.HS_JWKS) };
       const { payload, protectedHeader } = await jwtVerify(token, sets[keys ?? alg], {
         issuer: env.ISSUER,
         audience: env.AUDIENCE,
         algorithms: [alg],
+        ...(backend ? { backend } : {}),
       });
       return Response.json({ ok: true, sub: payload.sub, alg: protectedHeader.alg });
     } catch (e) {
