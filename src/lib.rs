@@ -36,6 +36,7 @@ pub mod gate;
 pub mod identity;
 pub mod json;
 pub mod jwk;
+pub mod jwks_cache;
 pub mod limits;
 pub mod pem;
 pub mod providers;
@@ -45,6 +46,8 @@ pub mod roca;
 pub mod route;
 pub mod token;
 pub mod verify;
+#[cfg(feature = "wasm-inspect")]
+pub mod wasm;
 
 pub use crate::crypto::{Algorithm, CryptoBackend, PureBackend};
 pub use crate::error::ErrorCode;

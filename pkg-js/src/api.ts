@@ -1,0 +1,586 @@
+/**
+ * The verifier: jose's API (`jwtVerify`, `compactVerify`, `createLocalJWKSet`) over the
+ * wasm core. The core parses, selects keys, pins the algorithm and checks claims in ONE
+ * call; the host backend only checks RSA/ECDSA/EdDSA signatures natively.
+ */
+import { ConfigError, InvalidSignatureError, InvalidTokenError, TokenDecodeError, authError, fromCore, type AuthError } from './errors.js';
+import { ALGS, type AsymAlg, type HostCrypto, type JsonWebKeyLike } from './host.js';
+import { asString, setupInspect, type InspectBinding, type JWTPayload, type ProtectedHeaderParameters } from './inspect.js';
+
+/* ------------------------------------------------------------------ binding */
+
+/** @internal A wasm key set handle. */
+export interface KeySetHandle {
+  readonly size: number;
+  describe(): string;
+  free(): void;
+}
+/** @internal */
+export interface OptionsHandle {
+  free(): void;
+}
+/** @internal */
+export interface CacheStateHandle {
+  decide(now: number, unknownKid: boolean): number;
+  fetchSucceeded(now: number, cacheControl?: string | null): void;
+  fetchFailed(now: number): void;
+  snapshot(): Float64Array;
+  restore(fetchedAt: number, freshUntil: number, now: number): boolean;
+}
+/** @internal What the wasm-bindgen glue exports. */
+export interface Binding extends InspectBinding {
+  KeySet: {
+    fromJwks(json: Uint8Array, remote: boolean): KeySetHandle;
+    fromJwk(json: Uint8Array): KeySetHandle;
+    fromPem(pem: string): KeySetHandle;
+    fromSecret(secret: Uint8Array): KeySetHandle;
+  };
+  Options: new (json: string) => OptionsHandle;
+  JwksCacheState: new (maxAge: number, cooldown: number, maxStale: number, retryAfterError: number, refetchBudget: number) => CacheStateHandle;
+  verify(token: string, keys: KeySetHandle, options: OptionsHandle, now: number, flags: number): Int32Array;
+  takeError(): unknown;
+  signatureFailed(): number;
+  defaultLimits(): Uint32Array;
+}
+
+let W: Binding | undefined;
+let HOST: HostCrypto | undefined;
+
+/** @internal Wires the wasm binding and the native crypto (done by each runtime entry). */
+export function setup(binding: Binding, host: HostCrypto): void {
+  W = binding;
+  HOST = host;
+  setupInspect(binding);
+}
+
+function w(): Binding {
+  if (!W) throw new Error('edgegate: wasm not initialised');
+  return W;
+}
+
+/* ------------------------------------------------------------------ public types */
+
+/** A JSON Web Key (public; or `oct` for HMAC in a local set). */
+export interface JWK {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  key_ops?: string[];
+  crv?: string;
+  n?: string;
+  e?: string;
+  x?: string;
+  y?: string;
+  k?: string;
+  [propName: string]: unknown;
+}
+
+/** A JSON Web Key Set. */
+export interface JSONWebKeySet {
+  keys: JWK[];
+}
+
+/** A key set function (from `createLocalJWKSet` / `createRemoteJWKSet`): jose-compatible, it resolves the public JWK for a header. */
+export interface JWKSFunction {
+  (protectedHeader?: ProtectedHeaderParameters, token?: unknown): Promise<JWK>;
+}
+
+/** Anything `jwtVerify` / `compactVerify` accepts as a key. */
+export type KeyLike =
+  | JWK
+  | JSONWebKeySet
+  | Uint8Array
+  | string
+  | JWKSFunction
+  | { type: string; export(options: { format: 'jwk' }): unknown }
+  | ((protectedHeader: ProtectedHeaderParameters, token: unknown) => unknown);
+
+/** Options of `compactVerify` (jose's `VerifyOptions`). */
+export interface VerifyOptions {
+  /** Allowed algorithms (default: every algorithm the key allows; never `none`). */
+  algorithms?: string[];
+  /** Critical header parameters the caller understands (jose's `crit`). */
+  crit?: Record<string, boolean>;
+  /** `'native'` (default): node:crypto / WebCrypto checks RSA/ECDSA/EdDSA signatures; `'wasm'`: the pure-Rust backend does everything. */
+  backend?: 'native' | 'wasm';
+  /** Largest token accepted, in bytes (default 16 KiB). */
+  maxTokenBytes?: number;
+}
+
+/** Options of `jwtVerify` (jose's `JWTVerifyOptions`, plus `cache`). */
+export interface JWTVerifyOptions extends VerifyOptions {
+  issuer?: string | string[];
+  audience?: string | string[];
+  subject?: string;
+  /** Leeway for `exp`/`nbf`/`iat`: seconds, or a duration string (`"30s"`, `"5 minutes"`). */
+  clockTolerance?: string | number;
+  /** Maximum age since `iat`: seconds or a duration string. */
+  maxTokenAge?: string | number;
+  requiredClaims?: string[];
+  typ?: string;
+  /** The instant to verify at (default: now). */
+  currentDate?: Date;
+  /**
+   * Opt-in cache of verified tokens: a bounded LRU keyed by the full token, the key set
+   * and these options. An entry never outlives the token's `exp` (tokens without `exp` are
+   * not cached) or the key set that verified it. Cached results are frozen.
+   */
+  cache?: { max: number };
+}
+
+/** `jwtVerify`'s result. */
+export interface JWTVerifyResult<P = JWTPayload> {
+  payload: P & JWTPayload;
+  protectedHeader: ProtectedHeaderParameters & { alg: string };
+}
+
+/** `compactVerify`'s result. */
+export interface CompactVerifyResult {
+  payload: Uint8Array;
+  protectedHeader: ProtectedHeaderParameters & { alg: string };
+}
+
+/* ------------------------------------------------------------------ durations */
+
+const UNITS: Record<string, number> = {
+  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
+  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
+  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
+  d: 86400, day: 86400, days: 86400,
+  w: 604800, week: 604800, weeks: 604800,
+  y: 31557600, yr: 31557600, yrs: 31557600, year: 31557600, years: 31557600,
+};
+
+/** Seconds from a number or a jose-style duration string (`"30s"`, `"2 hours"`). */
+export function secs(v: string | number, field = 'duration'): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) throw new ConfigError(`options.${field}: expected a non-negative number of seconds`);
+    return Math.floor(v);
+  }
+  const m = /^(\d+|\d+\.\d+) ?([a-z]+)$/i.exec(String(v).trim());
+  const unit = m && UNITS[m[2].toLowerCase()];
+  if (!m || !unit) throw new ConfigError(`options.${field}: invalid duration`);
+  return Math.round(parseFloat(m[1]) * unit);
+}
+
+/* ------------------------------------------------------------------ options */
+
+interface CompiledOptions {
+  handle: OptionsHandle;
+  key: string;
+}
+
+const optionsByObject = new WeakMap<object, CompiledOptions>();
+const optionsByText = new Map<string, CompiledOptions>();
+const OPTIONS_TEXT_MAX = 256;
+const EMPTY_OPTIONS: JWTVerifyOptions = {};
+
+function list(v: string | string[] | undefined, field: string): string[] {
+  if (v === undefined) return [];
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+  throw new ConfigError(`options.${field}: expected a string or an array of strings`);
+}
+
+function compileOptions(o: JWTVerifyOptions): CompiledOptions {
+  const hit = optionsByObject.get(o);
+  if (hit) return hit;
+  const crit = o.crit ? Object.keys(o.crit).filter((k) => o.crit![k]) : [];
+  const norm: Record<string, unknown> = {
+    algorithms: o.algorithms ?? [],
+    issuer: list(o.issuer, 'issuer'),
+    audience: list(o.audience, 'audience'),
+    requiredClaims: o.requiredClaims ?? [],
+    crit,
+    clockTolerance: o.clockTolerance === undefined ? 0 : secs(o.clockTolerance, 'clockTolerance'),
+  };
+  if (o.subject !== undefined) norm.subject = o.subject;
+  if (o.maxTokenAge !== undefined) norm.maxTokenAge = secs(o.maxTokenAge, 'maxTokenAge');
+  if (o.typ !== undefined) norm.typ = o.typ;
+  if (o.maxTokenBytes !== undefined) norm.maxTokenBytes = o.maxTokenBytes;
+  const text = JSON.stringify(norm);
+  let c = optionsByText.get(text);
+  if (!c) {
+    let handle: OptionsHandle;
+    try {
+      handle = new (w().Options)(text);
+    } catch (e) {
+      throw fromCore(e, 'AUTH-015');
+    }
+    c = { handle, key: text };
+    if (optionsByText.size >= OPTIONS_TEXT_MAX) {
+      const first = optionsByText.keys().next().value;
+      if (first !== undefined) optionsByText.delete(first);
+    }
+    optionsByText.set(text, c);
+  }
+  optionsByObject.set(o, c);
+  return c;
+}
+
+/* ------------------------------------------------------------------ key sets */
+
+interface CacheEntry {
+  result: JWTVerifyResult;
+  until: number;
+}
+
+/** @internal One imported key set (a wasm handle plus lazily imported native keys). */
+export class KeySetEntry {
+  readonly handle: KeySetHandle;
+  private described?: Array<{ kid: string | null; jwk: JsonWebKeyLike | null }>;
+  private native: Array<Map<string, unknown>> = [];
+  /** Verified-token caches of this key set, by options key. */
+  caches?: Map<string, Map<string, CacheEntry>>;
+
+  constructor(handle: KeySetHandle) {
+    this.handle = handle;
+  }
+
+  /** The public JWKs (never HMAC secrets). */
+  describe(): Array<{ kid: string | null; jwk: JsonWebKeyLike | null }> {
+    return (this.described ??= JSON.parse(this.handle.describe()));
+  }
+
+  nativeKey(host: HostCrypto, index: number, alg: AsymAlg): unknown {
+    let m = this.native[index];
+    if (!m) this.native[index] = m = new Map();
+    let k = m.get(alg);
+    if (k === undefined) {
+      const jwk = this.describe()[index]?.jwk;
+      if (!jwk) return undefined;
+      try {
+        k = host.importKey(jwk, alg);
+      } catch {
+        k = null;
+      }
+      if (k instanceof Promise) k = k.catch(() => null);
+      m.set(alg, k);
+    }
+    return k;
+  }
+}
+
+/** @internal A source of key sets (local, remote or a user function). */
+export interface KeySource {
+  /** The current keys (may fetch). */
+  current(header?: () => ProtectedHeaderParameters): KeySetEntry | Promise<KeySetEntry>;
+  /** Called when no key matched: a fresher set, or `undefined` (no refetch allowed). */
+  unknownKid?(): Promise<KeySetEntry | undefined>;
+}
+
+/** @internal Marks functions returned by `createLocalJWKSet` / `createRemoteJWKSet`. */
+export const KEY_SOURCE: unique symbol = Symbol.for('edgegate.keySource') as never;
+
+function importJson(o: unknown, remote = false): KeySetEntry {
+  const bytes = new TextEncoder().encode(JSON.stringify(o));
+  try {
+    const isSet = typeof o === 'object' && o !== null && 'keys' in o;
+    return new KeySetEntry(isSet ? w().KeySet.fromJwks(bytes, remote) : w().KeySet.fromJwk(bytes));
+  } catch (e) {
+    throw fromCore(e, remote ? 'AUTH-007' : 'AUTH-015');
+  }
+}
+
+/** @internal Imports a JWKS document's bytes as a remote set (errors are AUTH-007). */
+export function importRemote(bytes: Uint8Array): KeySetEntry {
+  try {
+    return new KeySetEntry(w().KeySet.fromJwks(bytes, true));
+  } catch (e) {
+    throw fromCore(e, 'AUTH-007');
+  }
+}
+
+const byObject = new WeakMap<object, KeySetEntry>();
+const byPem = new Map<string, KeySetEntry>();
+const secrets = new WeakMap<Uint8Array, { copy: Uint8Array; entry: KeySetEntry }>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function fromStatic(key: unknown): KeySetEntry | Promise<KeySetEntry> {
+  if (key instanceof Uint8Array) {
+    const hit = secrets.get(key);
+    if (hit && sameBytes(hit.copy, key)) return hit.entry;
+    let entry: KeySetEntry;
+    try {
+      entry = new KeySetEntry(w().KeySet.fromSecret(key));
+    } catch (e) {
+      throw fromCore(e, 'AUTH-015');
+    }
+    secrets.set(key, { copy: key.slice(), entry });
+    return entry;
+  }
+  if (typeof key === 'string') {
+    let e = byPem.get(key);
+    if (!e) {
+      try {
+        e = new KeySetEntry(w().KeySet.fromPem(key));
+      } catch (err) {
+        throw fromCore(err, 'AUTH-015');
+      }
+      if (byPem.size >= 64) byPem.clear();
+      byPem.set(key, e);
+    }
+    return e;
+  }
+  if (typeof key === 'object' && key !== null) {
+    const hit = byObject.get(key);
+    if (hit) return hit;
+    const k = key as { type?: unknown; export?: unknown; algorithm?: unknown; extractable?: unknown };
+    // A node KeyObject: export its public JWK.
+    if (typeof k.export === 'function' && typeof k.type === 'string') {
+      if (k.type !== 'public' && k.type !== 'secret') throw new ConfigError('a private key was given where a public key is expected');
+      if (k.type === 'secret') return fromStatic(new Uint8Array((k.export as () => Uint8Array)()));
+      return importJson((k.export as (o: object) => unknown)({ format: 'jwk' }));
+    }
+    // A WebCrypto CryptoKey.
+    if (typeof k.algorithm === 'object' && typeof k.extractable === 'boolean' && typeof globalThis.crypto?.subtle !== 'undefined') {
+      return globalThis.crypto.subtle.exportKey('jwk', key as CryptoKey).then(
+        (jwk) => importJson(jwk),
+        () => {
+          throw new ConfigError('CryptoKey is not extractable; pass its JWK instead');
+        },
+      );
+    }
+    const e = importJson(key);
+    byObject.set(key, e);
+    return e;
+  }
+  throw new ConfigError('unsupported key type');
+}
+
+function sourceOf(key: unknown): KeySource {
+  if (typeof key === 'function') {
+    const s = (key as { [KEY_SOURCE]?: KeySource })[KEY_SOURCE];
+    if (s) return s;
+    // A jose-style user function: (protectedHeader, token) => key.
+    const f = key as (h: ProtectedHeaderParameters, t: unknown) => unknown;
+    return {
+      current: async (header) => fromStatic(await f(header ? header() : {}, undefined)),
+    };
+  }
+  return { current: () => fromStatic(key) };
+}
+
+/* ------------------------------------------------------------------ verify */
+
+const F_JWT = 1;
+const F_HOST = 2;
+
+function takeError(): AuthError {
+  return fromCore(w().takeError());
+}
+
+function headerFn(token: string): () => ProtectedHeaderParameters {
+  return () => {
+    const i = token.indexOf('.');
+    try {
+      return JSON.parse(HOST!.decodeText(token.slice(0, i < 0 ? token.length : i)));
+    } catch {
+      throw new TokenDecodeError('header is not a valid JSON object');
+    }
+  };
+}
+
+const NO_KEY = 'no key matches';
+
+async function verifyWith(token: string, source: KeySource, opts: CompiledOptions, now: number, flags: number): Promise<{ alg: number; ks: KeySetEntry }> {
+  let ks = await source.current(headerFn(token));
+  for (let attempt = 0; ; attempt++) {
+    const r = w().verify(token, ks.handle, opts.handle, now, flags);
+    if (r[0] === 2 && r[3] === 1 && source.unknownKid && attempt === 0) {
+      // No key for this kid/alg: maybe the IdP rotated. The core's cache policy decides
+      // whether a refetch is allowed now (cooldown, budget).
+      w().takeError();
+      const fresh = await source.unknownKid();
+      if (fresh && fresh !== ks) {
+        ks = fresh;
+        continue;
+      }
+      throw new InvalidTokenError(`${NO_KEY} the token's kid and alg`);
+    }
+    return { alg: await settle(runCoreAfter(r, token, ks)), ks };
+  }
+}
+
+/** Continues `runCore` from a result already computed. */
+function runCoreAfter(r: Int32Array, token: string, ks: KeySetEntry): number | Promise<number> | AuthError {
+  if (r[0] === 0) return r[2];
+  if (r[0] === 2) return takeError();
+  return hostCheck(r, token, ks);
+}
+
+function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Promise<number> | AuthError {
+  const host = HOST!;
+  const alg = ALGS[r[2]] as AsymAlg;
+  const last = token.lastIndexOf('.');
+  const input = token.slice(0, last);
+  const sig = token.slice(last + 1);
+  const claimCode = r[1];
+  const n = r[4];
+  const finish = (ok: boolean): number => {
+    if (!ok) {
+      w().signatureFailed();
+      throw takeError();
+    }
+    if (claimCode !== 0) throw takeError();
+    return r[2];
+  };
+  if (host.name === 'node') {
+    for (let i = 0; i < n; i++) {
+      const key = ks.nativeKey(host, r[5 + i], alg);
+      if (key && host.verify(alg, key, input, sig) === true) {
+        try {
+          return finish(true);
+        } catch (e) {
+          return e as AuthError;
+        }
+      }
+    }
+    try {
+      return finish(false);
+    } catch (e) {
+      return e as AuthError;
+    }
+  }
+  return (async () => {
+    for (let i = 0; i < n; i++) {
+      const key = await ks.nativeKey(host, r[5 + i], alg);
+      if (key && (await host.verify(alg, key, input, sig))) return finish(true);
+    }
+    return finish(false);
+  })();
+}
+
+async function settle(v: number | Promise<number> | AuthError): Promise<number> {
+  if (typeof v === 'number') return v;
+  if (v instanceof Promise) return v;
+  throw v;
+}
+
+function epoch(o: JWTVerifyOptions): number {
+  return Math.floor((o.currentDate ? o.currentDate.getTime() : Date.now()) / 1000);
+}
+
+function parseSegment(token: string, which: 0 | 1): Record<string, unknown> {
+  const a = token.indexOf('.');
+  const seg = which === 0 ? token.slice(0, a) : token.slice(a + 1, token.indexOf('.', a + 1));
+  return JSON.parse(HOST!.decodeText(seg));
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as object)) deepFreeze(v);
+  }
+  return o;
+}
+
+function cacheFor(ks: KeySetEntry, opts: CompiledOptions, max: number): Map<string, CacheEntry> {
+  ks.caches ??= new Map();
+  let c = ks.caches.get(opts.key);
+  if (!c) {
+    c = new Map();
+    ks.caches.set(opts.key, c);
+  }
+  (c as Map<string, CacheEntry> & { max?: number }).max = max;
+  return c;
+}
+
+/**
+ * Verifies a JWT: signature (native or wasm), then every claim check (jose's `jwtVerify`).
+ * Throws an `AuthError` subclass with `.code` (`AUTH-0xx`) and `.status`.
+ */
+export async function jwtVerify<P = JWTPayload>(jwt: string | Uint8Array, key: KeyLike, options: JWTVerifyOptions = EMPTY_OPTIONS): Promise<JWTVerifyResult<P>> {
+  const token = asString(jwt);
+  const opts = compileOptions(options);
+  const now = epoch(options);
+  const flags = options.backend === 'wasm' ? F_JWT : F_JWT | F_HOST;
+  const source = sourceOf(key);
+  const max = options.cache?.max ?? 0;
+  if (max > 0) {
+    const ks = await source.current(headerFn(token));
+    const c = cacheFor(ks, opts, max);
+    const hit = c.get(token);
+    if (hit) {
+      if (now * 1000 < hit.until) {
+        c.delete(token);
+        c.set(token, hit);
+        return hit.result as JWTVerifyResult<P>;
+      }
+      c.delete(token);
+    }
+    const { ks: used } = await verifyWith(token, { current: () => ks, unknownKid: source.unknownKid?.bind(source) }, opts, now, flags);
+    const result = deepFreeze({ payload: parseSegment(token, 1), protectedHeader: parseSegment(token, 0) }) as unknown as JWTVerifyResult<P>;
+    const exp = (result.payload as JWTPayload).exp;
+    if (typeof exp === 'number') {
+      let until = exp * 1000;
+      const iat = (result.payload as JWTPayload).iat;
+      if (options.maxTokenAge !== undefined && typeof iat === 'number') until = Math.min(until, (iat + secs(options.maxTokenAge)) * 1000);
+      const target = cacheFor(used, opts, max);
+      target.set(token, { result: result as JWTVerifyResult, until });
+      while (target.size > max) {
+        const first = target.keys().next().value;
+        if (first === undefined) break;
+        target.delete(first);
+      }
+    }
+    return result;
+  }
+  await verifyWith(token, source, opts, now, flags);
+  return { payload: parseSegment(token, 1), protectedHeader: parseSegment(token, 0) } as unknown as JWTVerifyResult<P>;
+}
+
+/** Verifies a compact JWS (no claim checks; jose's `compactVerify`). */
+export async function compactVerify(jws: string | Uint8Array, key: KeyLike, options: VerifyOptions = EMPTY_OPTIONS): Promise<CompactVerifyResult> {
+  const token = asString(jws);
+  const opts = compileOptions({ algorithms: options.algorithms, crit: options.crit, maxTokenBytes: options.maxTokenBytes });
+  const flags = options.backend === 'wasm' ? 0 : F_HOST;
+  await verifyWith(token, sourceOf(key), opts, 0, flags);
+  const a = token.indexOf('.');
+  const b = token.indexOf('.', a + 1);
+  return { payload: HOST!.decodeBytes(token.slice(a + 1, b)), protectedHeader: parseSegment(token, 0) as CompactVerifyResult['protectedHeader'] };
+}
+
+/* ------------------------------------------------------------------ local JWK set */
+
+function jwksFunction(source: KeySource, describe: () => Promise<KeySetEntry>): JWKSFunction {
+  const f = (async (header?: ProtectedHeaderParameters) => {
+    const ks = await describe();
+    const kid = header?.kid;
+    const keys = ks.describe().filter((k) => k.jwk && (kid === undefined || k.kid === kid));
+    if (keys.length === 0) throw new InvalidTokenError(`${NO_KEY} the token's kid and alg`);
+    return { ...keys[0].jwk, ...(keys[0].kid ? { kid: keys[0].kid } : {}) } as JWK;
+  }) as JWKSFunction;
+  Object.defineProperty(f, KEY_SOURCE, { value: source });
+  return f;
+}
+
+/** A key set function over a JWKS given by the caller (jose's `createLocalJWKSet`). May hold HMAC keys (never mixed with asymmetric ones). */
+export function createLocalJWKSet(jwks: JSONWebKeySet): JWKSFunction {
+  if (!jwks || typeof jwks !== 'object' || !Array.isArray(jwks.keys)) throw new ConfigError('createLocalJWKSet: expected a JSON Web Key Set');
+  const entry = importJson({ keys: jwks.keys });
+  const source: KeySource = { current: () => entry };
+  return jwksFunction(source, async () => entry);
+}
+
+/** @internal for remote.ts */
+export { jwksFunction, authError };
+
+/** @internal The default budgets (for the host's I/O bounds). */
+export function defaultLimits(): { maxTokenBytes: number; maxJsonDepth: number; maxKeysPerSet: number; maxJwksBytes: number; maxCandidateKeys: number } {
+  const l = w().defaultLimits();
+  return { maxTokenBytes: l[0], maxJsonDepth: l[1], maxKeysPerSet: l[2], maxJwksBytes: l[3], maxCandidateKeys: l[4] };
+}
+
+/** @internal */
+export function cacheState(maxAge: number, cooldown: number, maxStale: number, retryAfterError: number, budget: number): CacheStateHandle {
+  return new (w().JwksCacheState)(maxAge, cooldown, maxStale, retryAfterError, budget);
+}
+
+export { InvalidSignatureError };

@@ -1,0 +1,173 @@
+/**
+ * Errors: `Error` subclasses with a stable `code` (`AUTH-001` .. `AUTH-020`, shared with the
+ * Rust core and HTTP bodies) and an HTTP `status`. Messages never contain the token, a key
+ * or a signature.
+ */
+
+/** Every stable code with its HTTP status and title (DESIGN.md, "Error codes"). */
+export const ERROR_CODES = {
+  'AUTH-001': { status: 401, title: 'invalid token' },
+  'AUTH-002': { status: 401, title: 'token expired' },
+  'AUTH-003': { status: 401, title: 'invalid credentials' },
+  'AUTH-004': { status: 401, title: 'invalid signature' },
+  'AUTH-005': { status: 401, title: 'missing token' },
+  'AUTH-006': { status: 401, title: 'token decode failed' },
+  'AUTH-007': { status: 503, title: 'jwks unavailable' },
+  'AUTH-008': { status: 401, title: 'session not found' },
+  'AUTH-009': { status: 401, title: 'session expired' },
+  'AUTH-010': { status: 401, title: 'session or token revoked' },
+  'AUTH-011': { status: 403, title: 'insufficient permissions' },
+  'AUTH-012': { status: 403, title: 'insufficient roles' },
+  'AUTH-013': { status: 403, title: 'access denied' },
+  'AUTH-014': { status: 502, title: 'provider error' },
+  'AUTH-015': { status: 500, title: 'configuration error' },
+  'AUTH-016': { status: 429, title: 'rate limited' },
+  'AUTH-017': { status: 404, title: 'user not found' },
+  'AUTH-018': { status: 403, title: 'user disabled' },
+  'AUTH-019': { status: 403, title: 'email not verified' },
+  'AUTH-020': { status: 401, title: 'mfa required' },
+} as const;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Why a claim check failed (as jose's `JWTClaimValidationFailed.reason`). */
+export type ClaimReason = 'check_failed' | 'missing' | 'invalid';
+
+/** Extra fields an error may carry. */
+export interface AuthErrorDetails {
+  /** The claim a claim check failed on (`exp`, `iss`, `aud`, ...). */
+  claim?: string;
+  /** Why the claim check failed. */
+  reason?: ClaimReason | string;
+  /** The underlying error (never a token or key). */
+  cause?: unknown;
+}
+
+/** Base class of every edgegate error. */
+export class AuthError extends Error {
+  /** The stable code, `AUTH-0xx`. */
+  readonly code: ErrorCode;
+  /** The HTTP status a response for this error carries. */
+  readonly status: number;
+  /** The claim a claim check failed on, if any. */
+  readonly claim?: string;
+  /** Why the claim check failed, if it was one. */
+  readonly reason?: string;
+
+  constructor(code: ErrorCode, message?: string, details: AuthErrorDetails = {}) {
+    super(message || ERROR_CODES[code].title, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    if (details.claim !== undefined) this.claim = details.claim;
+    if (details.reason !== undefined) this.reason = details.reason;
+  }
+}
+
+/** AUTH-001: no key matches, a claim check other than expiry failed, a forbidden header. */
+export class InvalidTokenError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-001', message, details);
+  }
+}
+/** AUTH-002: the token expired. */
+export class TokenExpiredError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-002', message, { claim: 'exp', reason: 'check_failed', ...details });
+  }
+}
+/** AUTH-003: unknown or revoked API key. */
+export class InvalidCredentialsError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-003', message, details);
+  }
+}
+/** AUTH-004: a key matched, the signature did not verify. */
+export class InvalidSignatureError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-004', message, details);
+  }
+}
+/** AUTH-005: no token. */
+export class MissingTokenError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-005', message, details);
+  }
+}
+/** AUTH-006: not a compact JWS, bad base64url, not a JSON object, over a budget. */
+export class TokenDecodeError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-006', message, details);
+  }
+}
+/** AUTH-007: the JWKS could not be fetched (and no usable cached keys). */
+export class JwksFetchError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-007', message, details);
+  }
+}
+/** AUTH-015: bad configuration (a bad key, bad options). */
+export class ConfigError extends AuthError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super('AUTH-015', message, details);
+  }
+}
+
+const CLASSES: Partial<Record<ErrorCode, new (message?: string, details?: AuthErrorDetails) => AuthError>> = {
+  'AUTH-001': InvalidTokenError,
+  'AUTH-002': TokenExpiredError,
+  'AUTH-003': InvalidCredentialsError,
+  'AUTH-004': InvalidSignatureError,
+  'AUTH-005': MissingTokenError,
+  'AUTH-006': TokenDecodeError,
+  'AUTH-007': JwksFetchError,
+  'AUTH-015': ConfigError,
+};
+
+/** Builds the right error class for a code. */
+export function authError(code: ErrorCode, message?: string, details?: AuthErrorDetails): AuthError {
+  const C = CLASSES[code];
+  return C ? new C(message, details) : new AuthError(code, message, details);
+}
+
+/** Turns an error thrown by the wasm core (an `Error` with `code`) into an `AuthError`. */
+export function fromCore(e: unknown, fallback: ErrorCode = 'AUTH-001'): AuthError {
+  if (e instanceof AuthError) return e;
+  const o = e as { code?: unknown; message?: unknown; claim?: unknown; reason?: unknown } | null;
+  const code = o && typeof o.code === 'string' && o.code in ERROR_CODES ? (o.code as ErrorCode) : fallback;
+  const message = o && typeof o.message === 'string' ? o.message : undefined;
+  const details: AuthErrorDetails = {};
+  if (o && typeof o.claim === 'string') details.claim = o.claim;
+  if (o && typeof o.reason === 'string') details.reason = o.reason;
+  return authError(code, message, details);
+}
+
+/** Any edgegate error. */
+export function isAuthError(e: unknown): e is AuthError {
+  return e instanceof AuthError;
+}
+/** An error about the token itself (AUTH-001, 002, 004, 006): answer 401. */
+export function isTokenError(e: unknown): e is AuthError {
+  return e instanceof AuthError && (e.code === 'AUTH-001' || e.code === 'AUTH-002' || e.code === 'AUTH-004' || e.code === 'AUTH-006');
+}
+/** AUTH-002. */
+export function isTokenExpiredError(e: unknown): e is TokenExpiredError {
+  return e instanceof AuthError && e.code === 'AUTH-002';
+}
+/** AUTH-004. */
+export function isInvalidSignatureError(e: unknown): e is InvalidSignatureError {
+  return e instanceof AuthError && e.code === 'AUTH-004';
+}
+/** AUTH-006. */
+export function isTokenDecodeError(e: unknown): e is TokenDecodeError {
+  return e instanceof AuthError && e.code === 'AUTH-006';
+}
+/** AUTH-007. */
+export function isJwksError(e: unknown): e is JwksFetchError {
+  return e instanceof AuthError && e.code === 'AUTH-007';
+}
+/** AUTH-015. */
+export function isConfigError(e: unknown): e is ConfigError {
+  return e instanceof AuthError && e.code === 'AUTH-015';
+}

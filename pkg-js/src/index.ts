@@ -1,0 +1,28 @@
+/**
+ * edgegate: JWT / JWS verification with jose's API over a WebAssembly core.
+ *
+ * ```ts
+ * import { jwtVerify, createRemoteJWKSet } from 'edgegate';
+ * const JWKS = createRemoteJWKSet(new URL('https://idp.example/.well-known/jwks.json'));
+ * const { payload } = await jwtVerify(token, JWKS, { issuer: 'https://idp.example', audience: 'api' });
+ * ```
+ *
+ * The same API is exported by every runtime entry (Node ESM/CJS, browsers, workerd).
+ */
+export {
+  jwtVerify,
+  compactVerify,
+  createLocalJWKSet,
+  secs,
+  type JWK,
+  type JSONWebKeySet,
+  type JWKSFunction,
+  type KeyLike,
+  type VerifyOptions,
+  type JWTVerifyOptions,
+  type JWTVerifyResult,
+  type CompactVerifyResult,
+} from './api.js';
+export { createRemoteJWKSet, type RemoteJWKSetOptions, type RemoteJWKSFunction, type JWKSCacheSnapshot, type JWKSPersistence } from './remote.js';
+export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type ProtectedHeaderParameters, type TokenInspection, type InspectOptions } from './inspect.js';
+export * from './errors.js';

@@ -1,0 +1,8 @@
+// Node entry (CommonJS build; the ESM entry re-exports this one, so there is one instance).
+import * as wasm from '../wasm/nodejs/edgegate.js';
+import { setup, type Binding } from './api.js';
+import { nodeHost } from './host-node.js';
+
+setup(wasm as unknown as Binding, nodeHost);
+
+export * from './index.js';

@@ -1,0 +1,250 @@
+/**
+ * `createRemoteJWKSet`: the JS host side of the remote JWKS cache. Every cache decision
+ * (fresh, stale-if-error, cooldown, unknown-kid budget, `Cache-Control`) is made by the
+ * core (`src/jwks_cache.rs`); this file only fetches, times out, bounds the body and
+ * persists.
+ */
+import { cacheState, defaultLimits, importRemote, jwksFunction, type JSONWebKeySet, type JWKSFunction, type KeySetEntry, type KeySource } from './api.js';
+import { ConfigError, JwksFetchError, isAuthError } from './errors.js';
+
+/** Cache times and keys a host can keep in KV between isolates. */
+export interface JWKSCacheSnapshot {
+  /** The JWKS document. */
+  jwks: JSONWebKeySet;
+  /** When it was fetched (ms since the epoch). */
+  fetchedAt: number;
+  /** Until when it is fresh (ms since the epoch). */
+  freshUntil: number;
+}
+
+/** Where a remote key set keeps its cache between isolates (e.g. Workers KV, Redis). */
+export interface JWKSPersistence {
+  /** The last saved snapshot, if any. Called once, before the first fetch. */
+  load(): JWKSCacheSnapshot | undefined | null | Promise<JWKSCacheSnapshot | undefined | null>;
+  /** Called after every successful fetch. Errors are ignored. */
+  save(snapshot: JWKSCacheSnapshot): void | Promise<void>;
+}
+
+/** Options of `createRemoteJWKSet` (jose's `RemoteJWKSetOptions`, plus the cache policy). */
+export interface RemoteJWKSetOptions {
+  /** Freshness when the response has no `Cache-Control: max-age`, ms (default 600000). */
+  cacheMaxAge?: number;
+  /** Minimum time between refetches caused by unknown `kid`s, ms (default 30000). */
+  cooldownDuration?: number;
+  /** Fetch timeout (whole request and body), ms (default 5000). */
+  timeoutDuration?: number;
+  /** How long past freshness stale keys are served while the IdP is down, ms (default 3600000). */
+  maxStale?: number;
+  /** Minimum time between a failed fetch and the next attempt, ms (default 5000). */
+  retryAfterError?: number;
+  /** Unknown-`kid` refetches allowed per `cacheMaxAge` window (default 3). */
+  refetchBudget?: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** A custom `fetch` (default: `globalThis.fetch`). */
+  fetch?: typeof fetch;
+  /** Persist / seed hook for a cache shared between isolates. */
+  persist?: JWKSPersistence;
+  /** Largest JWKS body accepted, bytes (default: the core's `max_jwks_bytes`, 512 KiB). */
+  maxBytes?: number;
+}
+
+/** A remote key set function, with jose's extra members. */
+export interface RemoteJWKSFunction extends JWKSFunction {
+  /** Whether the keys are within their freshness lifetime. */
+  readonly fresh: boolean;
+  /** Fetches now (unless a fetch is in flight or the policy refuses) and resolves when done. */
+  reload(): Promise<void>;
+  /** The last fetched JWKS document, if any. */
+  jwks(): JSONWebKeySet | undefined;
+}
+
+const USE = 0;
+const FETCH = 1;
+const WAIT = 2;
+
+function duration(v: number | undefined, def: number, field: string): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new ConfigError(`createRemoteJWKSet: options.${field}: expected a non-negative number of milliseconds`);
+  return v === Infinity ? Number.MAX_SAFE_INTEGER : v;
+}
+
+async function readBounded(res: Response, max: number): Promise<Uint8Array> {
+  const len = res.headers.get('content-length');
+  if (len !== null && Number(len) > max) throw new JwksFetchError(`JWKS response over ${max} bytes`);
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new JwksFetchError(`JWKS response over ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * A key set function over a remote JWKS (jose's `createRemoteJWKSet`): fetched on first use,
+ * cached per `Cache-Control: max-age` (or `cacheMaxAge`), one fetch in flight, refetched for
+ * unknown `kid`s within a cooldown and budget, stale keys served while the IdP is down (up
+ * to `maxStale`), 200 only, no redirects, bounded body and time. No usable keys = AUTH-007.
+ */
+export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptions = {}): RemoteJWKSFunction {
+  let target: URL;
+  try {
+    target = new URL(String(url));
+  } catch {
+    throw new ConfigError('createRemoteJWKSet: invalid URL');
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new ConfigError('createRemoteJWKSet: URL must be http(s)');
+  const maxAge = duration(options.cacheMaxAge, 600_000, 'cacheMaxAge');
+  const cooldown = duration(options.cooldownDuration, 30_000, 'cooldownDuration');
+  const timeout = duration(options.timeoutDuration, 5_000, 'timeoutDuration');
+  const maxStale = duration(options.maxStale, 3_600_000, 'maxStale');
+  const retry = duration(options.retryAfterError, 5_000, 'retryAfterError');
+  const budget = options.refetchBudget ?? 3;
+  const headers = { accept: 'application/json, application/jwk-set+json', ...(options.headers ?? {}) };
+  const doFetch = options.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
+  const persist = options.persist;
+
+  let state: ReturnType<typeof cacheState> | undefined;
+  let current: KeySetEntry | undefined;
+  let currentJson: JSONWebKeySet | undefined;
+  let inflight: Promise<void> | undefined;
+  let loaded: Promise<void> | undefined;
+  let lastError: unknown;
+
+  const st = () => (state ??= cacheState(maxAge, cooldown, maxStale, retry, budget));
+
+  async function fetchOnce(): Promise<void> {
+    const ctrl = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        ctrl.abort();
+        reject(new JwksFetchError(`JWKS fetch timed out after ${timeout} ms`));
+      }, timeout);
+    });
+    try {
+      const work = (async () => {
+        let res: Response;
+        try {
+          res = await doFetch(target.href, { headers, redirect: 'manual', signal: ctrl.signal });
+        } catch (e) {
+          throw new JwksFetchError('JWKS fetch failed', { cause: e });
+        }
+        if (res.status !== 200) {
+          await res.body?.cancel().catch(() => {});
+          throw new JwksFetchError(`JWKS response status ${res.status || res.type}`);
+        }
+        const bytes = await readBounded(res, options.maxBytes ?? defaultLimits().maxJwksBytes);
+        const entry = importRemote(bytes);
+        return { entry, bytes, cacheControl: res.headers.get('cache-control') };
+      })();
+      const { entry, bytes, cacheControl } = await Promise.race([work, timedOut]);
+      const now = Date.now();
+      st().fetchSucceeded(now, cacheControl);
+      current = entry;
+      currentJson = undefined;
+      lastError = undefined;
+      if (persist) {
+        try {
+          const snap = st().snapshot();
+          currentJson = JSON.parse(new TextDecoder().decode(bytes));
+          await persist.save({ jwks: currentJson!, fetchedAt: snap[0], freshUntil: snap[1] });
+        } catch {
+          /* persistence is best effort */
+        }
+      }
+      currentBytes = bytes;
+    } catch (e) {
+      st().fetchFailed(Date.now());
+      lastError = isAuthError(e) ? e : new JwksFetchError('JWKS fetch failed', { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  let currentBytes: Uint8Array | undefined;
+
+  async function loadPersisted(): Promise<void> {
+    if (!persist) return;
+    try {
+      const snap = await persist.load();
+      if (!snap || typeof snap !== 'object' || !snap.jwks) return;
+      const jwks = typeof snap.jwks === 'string' ? JSON.parse(snap.jwks) : snap.jwks;
+      const entry = importRemote(new TextEncoder().encode(JSON.stringify(jwks)));
+      if (st().restore(Number(snap.fetchedAt), Number(snap.freshUntil), Date.now())) {
+        current = entry;
+        currentJson = jwks;
+      }
+    } catch {
+      /* a bad snapshot is ignored; the keys are fetched */
+    }
+  }
+
+  async function keys(unknownKid: boolean): Promise<KeySetEntry | undefined> {
+    await (loaded ??= loadPersisted());
+    const before = current;
+    for (let i = 0; i < 8; i++) {
+      const a = st().decide(Date.now(), unknownKid);
+      if (a === USE) {
+        if (!current) throw new JwksFetchError('no JWKS keys available');
+        return current;
+      }
+      if (a === FETCH) {
+        inflight = fetchOnce().finally(() => {
+          inflight = undefined;
+        });
+        await inflight;
+        if (unknownKid) return current !== before ? current : undefined;
+        continue;
+      }
+      if (a === WAIT) {
+        if (!inflight) break;
+        await inflight;
+        if (unknownKid) return current !== before ? current : undefined;
+        continue;
+      }
+      throw lastError instanceof JwksFetchError ? lastError : new JwksFetchError('JWKS unavailable');
+    }
+    throw new JwksFetchError('JWKS unavailable');
+  }
+
+  const source: KeySource = {
+    current: async () => (await keys(false))!,
+    unknownKid: () => keys(true),
+  };
+  const f = jwksFunction(source, source.current as () => Promise<KeySetEntry>) as RemoteJWKSFunction;
+  Object.defineProperties(f, {
+    fresh: { get: () => (current ? Date.now() < (st().snapshot()[1] ?? 0) : false) },
+    reload: {
+      value: async () => {
+        if (inflight) return inflight;
+        inflight = fetchOnce().finally(() => {
+          inflight = undefined;
+        });
+        await inflight;
+        if (!current && lastError) throw lastError;
+      },
+    },
+    jwks: {
+      value: () => {
+        if (!currentJson && currentBytes) currentJson = JSON.parse(new TextDecoder().decode(currentBytes));
+        return currentJson;
+      },
+    },
+  });
+  return f;
+}

@@ -1,0 +1,162 @@
+//! wasm-bindgen bindings for the npm package (`pkg-js/`). Translation only: every rule
+//! lives in the core modules; a check written here is a bug (DESIGN.md).
+//!
+//! Two builds use this module: feature `wasm-inspect` (token inspection only, for the
+//! small `edgegate/browser` entry) and feature `wasm` (everything).
+//!
+//! Errors cross the boundary as a JS `Error` with a `code` property (`AUTH-0xx`) and,
+//! where relevant, `claim` / `reason`; the JS wrapper turns them into its error classes.
+//! Messages never contain the token, a key or a signature.
+
+use alloc::string::String;
+use wasm_bindgen::prelude::*;
+
+use crate::error::ErrorCode;
+use crate::limits::Limits;
+use crate::token::{DecodeError, Part};
+
+#[cfg(feature = "wasm")]
+mod jwks;
+#[cfg(feature = "wasm")]
+mod verify;
+
+#[cfg(feature = "wasm")]
+pub use self::jwks::JwksCacheState;
+#[cfg(feature = "wasm")]
+pub use self::verify::{KeySet, Options};
+
+/// Installs the panic hook (a panic is a bug; the hook makes it legible in the console).
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Builds the JS error object the wrapper understands.
+pub(crate) fn js_error(
+    code: ErrorCode,
+    message: &str,
+    claim: Option<&str>,
+    reason: Option<&str>,
+) -> JsValue {
+    let err = js_sys_error(message);
+    set_prop(&err, "code", &JsValue::from_str(code.as_str()));
+    if let Some(c) = claim {
+        set_prop(&err, "claim", &JsValue::from_str(c));
+    }
+    if let Some(r) = reason {
+        set_prop(&err, "reason", &JsValue::from_str(r));
+    }
+    err
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Error)]
+    fn js_error_ctor(message: &str) -> JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> bool;
+}
+
+fn js_sys_error(message: &str) -> JsValue {
+    js_error_ctor(message)
+}
+
+fn set_prop(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = reflect_set(target, &JsValue::from_str(key), value);
+}
+
+pub(crate) fn part_name(p: Part) -> &'static str {
+    match p {
+        Part::Header => "header",
+        Part::Payload => "payload",
+        Part::Signature => "signature",
+    }
+}
+
+/// A description of a decode error (sizes and part names only).
+pub(crate) fn describe_decode(e: &DecodeError) -> String {
+    #[allow(unreachable_patterns)]
+    match e {
+        DecodeError::TooLarge { limit, actual } => {
+            alloc::format!("token is {actual} bytes, over the {limit}-byte limit")
+        }
+        DecodeError::Segments { expected, actual } => {
+            alloc::format!("expected {expected} dot-separated parts, found {actual}")
+        }
+        DecodeError::Base64 { part } => {
+            alloc::format!("{} is not valid base64url", part_name(*part))
+        }
+        DecodeError::Json { part, .. } => {
+            alloc::format!("{} is not a valid JSON object", part_name(*part))
+        }
+        DecodeError::MissingAlg => String::from("header has no \"alg\""),
+        _ => String::from(ErrorCode::DecodeFailed.title()),
+    }
+}
+
+fn decode_error(e: &DecodeError) -> JsValue {
+    js_error(e.code(), &describe_decode(e), None, None)
+}
+
+fn now_secs(now: f64) -> i64 {
+    if now.is_finite() {
+        now as i64
+    } else {
+        0
+    }
+}
+
+/// `{"header": {...}, "claims": {...}}` of a token, unverified (jose's `decodeJwt` /
+/// `decodeProtectedHeader`). Returned as JSON text: one `JSON.parse` on the JS side is
+/// cheaper than building objects across the boundary.
+#[wasm_bindgen(js_name = decodeToken)]
+pub fn decode_token(token: &str) -> Result<String, JsValue> {
+    let limits = Limits::DEFAULT;
+    let t = crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
+    let claims = t.claims_unverified(&limits).map_err(|e| decode_error(&e))?;
+    let out = serde_json::json!({ "header": t.header().raw, "claims": claims });
+    Ok(out.to_string())
+}
+
+/// The protected header alone (works for any compact JWS, JSON payload or not).
+#[wasm_bindgen(js_name = decodeHeader)]
+pub fn decode_header(token: &str) -> Result<String, JsValue> {
+    let limits = Limits::DEFAULT;
+    let t = crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
+    Ok(serde_json::Value::Object(t.header().raw.clone()).to_string())
+}
+
+/// `token::inspect` as JSON text (`now` in unix seconds).
+#[wasm_bindgen(js_name = inspectToken)]
+pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
+    let i = crate::token::inspect(token, now_secs(now), &Limits::DEFAULT)
+        .map_err(|e| decode_error(&e))?;
+    let out = serde_json::json!({
+        "verified": i.verified,
+        "header": i.header,
+        "claims": i.claims,
+        "expiresAt": i.expires_at,
+        "expired": i.expired,
+        "expiresIn": i.expires_in,
+        "notYetValid": i.not_yet_valid,
+        "warnings": i.warnings,
+    });
+    Ok(out.to_string())
+}
+
+/// The default budgets the JS host enforces while doing I/O (it reads a JWKS body only up
+/// to `maxJwksBytes`).
+#[wasm_bindgen(js_name = defaultLimits)]
+pub fn default_limits() -> alloc::vec::Vec<u32> {
+    let l = Limits::DEFAULT;
+    [
+        l.max_token_bytes,
+        l.max_json_depth,
+        l.max_keys_per_set,
+        l.max_jwks_bytes,
+        l.max_candidate_keys,
+    ]
+    .iter()
+    .map(|v| u32::try_from(*v).unwrap_or(u32::MAX))
+    .collect()
+}

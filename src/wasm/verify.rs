@@ -1,0 +1,433 @@
+//! Key sets, verify options and the one-call verify entry point.
+//!
+//! `verify` is the whole hot path in one boundary crossing: the token string goes in, a
+//! small `Int32Array` comes out. With the pure backend the core does everything
+//! (`verify::jwt_verify` / `verify::compact_verify`). With a host backend, HMAC still runs
+//! here; for RSA/ECDSA/EdDSA the core parses, pins the algorithm, selects candidate keys
+//! and runs the claim checks (`verify::prepare` / `Prepared::finish`), and the host only
+//! checks the signature with native crypto, then reports the claim result the core
+//! already computed (a bad signature always wins over a claim error, as in jose).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use super::{describe_decode, js_error};
+use crate::crypto::{Algorithm, CryptoBackend, PureBackend};
+use crate::error::ErrorCode;
+use crate::jwk::{EcCurve, Jwk, JwkSet, KeyError, KeyOrigin, KeyParams};
+use crate::limits::Limits;
+use crate::verify::{ClaimError, VerifyError, VerifyOptions};
+
+/// A checked key set held in wasm memory.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct KeySet {
+    set: JwkSet,
+}
+
+fn key_error(e: &KeyError, code: ErrorCode) -> JsValue {
+    // Wildcards stay for variants the owners add later.
+    #[allow(unreachable_patterns)]
+    let msg = match e {
+        KeyError::Malformed { reason } => alloc::format!("malformed key: {reason}"),
+        KeyError::UnsupportedKeyType => String::from("unsupported key type"),
+        KeyError::PrivateKey => {
+            String::from("a private key was given where a public key is expected")
+        }
+        KeyError::RsaTooSmall { bits } => {
+            alloc::format!("RSA modulus of {bits} bits is under 2048")
+        }
+        KeyError::RsaBadExponent => String::from("unusable RSA public exponent"),
+        KeyError::RsaRoca => String::from("RSA modulus has the ROCA fingerprint (CVE-2017-15361)"),
+        KeyError::InvalidPoint => String::from("EC point is not on the curve"),
+        KeyError::HmacTooShort { bytes, min } => {
+            alloc::format!("HMAC secret of {bytes} bytes is shorter than {min}")
+        }
+        KeyError::DuplicateKid => String::from("two keys share a kid"),
+        KeyError::MixedSet => {
+            String::from("key set mixes HMAC and asymmetric (or public and private) keys")
+        }
+        KeyError::SymmetricInRemoteSet => String::from("HMAC key in a fetched key set"),
+        KeyError::TooManyKeys { limit } => alloc::format!("more than {limit} keys in the set"),
+        KeyError::TooLarge { limit } => alloc::format!("key set document over {limit} bytes"),
+        KeyError::Pem => String::from("not a PEM public key (SPKI)"),
+        _ => String::from("invalid key"),
+    };
+    js_error(code, &msg, None, None)
+}
+
+fn crv_name(c: EcCurve) -> &'static str {
+    match c {
+        EcCurve::P256 => "P-256",
+        EcCurve::P384 => "P-384",
+        EcCurve::P521 => "P-521",
+    }
+}
+
+/// The public JWK of a key as JSON (for the host's native import), or `null` for an HMAC
+/// secret (which never leaves wasm).
+fn public_jwk(k: &Jwk) -> serde_json::Value {
+    use crate::b64::encode;
+    match &k.params {
+        KeyParams::Rsa { n, e } => {
+            serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
+        }
+        KeyParams::Ec { crv, x, y } => {
+            serde_json::json!({"kty": "EC", "crv": crv_name(*crv), "x": encode(x), "y": encode(y)})
+        }
+        KeyParams::Ed25519 { x } => {
+            serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": encode(x)})
+        }
+        _ => serde_json::Value::Null,
+    }
+}
+
+#[wasm_bindgen]
+impl KeySet {
+    /// A JWK Set document. `remote`: fetched from a `jwks_uri` (no HMAC keys; errors are
+    /// AUTH-007), else given by the caller (errors are AUTH-015).
+    #[wasm_bindgen(js_name = fromJwks)]
+    pub fn from_jwks(json: &[u8], remote: bool) -> Result<KeySet, JsValue> {
+        let (origin, code) = if remote {
+            (KeyOrigin::Remote, ErrorCode::JwksUnavailable)
+        } else {
+            (KeyOrigin::Local, ErrorCode::ConfigError)
+        };
+        JwkSet::from_json(json, origin, &Limits::DEFAULT)
+            .map(|set| KeySet { set })
+            .map_err(|e| key_error(&e, code))
+    }
+
+    /// One JWK (a JSON object).
+    #[wasm_bindgen(js_name = fromJwk)]
+    pub fn from_jwk(json: &[u8]) -> Result<KeySet, JsValue> {
+        let k = Jwk::from_json(json, &Limits::DEFAULT)
+            .map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
+        JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
+            .map(|set| KeySet { set })
+            .map_err(|e| key_error(&e, ErrorCode::ConfigError))
+    }
+
+    /// A PEM `PUBLIC KEY` (SPKI).
+    #[wasm_bindgen(js_name = fromPem)]
+    pub fn from_pem(pem: &str) -> Result<KeySet, JsValue> {
+        let k = Jwk::from_pem(pem).map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
+        JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
+            .map(|set| KeySet { set })
+            .map_err(|e| key_error(&e, ErrorCode::ConfigError))
+    }
+
+    /// A raw HMAC secret.
+    #[wasm_bindgen(js_name = fromSecret)]
+    pub fn from_secret(secret: &[u8]) -> Result<KeySet, JsValue> {
+        let k = Jwk::from_hmac_secret(secret).map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
+        JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
+            .map(|set| KeySet { set })
+            .map_err(|e| key_error(&e, ErrorCode::ConfigError))
+    }
+
+    /// Number of keys.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.set.keys().len()
+    }
+
+    /// JSON array, one entry per key: `{"kid": ..., "jwk": <public JWK or null>}`.
+    pub fn describe(&self) -> String {
+        let list: Vec<serde_json::Value> = self
+            .set
+            .keys()
+            .iter()
+            .map(|k| serde_json::json!({"kid": k.kid, "jwk": public_jwk(k)}))
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+}
+
+/// Verify options, translated once and reused across calls.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Options {
+    o: VerifyOptions,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OptionsIn {
+    #[serde(default)]
+    algorithms: Vec<String>,
+    #[serde(default)]
+    issuer: Vec<String>,
+    #[serde(default)]
+    audience: Vec<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    clock_tolerance: u64,
+    #[serde(default)]
+    max_token_age: Option<u64>,
+    #[serde(default)]
+    required_claims: Vec<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    crit: Vec<String>,
+    #[serde(default)]
+    max_token_bytes: Option<usize>,
+}
+
+#[wasm_bindgen]
+impl Options {
+    /// From the JSON the JS wrapper normalizes (`issuer`/`audience` as arrays, durations in
+    /// seconds, `crit` as the list of understood names). An unknown algorithm name is a
+    /// configuration error (an allowlist never silently shrinks to "anything").
+    #[wasm_bindgen(constructor)]
+    pub fn new(json: &str) -> Result<Options, JsValue> {
+        let cfg = |m: &str| js_error(ErrorCode::ConfigError, m, None, None);
+        let i: OptionsIn = serde_json::from_str(json).map_err(|_| cfg("invalid verify options"))?;
+        let mut algorithms = Vec::with_capacity(i.algorithms.len());
+        for name in &i.algorithms {
+            match Algorithm::from_name(name) {
+                Some(a) => algorithms.push(a),
+                None => {
+                    return Err(cfg(&alloc::format!(
+                        "options.algorithms: unsupported algorithm {name:?}"
+                    )))
+                }
+            }
+        }
+        let mut limits = Limits::DEFAULT;
+        if let Some(m) = i.max_token_bytes {
+            limits.max_token_bytes = m;
+        }
+        Ok(Options {
+            o: VerifyOptions {
+                algorithms,
+                issuer: i.issuer,
+                audience: i.audience,
+                subject: i.subject,
+                clock_tolerance: i.clock_tolerance,
+                max_token_age: i.max_token_age,
+                required_claims: i.required_claims,
+                typ: i.typ,
+                crit: i.crit,
+                limits,
+            },
+        })
+    }
+}
+
+/// Result layout of [`verify`].
+const R_STATUS: usize = 0;
+const R_CODE: usize = 1;
+const R_ALG: usize = 2;
+const R_NO_KEY: usize = 3;
+const R_NCAND: usize = 4;
+const R_HEAD: usize = 5;
+/// Verified (signature and claims) in wasm.
+const ST_OK: i32 = 0;
+/// The host must check the signature against the candidates; `R_CODE` is the claim
+/// result (0 = fine, else the code number, details via `takeError`).
+const ST_HOST: i32 = 1;
+/// Failed: `R_CODE` is the code number, `R_NO_KEY` is 1 when no key matched; details via
+/// `takeError`.
+const ST_ERR: i32 = 2;
+
+/// `verify` flag: run the JWT claim checks (else a bare JWS, `compactVerify`).
+const F_JWT: u32 = 1;
+/// `verify` flag: the host checks RSA/ECDSA/EdDSA signatures with native crypto.
+const F_HOST: u32 = 2;
+
+struct Detail {
+    code: ErrorCode,
+    message: String,
+    claim: Option<String>,
+    reason: Option<&'static str>,
+}
+
+std::thread_local! {
+    static LAST: RefCell<Option<Detail>> = const { RefCell::new(None) };
+}
+
+fn code_number(c: ErrorCode) -> i32 {
+    ErrorCode::ALL
+        .iter()
+        .position(|x| *x == c)
+        .map_or(1, |i| i as i32 + 1)
+}
+
+fn alg_index(a: Algorithm) -> i32 {
+    Algorithm::ALL
+        .iter()
+        .position(|x| *x == a)
+        .map_or(-1, |i| i as i32)
+}
+
+fn record(e: &VerifyError) -> i32 {
+    #[allow(unreachable_patterns)]
+    let (message, claim, reason): (String, Option<String>, Option<&'static str>) = match e {
+        VerifyError::Decode(d) => (describe_decode(d), None, None),
+        VerifyError::AlgorithmNotAllowed => (String::from("algorithm not allowed"), None, None),
+        VerifyError::ForbiddenHeader { name } => {
+            (alloc::format!("header {name:?} is not allowed"), None, None)
+        }
+        VerifyError::NoMatchingKey => (
+            String::from("no key matches the token's kid and alg"),
+            None,
+            None,
+        ),
+        VerifyError::InvalidSignature => {
+            (String::from("signature verification failed"), None, None)
+        }
+        VerifyError::Claim(c) => match c {
+            ClaimError::Expired => (
+                String::from("\"exp\" claim timestamp check failed"),
+                Some("exp".into()),
+                Some("check_failed"),
+            ),
+            ClaimError::NotYetValid => (
+                String::from("\"nbf\" claim timestamp check failed"),
+                Some("nbf".into()),
+                Some("check_failed"),
+            ),
+            ClaimError::TooOld => (
+                String::from("\"iat\" claim timestamp check failed"),
+                Some("iat".into()),
+                Some("check_failed"),
+            ),
+            ClaimError::WrongType { claim } => (
+                alloc::format!("{claim:?} claim has the wrong type"),
+                Some(claim.clone()),
+                Some("invalid"),
+            ),
+            ClaimError::Missing { claim } => (
+                alloc::format!("missing required {claim:?} claim"),
+                Some(claim.clone()),
+                Some("missing"),
+            ),
+            ClaimError::Mismatch { claim } => (
+                alloc::format!("unexpected {claim:?} claim value"),
+                Some(claim.clone()),
+                Some("check_failed"),
+            ),
+            ClaimError::NotAnObject => (
+                String::from("JWT payload is not a JSON object"),
+                None,
+                Some("invalid"),
+            ),
+            ClaimError::IssuedInFuture => (
+                String::from("\"iat\" claim timestamp check failed (it should be in the past)"),
+                Some("iat".into()),
+                Some("check_failed"),
+            ),
+            _ => (
+                String::from("claim check failed"),
+                None,
+                Some("check_failed"),
+            ),
+        },
+        _ => (String::from(e.code().title()), None, None),
+    };
+    let code = e.code();
+    LAST.with(|l| {
+        *l.borrow_mut() = Some(Detail {
+            code,
+            message,
+            claim,
+            reason,
+        })
+    });
+    code_number(code)
+}
+
+/// The details of the last failure reported by [`verify`], as a JS `Error` with `code`,
+/// `claim` and `reason` (or `undefined`).
+#[wasm_bindgen(js_name = takeError)]
+pub fn take_error() -> JsValue {
+    LAST.with(|l| match l.borrow_mut().take() {
+        Some(d) => js_error(d.code, &d.message, d.claim.as_deref(), d.reason),
+        None => JsValue::UNDEFINED,
+    })
+}
+
+fn fail(out: &mut Vec<i32>, e: &VerifyError) -> Vec<i32> {
+    out[R_STATUS] = ST_ERR;
+    out[R_CODE] = record(e);
+    out[R_NO_KEY] = i32::from(matches!(e, VerifyError::NoMatchingKey));
+    core::mem::take(out)
+}
+
+/// Verifies `token` against `keys` in one call. `now` is unix seconds; `flags` is
+/// `F_JWT | F_HOST`. Returns `[status, code, alg, noKey, nCandidates, candidates...]`.
+#[wasm_bindgen]
+pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
+    let mut out = alloc::vec![0i32; R_HEAD];
+    out[R_STATUS] = ST_OK;
+    let opts = &options.o;
+    let now = if now.is_finite() { now as i64 } else { 0 };
+    let jwt = flags & F_JWT != 0;
+    if flags & F_HOST == 0 {
+        let r = if jwt {
+            crate::verify::jwt_verify(token, &keys.set, opts, now, &PureBackend).map(|v| v.alg)
+        } else {
+            crate::verify::compact_verify(token, &keys.set, opts, &PureBackend).map(|v| v.alg)
+        };
+        return match r {
+            Ok(alg) => {
+                out[R_ALG] = alg_index(alg);
+                out
+            }
+            Err(e) => fail(&mut out, &e),
+        };
+    }
+    let p = match crate::verify::prepare(token, &keys.set, opts) {
+        Ok(p) => p,
+        Err(e) => return fail(&mut out, &e),
+    };
+    out[R_ALG] = alg_index(p.alg);
+    if p.alg.is_symmetric() {
+        // HMAC stays in wasm.
+        let hit = p
+            .candidates
+            .iter()
+            .position(|k| PureBackend.verify(p.alg, k, p.signing_input, &p.signature));
+        return match hit {
+            None => fail(&mut out, &VerifyError::InvalidSignature),
+            Some(_) if !jwt => out,
+            Some(i) => match p.finish(i, now, opts) {
+                Ok(_) => out,
+                Err(e) => fail(&mut out, &e),
+            },
+        };
+    }
+    let all = keys.set.keys();
+    let candidates: Vec<i32> = p
+        .candidates
+        .iter()
+        .filter_map(|c| all.iter().position(|k| core::ptr::eq(k, *c)))
+        .map(|i| i as i32)
+        .collect();
+    if candidates.is_empty() {
+        return fail(&mut out, &VerifyError::NoMatchingKey);
+    }
+    out[R_STATUS] = ST_HOST;
+    out[R_NCAND] = candidates.len() as i32;
+    if jwt {
+        // Claims do not depend on which candidate verifies; the host reports this result
+        // only after its signature check passed.
+        if let Err(e) = p.finish(0, now, opts) {
+            out[R_CODE] = record(&e);
+        }
+    }
+    out.extend_from_slice(&candidates);
+    out
+}
+
+/// Records the failure of a host signature check, so `takeError` describes it.
+#[wasm_bindgen(js_name = signatureFailed)]
+pub fn signature_failed() -> i32 {
+    record(&VerifyError::InvalidSignature)
+}
