@@ -21,8 +21,12 @@
 //! - nothing panics on any input.
 //!
 //! Cost: [`PreparedKey::new`] builds the verifying key (EC point decoding and validation,
-//! RSA bignum import); [`PureBackend::verify`] does that on every call. Callers that verify
-//! many tokens with one key should keep a [`PreparedKey`] and call [`PreparedKey::verify`].
+//! RSA bignum import, Ed25519 point decompression); [`PureBackend::verify`] does that on
+//! every call. Measured natively (x86-64, release, a loaded 2-core machine), preparing is
+//! ~0.15 µs for RSA and ECDSA keys (under 0.1% of a verification) and ~4 µs for Ed25519
+//! (~7% of one). Callers that verify many tokens with one Ed25519 key can keep a
+//! [`PreparedKey`] and call [`PreparedKey::verify`]. RSA uses the `rsa` crate with
+//! `u64_digit` (about 2x faster than its 32-bit digits).
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
@@ -536,6 +540,11 @@ fn rsa_verify(alg: Algorithm, key: &rsa::RsaPublicKey, message: &[u8], signature
 
 #[cfg(test)]
 mod tests {
+    // The tests also build without the `std` feature (`cargo test --no-default-features`).
+    extern crate std;
+    #[allow(unused_imports)]
+    use alloc::{borrow::ToOwned, string::ToString};
+
     use super::*;
     use crate::jwk::{JwkSet, KeyOrigin};
     use crate::limits::Limits;
@@ -550,8 +559,7 @@ mod tests {
     }
 
     fn b64(s: &str) -> Vec<u8> {
-        use base64ct::{Base64UrlUnpadded, Encoding};
-        Base64UrlUnpadded::decode_vec(s).unwrap()
+        crate::b64::decode(s.as_bytes()).unwrap()
     }
 
     fn fixture_key(name: &str) -> (Jwk, Value) {
@@ -622,6 +630,82 @@ mod tests {
             assert!(prepared.verify(&msg, &sig));
             assert!(!prepared.verify(&bad_msg, &sig));
         }
+    }
+
+    /// `Jwk` fields are public, so a backend can be handed material that never went through
+    /// the import checks: it must answer `false`, never panic.
+    #[test]
+    fn unchecked_key_material_never_panics() {
+        let msg = message();
+        let jwk = |params| Jwk {
+            kid: None,
+            alg: None,
+            use_: None,
+            key_ops: None,
+            params,
+        };
+        let rsa = |n: &[u8], e: &[u8]| {
+            jwk(KeyParams::Rsa {
+                n: n.to_vec(),
+                e: e.to_vec(),
+            })
+        };
+        let keys = [
+            rsa(&[], &[]),
+            rsa(&[0], &[1, 0, 1]),
+            rsa(&[1], &[1, 0, 1]),
+            rsa(&[3], &[3]),
+            rsa(&[0xff; 64], &[1, 0, 1]),
+            rsa(&[0xff; 2000], &[1, 0, 1]),
+            rsa(&[0xff; 256], &[0xff; 64]),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P256,
+                x: vec![],
+                y: vec![],
+            }),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P256,
+                x: vec![0; 32],
+                y: vec![0; 32],
+            }),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P384,
+                x: vec![0xff; 48],
+                y: vec![0xff; 48],
+            }),
+            jwk(KeyParams::Ec {
+                crv: EcCurve::P521,
+                x: vec![0xff; 66],
+                y: vec![0xff; 66],
+            }),
+            jwk(KeyParams::Ed25519 { x: vec![] }),
+            jwk(KeyParams::Ed25519 { x: vec![0; 32] }),
+            jwk(KeyParams::Oct { k: vec![] }),
+        ];
+        let sigs: [&[u8]; 6] = [&[], &[0], &[1], &[0xff; 64], &[0; 132], &[0xff; 256]];
+        for key in &keys {
+            for alg in Algorithm::ALL {
+                for sig in sigs {
+                    assert!(
+                        !PureBackend.verify(alg, key, &msg, sig),
+                        "{key:?} {}",
+                        alg.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rfc8037_ed25519_example_verifies() {
+        // RFC 8037 appendix A.1 (public key) and A.4 (JWS).
+        let jwk =
+            br#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let key = Jwk::from_json(jwk, &Limits::DEFAULT).unwrap();
+        let input = b"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+        let sig = b64("hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg");
+        assert!(PureBackend.verify(Algorithm::EdDsa, &key, input, &sig));
+        assert!(!PureBackend.verify(Algorithm::EdDsa, &key, &input[1..], &sig));
     }
 
     #[test]
@@ -761,6 +845,29 @@ mod tests {
     }
 
     #[test]
+    fn ed25519_non_canonical_s_is_refused() {
+        let msg = message();
+        let (key, entry) = fixture_key("ed25519");
+        let sig = b64(entry["signatures"]["EdDSA"].as_str().unwrap());
+        // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        // s + L (fits in 32 bytes since s < L < 2^253) is the same scalar, non-canonical.
+        let mut bad = sig.clone();
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let v = u16::from(sig[32 + i]) + u16::from(l[i]) + carry;
+            bad[32 + i] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert!(PureBackend.verify(Algorithm::EdDsa, &key, &msg, &sig));
+        assert!(!PureBackend.verify(Algorithm::EdDsa, &key, &msg, &bad));
+    }
+
+    #[test]
     fn rsa_signature_not_below_the_modulus_is_refused() {
         let msg = message();
         let (key, _) = fixture_key("rsa2048");
@@ -845,13 +952,13 @@ mod tests {
 
     /// Minimal compact-JWS check for the vector test above (not the product's parser).
     fn accepts(set: &JwkSet, jws: &str) -> bool {
-        use base64ct::{Base64UrlUnpadded, Encoding};
+        use crate::b64::decode;
         let parts: Vec<&str> = jws.split('.').collect();
         let [h, p, s] = parts[..] else { return false };
         let (Ok(header), Ok(_), Ok(sig)) = (
-            Base64UrlUnpadded::decode_vec(h),
-            Base64UrlUnpadded::decode_vec(p),
-            Base64UrlUnpadded::decode_vec(s),
+            decode(h.as_bytes()),
+            decode(p.as_bytes()),
+            decode(s.as_bytes()),
         ) else {
             return false;
         };

@@ -163,6 +163,15 @@ impl KeyError {
     pub const fn code(&self) -> crate::ErrorCode {
         crate::ErrorCode::ConfigError
     }
+
+    /// The stable code for a set of this origin: a caller's own keys are a configuration
+    /// error (AUTH-015); a fetched JWKS that cannot be used is "JWKS unavailable" (AUTH-007).
+    pub const fn code_for(&self, origin: KeyOrigin) -> crate::ErrorCode {
+        match origin {
+            KeyOrigin::Local => crate::ErrorCode::ConfigError,
+            KeyOrigin::Remote => crate::ErrorCode::JwksUnavailable,
+        }
+    }
 }
 
 /// A checked set of keys.
@@ -452,9 +461,9 @@ impl Jwk {
 
     /// Imports the public part of a JWK that may be private: the private members (`d`, `p`,
     /// `q`, `dp`, `dq`, `qi`, `oth`) are dropped, then the key is checked as by
-    /// [`Jwk::from_json`]. For tooling and test vectors that only ship private keys
-    /// (Wycheproof's `json_web_crypto_test.json`); a verifier's configuration should hold
-    /// public keys, and [`Jwk::from_json`] refuses private ones.
+    /// [`Jwk::from_json`]. For tooling and tests that hold private JWKs (a CLI given the
+    /// issuer's key pair); a verifier's configuration should hold public keys, and
+    /// [`Jwk::from_json`] refuses private ones.
     pub fn from_json_public_part(bytes: &[u8], limits: &Limits) -> Result<Jwk, KeyError> {
         if bytes.len() > limits.max_jwks_bytes {
             return Err(KeyError::TooLarge {
@@ -808,50 +817,36 @@ fn missing_reason(name: &str) -> &'static str {
 }
 
 /// Strict unpadded base64url (no padding, no whitespace, canonical trailing bits).
-// TODO(keys): switch to crate::b64::decode once the verify branch lands in main.
 fn b64_decode(input: &[u8]) -> Option<Vec<u8>> {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    Base64UrlUnpadded::decode_vec(core::str::from_utf8(input).ok()?).ok()
+    crate::b64::decode(input).ok()
 }
 
 fn b64_encode(input: &[u8]) -> String {
-    use base64ct::{Base64UrlUnpadded, Encoding};
-    Base64UrlUnpadded::encode_string(input)
+    crate::b64::encode(input)
 }
 
-/// Parses one JSON object within a depth budget.
-// TODO(keys): switch to crate::json::parse_object (duplicate members) once it lands.
+/// Parses one JSON object with the shared strict parser (UTF-8, duplicate member names
+/// refused, depth bounded).
 fn parse_json_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, KeyError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|_| KeyError::Malformed {
-        reason: "not a json object",
-    })?;
-    if depth_exceeds(&value, 1, max_depth) {
-        return Err(KeyError::TooDeep { limit: max_depth });
-    }
-    match value {
-        Value::Object(obj) => Ok(obj),
-        _ => Err(KeyError::Malformed {
+    use crate::json::JsonError;
+    crate::json::parse_object(bytes, max_depth).map_err(|e| match e {
+        JsonError::TooDeep { limit } => KeyError::TooDeep { limit },
+        JsonError::DuplicateMember { .. } => KeyError::Malformed {
+            reason: "duplicate member name",
+        },
+        _ => KeyError::Malformed {
             reason: "not a json object",
-        }),
-    }
-}
-
-/// `true` if `value` at `depth` (top level = 1) nests deeper than `max`. serde_json's own
-/// recursion limit (128) bounds the recursion here.
-fn depth_exceeds(value: &Value, depth: usize, max: usize) -> bool {
-    match value {
-        Value::Array(items) => {
-            depth > max || items.iter().any(|v| depth_exceeds(v, depth + 1, max))
-        }
-        Value::Object(members) => {
-            depth > max || members.values().any(|v| depth_exceeds(v, depth + 1, max))
-        }
-        _ => false,
-    }
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    // The tests also build without the `std` feature (`cargo test --no-default-features`).
+    extern crate std;
+    #[allow(unused_imports)]
+    use alloc::{borrow::ToOwned, string::ToString};
+
     use super::*;
     use alloc::format;
     use alloc::vec;
@@ -1137,6 +1132,19 @@ mod tests {
                 reason: "k is not base64url"
             })
         );
+    }
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        let doc = br#"{"kty":"oct","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","k":"AQ"}"#;
+        assert_eq!(
+            Jwk::from_json(doc, &Limits::DEFAULT),
+            Err(KeyError::Malformed {
+                reason: "duplicate member name"
+            })
+        );
+        let set = br#"{"keys":[],"keys":[]}"#;
+        assert!(JwkSet::from_json(set, KeyOrigin::Local, &Limits::DEFAULT).is_err());
     }
 
     #[test]
@@ -1488,6 +1496,53 @@ mod tests {
         assert_eq!(e.code(), crate::ErrorCode::ConfigError);
         assert_eq!(e.to_string(), "rsa modulus of 1024 bits is under 2048");
         assert_eq!(KeyError::DuplicateKid.to_string(), "two keys share a kid");
+        assert_eq!(e.code_for(KeyOrigin::Local), crate::ErrorCode::ConfigError);
+        assert_eq!(
+            e.code_for(KeyOrigin::Remote),
+            crate::ErrorCode::JwksUnavailable
+        );
+    }
+
+    /// The shape real IdPs publish: `x5c`/`x5t`/`issuer` members (ignored, never trusted),
+    /// keys without `alg`, an encryption key sharing a signing key's `kid`, an EC key.
+    #[test]
+    fn idp_shaped_jwks() {
+        let rsa = fixture_jwk("rsa2048");
+        let signing = with(
+            rsa.clone(),
+            &[
+                ("kid", "2024-a".into()),
+                ("use", "sig".into()),
+                ("x5t", "bm90IGEgdGh1bWJwcmludA".into()),
+                ("x5c", serde_json::json!(["TUlJQy4uLg=="])),
+                ("issuer", "https://login.example/tenant/v2.0".into()),
+            ],
+        );
+        let encryption = with(
+            rsa,
+            &[
+                ("kid", "2024-a".into()),
+                ("use", "enc".into()),
+                ("alg", "RSA-OAEP-256".into()),
+            ],
+        );
+        let ec = with(
+            fixture_jwk("p256"),
+            &[("kid", "ec-1".into()), ("alg", "ES256".into())],
+        );
+        let doc = serde_json::json!({ "keys": [signing, encryption, ec] });
+        let s = JwkSet::from_json(
+            doc.to_string().as_bytes(),
+            KeyOrigin::Remote,
+            &Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(s.keys().len(), 2);
+        assert!(s.rejected().is_empty());
+        assert_eq!(s.select(Algorithm::Rs256, Some("2024-a"), 4).len(), 1);
+        assert_eq!(s.select(Algorithm::Ps256, Some("2024-a"), 4).len(), 1);
+        assert_eq!(s.select(Algorithm::Es256, Some("ec-1"), 4).len(), 1);
+        assert!(s.select(Algorithm::Es256, Some("2024-a"), 4).is_empty());
     }
 
     #[test]
@@ -1507,9 +1562,9 @@ mod tests {
             .is_symmetric());
     }
 
-    /// The `jws_*` groups of Wycheproof's `json_web_crypto_test.json`. Single keys there
-    /// are given only as private JWKs, so they go through `from_json_public_part`; key
-    /// sets through `JwkSet::from_json` (Local).
+    /// The `jws_*` groups of Wycheproof's `json_web_crypto_test.json`, with the groups'
+    /// `private` keys: single keys through `from_json_public_part` (which must give the
+    /// group's `public` key where there is one), key sets through `JwkSet::from_json`.
     #[test]
     fn wycheproof_crypto_jws_groups() {
         use crate::crypto::{CryptoBackend, PureBackend};
@@ -1524,6 +1579,12 @@ mod tests {
                 continue;
             }
             let keys = &group["private"];
+            if let Some(public) = group.get("public") {
+                let from_private =
+                    Jwk::from_json_public_part(keys.to_string().as_bytes(), &Limits::DEFAULT);
+                let from_public = Jwk::from_json(public.to_string().as_bytes(), &Limits::DEFAULT);
+                assert_eq!(from_private, from_public, "{}", group["comment"]);
+            }
             let set = if keys.get("keys").is_some() {
                 JwkSet::from_json(
                     keys.to_string().as_bytes(),

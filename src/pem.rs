@@ -134,6 +134,11 @@ fn sec1_point(crv: EcCurve, bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>), KeyError
 
 #[cfg(test)]
 mod tests {
+    // The tests also build without the `std` feature (`cargo test --no-default-features`).
+    extern crate std;
+    #[allow(unused_imports)]
+    use alloc::{borrow::ToOwned, string::ToString};
+
     use super::*;
     use crate::jwk::Jwk;
     use crate::limits::Limits;

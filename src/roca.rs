@@ -48,6 +48,11 @@ pub fn has_fingerprint(n_be: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    // The tests also build without the `std` feature (`cargo test --no-default-features`).
+    extern crate std;
+    #[allow(unused_imports)]
+    use alloc::{borrow::ToOwned, string::ToString};
+
     use super::*;
 
     /// Bitmask of the subgroup, as the published detector lists them ("prints").
