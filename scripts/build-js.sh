@@ -62,6 +62,8 @@ for d in nodejs web inspect; do
   mkdir -p "pkg-js/dist/wasm/$d"
   cp pkg-js/wasm/$d/edgegate.js pkg-js/wasm/$d/edgegate.d.ts pkg-js/wasm/$d/edgegate_bg.wasm "pkg-js/dist/wasm/$d/"
 done
+# The gate config's JSON Schema (schema/config.schema.json), as `edgegate/config.schema.json`.
+cp schema/config.schema.json pkg-js/dist/config.schema.json
 echo '{"type":"commonjs"}' > pkg-js/dist/cjs/package.json
 echo '{"type":"commonjs"}' > pkg-js/dist/wasm/nodejs/package.json
 echo '{"type":"module"}' > pkg-js/dist/esm/package.json
