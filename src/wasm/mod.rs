@@ -26,6 +26,8 @@ pub use self::jwks::JwksCacheState;
 pub use self::verify::{KeySet, Options};
 
 /// Installs the panic hook (a panic is a bug; the hook makes it legible in the console).
+/// Not in the inspect-only build, to keep it small.
+#[cfg(feature = "wasm")]
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
