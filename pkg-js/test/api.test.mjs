@@ -209,6 +209,15 @@ describe('decode and inspect', () => {
     const token = await sign('ES256', { nested: { a: [1, 2] } });
     assert.deepEqual(eg.decodeJwt(token), jose.decodeJwt(token));
     assert.deepEqual(eg.decodeProtectedHeader(token), jose.decodeProtectedHeader(token));
+    // Member order is the token's, as in jose.
+    assert.deepEqual(Object.keys(eg.decodeJwt(token)), Object.keys(jose.decodeJwt(token)));
+    assert.deepEqual(Object.keys(eg.inspectToken(token).claims), Object.keys(jose.decodeJwt(token)));
+    // Fractional and huge numbers survive inspection (display precision: milliseconds).
+    const frac = hs256({ alg: 'HS256' }, { exp: 2000000000.25, nbf: 1e300 }, keys.HS256.secret);
+    const fi = eg.inspectToken(frac, { currentDate: new Date(1999999999250) });
+    assert.equal(fi.expiresAt, 2000000000.25);
+    assert.equal(fi.expiresIn, 1.25);
+    assert.equal(fi.claims.nbf, 1e300);
     assert.throws(() => eg.decodeJwt('nope'), (e) => e.code === 'AUTH-006' && e instanceof eg.TokenDecodeError);
   });
 
