@@ -19,6 +19,13 @@ pub enum B64Error {
     NonCanonical,
 }
 
+impl B64Error {
+    /// Always AUTH-006 (token decode failed).
+    pub const fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::DecodeFailed
+    }
+}
+
 impl fmt::Display for B64Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

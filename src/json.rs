@@ -34,6 +34,13 @@ pub enum JsonError {
     TooDeep { limit: usize },
 }
 
+impl JsonError {
+    /// AUTH-006 (decode failed). Callers parsing a JWKS or a config map it to their own code.
+    pub const fn code(&self) -> crate::ErrorCode {
+        crate::ErrorCode::DecodeFailed
+    }
+}
+
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -27,15 +27,23 @@
 
 extern crate alloc;
 
+pub mod api_key;
 pub mod b64;
+pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod gate;
+pub mod identity;
 pub mod json;
 pub mod jwk;
 pub mod jwks_cache;
 pub mod limits;
 pub mod pem;
+pub mod providers;
+pub mod rbac;
+pub mod revocation;
 pub mod roca;
+pub mod route;
 pub mod token;
 pub mod verify;
 #[cfg(feature = "wasm-inspect")]

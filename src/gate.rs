@@ -1,0 +1,1567 @@
+//! The gate: a request in, a [`Step`] out. Sans-I/O: when the gate needs something from
+//! outside (a JWK Set, a discovery document, an introspection answer, an API key record,
+//! a revocation answer, a custom provider's verdict) it returns [`Step::Need`]; the host
+//! performs the I/O, hands the result to the [`Ctx`] and calls [`Gate::decide`] again.
+//!
+//! ```text
+//! loop {
+//!     match gate.decide(&req, now, &mut ctx) {
+//!         Step::Done(decision) => break decision,
+//!         Step::Need(Io::Jwks { provider, url, .. }) => ctx.provide_jwks(&provider, &fetch(url)?),
+//!         Step::Need(Io::ApiKey { key_id }) => ctx.provide_api_key(&key_id, store.api_key(&key_id)),
+//!         ...
+//!     }
+//! }
+//! ```
+//!
+//! Order of checks: disabled gate -> CORS preflight -> path normalization -> first matching
+//! route (none: AUTH-013) -> mTLS -> public -> credential (none: AUTH-005) -> API key or
+//! JWT (issuer -> provider -> keys -> signature and claims -> provider checks) ->
+//! revocation -> route providers -> roles (AUTH-012) -> permissions (AUTH-011) -> route
+//! claim conditions (AUTH-013). A `shadow` route turns a denial into an allow that carries
+//! the denial.
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::api_key::{self, ApiKeyRecord, Store};
+use crate::config::{Config, ConfigError, Env, TokenSource, API_KEY_PROVIDER};
+use crate::crypto::{CryptoBackend, PureBackend};
+use crate::error::ErrorCode;
+use crate::identity::Identity;
+use crate::jwk::{JwkSet, KeyError, KeyOrigin};
+use crate::limits::Limits;
+use crate::providers::{KeySource, Provider, ProviderRejection};
+use crate::rbac::Missing;
+use crate::route::{Mtls, Route};
+use crate::token::UntrustedToken;
+use crate::verify::{jwt_verify, VerifyError};
+
+/// A client certificate as the host's TLS layer saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientCert {
+    /// The TLS layer verified the chain.
+    pub verified: bool,
+    /// Hex SHA-256 of the DER certificate (case and `:` ignored).
+    pub fingerprint_sha256: Option<String>,
+}
+
+/// What the gate looks at in a request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    /// The request target: path and optional query (`/api/x?access_token=...`).
+    pub path: String,
+    /// Every header, names in any case, repeated names allowed.
+    pub headers: Vec<(String, String)>,
+    /// Set when the connection presented a client certificate.
+    pub client_cert: Option<ClientCert>,
+}
+
+impl Request {
+    /// A request with no headers.
+    pub fn new(method: &str, path: &str) -> Request {
+        Request {
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            client_cert: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Request {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Something the host must fetch or look up.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Io {
+    /// Fetch the JWK Set at `url` and call [`Ctx::provide_jwks`] (or
+    /// [`Ctx::provide_jwks_error`]). `refresh`: the cached set has no key for the token
+    /// (the host may refuse to refetch within its cooldown and just report an error).
+    Jwks {
+        provider: String,
+        url: String,
+        refresh: bool,
+    },
+    /// Fetch the OpenID discovery document and call [`Ctx::provide_discovery`].
+    Discovery { provider: String, url: String },
+    /// POST an RFC 7662 introspection request (`token=...`, HTTP basic client auth) and
+    /// call [`Ctx::provide_introspection`].
+    Introspect {
+        provider: String,
+        url: String,
+        client_id: String,
+        client_secret: String,
+        token: String,
+    },
+    /// Run the host's custom verifier on `token`; call [`Ctx::provide_custom`].
+    Custom { provider: String, token: String },
+    /// Look up API key `key_id`; call [`Ctx::provide_api_key`].
+    ApiKey { key_id: String },
+    /// Is `id` (a `jti` or an API key id) revoked? Call [`Ctx::provide_revoked`].
+    Revoked { id: String },
+}
+
+impl core::fmt::Debug for Io {
+    // Never prints a token or a secret.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Io::Jwks {
+                provider,
+                url,
+                refresh,
+            } => write!(
+                f,
+                "Jwks {{ provider: {provider:?}, url: {url:?}, refresh: {refresh} }}"
+            ),
+            Io::Discovery { provider, url } => {
+                write!(f, "Discovery {{ provider: {provider:?}, url: {url:?} }}")
+            }
+            Io::Introspect { provider, url, .. } => write!(
+                f,
+                "Introspect {{ provider: {provider:?}, url: {url:?}, .. }}"
+            ),
+            Io::Custom { provider, .. } => write!(f, "Custom {{ provider: {provider:?}, .. }}"),
+            Io::ApiKey { key_id } => write!(f, "ApiKey {{ key_id: {key_id:?} }}"),
+            Io::Revoked { id } => write!(f, "Revoked {{ id: {id:?} }}"),
+        }
+    }
+}
+
+/// Why a request was let through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllowReason {
+    /// A verified caller passed every check of the route.
+    Authenticated,
+    /// The route is public.
+    Public,
+    /// The gate is disabled (`enabled: false` / `AUTH_ENABLED=false`).
+    Disabled,
+    /// A CORS preflight let through by `cors.preflight`.
+    Preflight,
+    /// A `shadow` route: the request would have been denied (see `Allow::shadow`).
+    Shadow,
+}
+
+/// The request may pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Allow {
+    pub reason: AllowReason,
+    /// The verified caller (`None` for anonymous passes).
+    pub identity: Option<Identity>,
+    /// Identity headers to add to the forwarded request.
+    pub headers: Vec<(String, String)>,
+    /// Incoming headers to remove before forwarding (always: a client cannot forge them).
+    pub strip_headers: Vec<String>,
+    /// The matched route's label.
+    pub route: Option<String>,
+    /// The normalized path that was checked (forward this one).
+    pub path: Option<String>,
+    /// On a shadow route: the denial that was not enforced (log it).
+    pub shadow: Option<Deny>,
+}
+
+/// The request is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deny {
+    pub status: u16,
+    pub code: ErrorCode,
+    /// `WWW-Authenticate` value (RFC 6750), when the failure is about the credentials.
+    pub www_authenticate: Option<String>,
+    /// What went wrong, for logs and the body (never a token, key or secret).
+    pub detail: String,
+    /// `application/problem+json` body.
+    pub body: String,
+    /// The matched route's label, if any.
+    pub route: Option<String>,
+}
+
+/// The gate's answer (one per request; its size does not matter).
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    Allow(Allow),
+    Deny(Deny),
+}
+
+impl Decision {
+    /// Whether the request may pass (shadow denials pass).
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
+
+    /// HTTP status: 200 for allow.
+    pub fn status(&self) -> u16 {
+        match self {
+            Decision::Allow(_) => 200,
+            Decision::Deny(d) => d.status,
+        }
+    }
+
+    /// The error code of a denial.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Decision::Allow(_) => None,
+            Decision::Deny(d) => Some(d.code),
+        }
+    }
+}
+
+/// One step of the decision.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    Done(Decision),
+    Need(Io),
+}
+
+/// Most cached introspection results.
+pub const MAX_INTROSPECTION_ENTRIES: usize = 1024;
+
+#[derive(Clone, Debug, PartialEq)]
+struct CachedIntrospection {
+    token_hash: [u8; 32],
+    until: i64,
+    claims: Map<String, Value>,
+}
+
+/// Answers for the request being decided; cleared when a decision is made or when
+/// another request comes in.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Answers {
+    jwks_failed: BTreeSet<String>,
+    jwks_refreshed: BTreeSet<String>,
+    discovery_failed: BTreeSet<String>,
+    introspection: BTreeMap<String, Result<Map<String, Value>, ()>>,
+    custom: BTreeMap<String, Option<Map<String, Value>>>,
+    api_keys: BTreeMap<String, Option<ApiKeyRecord>>,
+    revoked: BTreeMap<String, bool>,
+}
+
+/// What the host has fetched: JWK Sets and discovery documents (kept across requests:
+/// keep one `Ctx` per gate), a bounded introspection cache, and the answers for the
+/// request in progress (never reused for another request).
+#[derive(Clone, Debug, Default)]
+pub struct Ctx {
+    jwks: BTreeMap<String, JwkSet>,
+    discovery: BTreeMap<String, (String, String)>,
+    introspection_cache: Vec<CachedIntrospection>,
+    answers: Answers,
+    answers_for: Option<[u8; 32]>,
+}
+
+impl Ctx {
+    /// An empty context.
+    pub fn new() -> Ctx {
+        Ctx::default()
+    }
+
+    fn bind(&mut self, request: [u8; 32]) {
+        if self.answers_for != Some(request) {
+            self.answers = Answers::default();
+            self.answers_for = Some(request);
+        }
+    }
+
+    fn finish_request(&mut self) {
+        self.answers = Answers::default();
+        self.answers_for = None;
+    }
+
+    /// Hands over a fetched JWK Set (a remote set: HMAC keys are refused). On a bad
+    /// document the previous set, if any, is kept.
+    pub fn provide_jwks(&mut self, provider: &str, bytes: &[u8]) -> Result<(), KeyError> {
+        self.answers.jwks_refreshed.insert(provider.into());
+        match JwkSet::from_json(bytes, KeyOrigin::Remote, &Limits::DEFAULT) {
+            Ok(set) => {
+                self.jwks.insert(provider.into(), set);
+                Ok(())
+            }
+            Err(e) => {
+                self.answers.jwks_failed.insert(provider.into());
+                Err(e)
+            }
+        }
+    }
+
+    /// Hands over an already checked set (e.g. from the host's JWKS cache).
+    pub fn provide_jwk_set(&mut self, provider: &str, set: JwkSet) {
+        self.answers.jwks_refreshed.insert(provider.into());
+        self.jwks.insert(provider.into(), set);
+    }
+
+    /// The fetch failed (network, status, size, timeout, cooldown).
+    pub fn provide_jwks_error(&mut self, provider: &str) {
+        self.answers.jwks_refreshed.insert(provider.into());
+        self.answers.jwks_failed.insert(provider.into());
+    }
+
+    /// Hands over a discovery document; `issuer` and `jwks_uri` are checked when used.
+    pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) {
+        let parsed: Option<(String, String)> =
+            serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
+                let iss = v.get("issuer")?.as_str()?.to_string();
+                let uri = v.get("jwks_uri")?.as_str()?.to_string();
+                Some((iss, uri))
+            });
+        match parsed {
+            Some(p) => {
+                self.discovery.insert(provider.into(), p);
+            }
+            None => {
+                self.answers.discovery_failed.insert(provider.into());
+            }
+        }
+    }
+
+    /// The discovery fetch failed.
+    pub fn provide_discovery_error(&mut self, provider: &str) {
+        self.answers.discovery_failed.insert(provider.into());
+    }
+
+    /// Hands over the introspection response body (`None`: the call failed).
+    pub fn provide_introspection(&mut self, provider: &str, response: Option<&[u8]>) {
+        let parsed = response
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .ok_or(());
+        self.answers.introspection.insert(provider.into(), parsed);
+    }
+
+    /// The custom verifier's verdict: the verified claims (with at least `sub`), or
+    /// `None` when it refused the token.
+    pub fn provide_custom(&mut self, provider: &str, claims: Option<Map<String, Value>>) {
+        self.answers.custom.insert(provider.into(), claims);
+    }
+
+    /// The record of an API key (`None`: no such key).
+    pub fn provide_api_key(&mut self, key_id: &str, record: Option<ApiKeyRecord>) {
+        self.answers.api_keys.insert(key_id.into(), record);
+    }
+
+    /// Whether `id` is on the revocation list.
+    pub fn provide_revoked(&mut self, id: &str, revoked: bool) {
+        self.answers.revoked.insert(id.into(), revoked);
+    }
+
+    /// The cached JWK Set of a provider.
+    pub fn jwks(&self, provider: &str) -> Option<&JwkSet> {
+        self.jwks.get(provider)
+    }
+}
+
+/// The gate: a validated config and a crypto backend.
+pub struct Gate {
+    config: Config,
+    backend: Box<dyn CryptoBackend>,
+    warnings: Vec<String>,
+}
+
+impl core::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Gate")
+            .field("config", &self.config)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Flow {
+    Need(Io),
+    Deny(ErrorCode, String, Option<String>),
+}
+
+type R<T> = Result<T, Flow>;
+
+fn deny<T>(code: ErrorCode, detail: impl Into<String>) -> R<T> {
+    Err(Flow::Deny(code, detail.into(), None))
+}
+
+struct Verified {
+    provider: String,
+    claims: Map<String, Value>,
+    roles: Vec<String>,
+    permissions: Vec<String>,
+    org: Option<String>,
+    sub: String,
+}
+
+/// A credential found in the request.
+enum Credential {
+    None,
+    Ambiguous,
+    Found(String),
+}
+
+impl Gate {
+    /// Parses and validates a JSON config; `env` is the host's environment.
+    pub fn from_config(json: &[u8], env: &Env) -> Result<Gate, ConfigError> {
+        Ok(Gate::new(Config::from_json(json, env)?))
+    }
+
+    /// A gate over an already validated config, with the pure crypto backend.
+    pub fn new(config: Config) -> Gate {
+        let mut warnings = Vec::new();
+        if !config.enabled {
+            warnings.push(
+                "AUTHENTICATION IS DISABLED (enabled: false / AUTH_ENABLED=false): every request passes as anonymous; local development only"
+                    .to_string(),
+            );
+        }
+        for r in config.routes.iter().filter(|r| r.shadow) {
+            warnings.push(format!(
+                "route {} is in shadow mode: denials are logged, not enforced",
+                r.label()
+            ));
+        }
+        if config.routes.is_empty() {
+            warnings.push("no routes: every request is denied".to_string());
+        }
+        Gate {
+            config,
+            backend: Box::new(PureBackend),
+            warnings,
+        }
+    }
+
+    /// Uses another signature backend.
+    pub fn with_backend(mut self, backend: Box<dyn CryptoBackend>) -> Gate {
+        self.backend = backend;
+        self
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Warnings the host must log loudly at every start (e.g. the gate is disabled).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Decides, answering `Io::ApiKey` and `Io::Revoked` from `store`; returns `Done`
+    /// or a `Need` for network I/O (JWKS, discovery, introspection, custom).
+    pub fn decide_with_store(
+        &self,
+        req: &Request,
+        now: i64,
+        ctx: &mut Ctx,
+        store: &dyn Store,
+    ) -> Step {
+        let mut step = self.decide(req, now, ctx);
+        for _ in 0..16 {
+            match &step {
+                Step::Need(Io::ApiKey { key_id }) => {
+                    let rec = store.api_key(key_id);
+                    ctx.provide_api_key(key_id, rec);
+                }
+                Step::Need(Io::Revoked { id }) => {
+                    let r = store.is_revoked(id, now);
+                    ctx.provide_revoked(id, r);
+                }
+                _ => return step,
+            }
+            step = self.decide(req, now, ctx);
+        }
+        step
+    }
+
+    /// One step of the decision for `req` at `now` (unix seconds).
+    pub fn decide(&self, req: &Request, now: i64, ctx: &mut Ctx) -> Step {
+        let step = self.decide_inner(req, now, ctx);
+        if let Step::Done(_) = step {
+            ctx.finish_request();
+        }
+        step
+    }
+
+    fn strip(&self) -> Vec<String> {
+        self.config.identity_headers.names()
+    }
+
+    fn anonymous(
+        &self,
+        reason: AllowReason,
+        route: Option<String>,
+        path: Option<String>,
+    ) -> Decision {
+        Decision::Allow(Allow {
+            reason,
+            identity: None,
+            headers: Vec::new(),
+            strip_headers: self.strip(),
+            route,
+            path,
+            shadow: None,
+        })
+    }
+
+    fn is_preflight(&self, req: &Request) -> bool {
+        let cors = &self.config.cors;
+        if !cors.preflight || !req.method.eq_ignore_ascii_case("OPTIONS") {
+            return false;
+        }
+        let origin = req.header_values("origin").next();
+        let has_acrm = req
+            .header_values("access-control-request-method")
+            .next()
+            .is_some();
+        match origin {
+            Some(o) if has_acrm => cors.origins.is_empty() || cors.origins.iter().any(|c| c == o),
+            _ => false,
+        }
+    }
+
+    fn decide_inner(&self, req: &Request, now: i64, ctx: &mut Ctx) -> Step {
+        if !self.config.enabled {
+            return Step::Done(self.anonymous(AllowReason::Disabled, None, None));
+        }
+        if self.is_preflight(req) {
+            return Step::Done(self.anonymous(AllowReason::Preflight, None, None));
+        }
+        let path = match crate::route::normalize(&req.path) {
+            Ok(p) => p,
+            Err(_) => {
+                return Step::Done(Decision::Deny(self.make_deny(
+                    ErrorCode::AccessDenied,
+                    "invalid request path".into(),
+                    None,
+                    None,
+                )))
+            }
+        };
+        let method = req.method.to_ascii_uppercase();
+        let found = self
+            .config
+            .routes
+            .iter()
+            .find_map(|r| r.matches(&method, &path).map(|p| (r, p)));
+        let Some((route, params)) = found else {
+            return Step::Done(Decision::Deny(self.make_deny(
+                ErrorCode::AccessDenied,
+                "no route matches".into(),
+                None,
+                None,
+            )));
+        };
+        let label = route.label();
+        let norm = path.as_path();
+        match self.decide_route(req, now, ctx, route, &params, &norm) {
+            Ok(Some(identity)) => {
+                let headers = self.identity_headers(&identity);
+                Step::Done(Decision::Allow(Allow {
+                    reason: AllowReason::Authenticated,
+                    identity: Some(identity),
+                    headers,
+                    strip_headers: self.strip(),
+                    route: Some(label),
+                    path: Some(norm),
+                    shadow: None,
+                }))
+            }
+            Ok(None) => Step::Done(self.anonymous(AllowReason::Public, Some(label), Some(norm))),
+            Err(Flow::Need(io)) => Step::Need(io),
+            Err(Flow::Deny(code, detail, scope)) => {
+                let d = self.make_deny(code, detail, scope, Some(label.clone()));
+                if route.shadow {
+                    Step::Done(Decision::Allow(Allow {
+                        reason: AllowReason::Shadow,
+                        identity: None,
+                        headers: Vec::new(),
+                        strip_headers: self.strip(),
+                        route: Some(label),
+                        path: Some(norm),
+                        shadow: Some(d),
+                    }))
+                } else {
+                    Step::Done(Decision::Deny(d))
+                }
+            }
+        }
+    }
+
+    /// `Ok(None)`: public; `Ok(Some)`: authenticated and authorized.
+    fn decide_route(
+        &self,
+        req: &Request,
+        now: i64,
+        ctx: &mut Ctx,
+        route: &Route,
+        params: &[(String, String)],
+        norm: &str,
+    ) -> R<Option<Identity>> {
+        if let Mtls::Required { fingerprints } = &route.mtls {
+            let ok = match &req.client_cert {
+                Some(c) if c.verified => {
+                    fingerprints.is_empty()
+                        || c.fingerprint_sha256.as_deref().is_some_and(|f| {
+                            let f = crate::route::normalize_fingerprint(f);
+                            fingerprints.contains(&f)
+                        })
+                }
+                _ => false,
+            };
+            if !ok {
+                return deny(
+                    ErrorCode::AccessDenied,
+                    "a verified client certificate is required",
+                );
+            }
+        }
+        if route.public {
+            return Ok(None);
+        }
+        let credential = match self.extract(req) {
+            Credential::None => return deny(ErrorCode::MissingToken, "no credentials"),
+            Credential::Ambiguous => {
+                return deny(ErrorCode::InvalidToken, "more than one credential")
+            }
+            Credential::Found(c) => c,
+        };
+        let mut h = Sha256::new();
+        for part in [
+            req.method.as_bytes(),
+            norm.as_bytes(),
+            req.path.as_bytes(),
+            credential.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        ctx.bind(h.finalize().into());
+
+        let v = if api_key::looks_like_key(&credential) {
+            self.verify_api_key(&credential, now, ctx)?
+        } else {
+            self.verify_token(&credential, now, ctx)?
+        };
+
+        if !route.providers.is_empty() && !route.providers.contains(&v.provider) {
+            return deny(
+                ErrorCode::AccessDenied,
+                format!("provider {} is not accepted on this route", v.provider),
+            );
+        }
+        let rbac = &self.config.rbac;
+        let roles = rbac.expand_roles(&v.roles);
+        let permissions = rbac.expand_permissions(&roles, &v.permissions);
+        match rbac.check(
+            &roles,
+            &permissions,
+            &route.roles,
+            route.all_roles,
+            &route.permissions,
+        ) {
+            Ok(()) => {}
+            Err(Missing::Roles(missing)) => {
+                let what = if route.all_roles {
+                    "missing roles"
+                } else {
+                    "requires one of the roles"
+                };
+                let list = if route.all_roles {
+                    missing
+                } else {
+                    route.roles.clone()
+                };
+                return Err(Flow::Deny(
+                    ErrorCode::InsufficientRoles,
+                    format!("{what}: {}", list.join(", ")),
+                    Some(list.join(" ")),
+                ));
+            }
+            Err(Missing::Permissions(missing)) => {
+                return Err(Flow::Deny(
+                    ErrorCode::InsufficientPermissions,
+                    format!("missing permissions: {}", missing.join(", ")),
+                    Some(missing.join(" ")),
+                ));
+            }
+        }
+        for c in &route.claims {
+            if !c.holds(&v.claims, params) {
+                return deny(
+                    ErrorCode::AccessDenied,
+                    format!("claim condition on {} not met", c.claim),
+                );
+            }
+        }
+        Ok(Some(Identity {
+            sub: v.sub,
+            provider: v.provider,
+            roles,
+            permissions,
+            org: v.org,
+            claims: v.claims,
+        }))
+    }
+
+    fn extract(&self, req: &Request) -> Credential {
+        for source in &self.config.token_sources {
+            let mut found: Vec<String> = Vec::new();
+            match source {
+                TokenSource::Header { name, scheme } => {
+                    for value in req.header_values(name) {
+                        let value = value.trim();
+                        let cred = match scheme {
+                            None => Some(value),
+                            Some(s) => match value.split_once(' ') {
+                                Some((sch, rest)) if sch.eq_ignore_ascii_case(s) => {
+                                    Some(rest.trim())
+                                }
+                                _ => None,
+                            },
+                        };
+                        if let Some(c) = cred.filter(|c| !c.is_empty()) {
+                            found.push(c.into());
+                        }
+                    }
+                }
+                TokenSource::Cookie { name } => {
+                    for header in req.header_values("cookie") {
+                        for pair in header.split(';') {
+                            if let Some((n, v)) = pair.trim().split_once('=') {
+                                let v = v.trim().trim_matches('"');
+                                if n.trim() == name && !v.is_empty() {
+                                    found.push(v.into());
+                                }
+                            }
+                        }
+                    }
+                }
+                TokenSource::Query { name } => {
+                    let query = req
+                        .path
+                        .split_once('?')
+                        .map(|(_, q)| q.split('#').next().unwrap_or(""))
+                        .unwrap_or("");
+                    for pair in query.split('&') {
+                        let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        if crate::route::percent_decode(n).ok().as_deref() == Some(name.as_str()) {
+                            match crate::route::percent_decode(v) {
+                                Ok(v) if !v.is_empty() => found.push(v),
+                                Ok(_) => {}
+                                Err(_) => return Credential::Ambiguous,
+                            }
+                        }
+                    }
+                }
+            }
+            match found.len() {
+                0 => continue,
+                1 => {
+                    return found
+                        .pop()
+                        .map(Credential::Found)
+                        .unwrap_or(Credential::None)
+                }
+                _ => return Credential::Ambiguous,
+            }
+        }
+        Credential::None
+    }
+
+    fn verify_api_key(&self, credential: &str, now: i64, ctx: &mut Ctx) -> R<Verified> {
+        if !self.config.api_keys {
+            return deny(ErrorCode::InvalidCredentials, "api keys are not accepted");
+        }
+        let parsed = match api_key::parse(credential) {
+            Ok(p) => p,
+            Err(_) => return deny(ErrorCode::InvalidCredentials, "malformed api key"),
+        };
+        let record = match ctx.answers.api_keys.get(parsed.id) {
+            None => {
+                return Err(Flow::Need(Io::ApiKey {
+                    key_id: parsed.id.into(),
+                }))
+            }
+            Some(None) => return deny(ErrorCode::InvalidCredentials, "unknown api key"),
+            Some(Some(r)) => r.clone(),
+        };
+        if record.check(&parsed, now).is_err() {
+            return deny(
+                ErrorCode::InvalidCredentials,
+                "invalid, expired or revoked api key",
+            );
+        }
+        self.check_revoked(&record.id, ctx)?;
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String(record.id.clone()));
+        claims.insert("key_id".into(), Value::String(record.id.clone()));
+        claims.insert("account".into(), Value::String(record.account.clone()));
+        claims.insert("name".into(), Value::String(record.name.clone()));
+        claims.insert("exp".into(), Value::from(record.expires_at));
+        Ok(Verified {
+            provider: API_KEY_PROVIDER.into(),
+            sub: record.id,
+            roles: record.roles,
+            permissions: record.permissions,
+            org: Some(record.account),
+            claims,
+        })
+    }
+
+    fn check_revoked(&self, id: &str, ctx: &Ctx) -> R<()> {
+        if !self.config.revocation {
+            return Ok(());
+        }
+        match ctx.answers.revoked.get(id) {
+            None => Err(Flow::Need(Io::Revoked { id: id.into() })),
+            Some(true) => deny(ErrorCode::Revoked, "token revoked"),
+            Some(false) => Ok(()),
+        }
+    }
+
+    fn verify_token(&self, token: &str, now: i64, ctx: &mut Ctx) -> R<Verified> {
+        let limits = Limits::DEFAULT;
+        if token.len() > limits.max_token_bytes {
+            return deny(ErrorCode::DecodeFailed, "token too large");
+        }
+        let (provider, claims) = if token.split('.').count() == 3 {
+            let untrusted = UntrustedToken::parse(token, &limits)
+                .map_err(|e| Flow::Deny(e.code(), "token decode failed".into(), None))?;
+            let unverified = untrusted
+                .claims_unverified(&limits)
+                .map_err(|e| Flow::Deny(e.code(), "token decode failed".into(), None))?;
+            let Some(iss) = unverified.get("iss").and_then(Value::as_str) else {
+                return deny(ErrorCode::InvalidToken, "token has no issuer");
+            };
+            let Some(p) = self
+                .config
+                .providers
+                .iter()
+                .find(|p| p.issuer.as_deref() == Some(iss))
+            else {
+                return deny(ErrorCode::InvalidToken, "issuer not accepted");
+            };
+            let claims = self.verify_jwt(p, token, untrusted.header().kid.as_deref(), now, ctx)?;
+            (p, claims)
+        } else {
+            let Some(p) = self.config.providers.iter().find(|p| p.accepts_opaque()) else {
+                return deny(ErrorCode::DecodeFailed, "not a JWT");
+            };
+            let claims = if p.introspection.is_some() {
+                self.introspect(p, token, now, ctx)?
+            } else {
+                self.custom(p, token, now, ctx)?
+            };
+            (p, claims)
+        };
+        let mapped = match provider.map_claims(&claims, now) {
+            Ok(m) => m,
+            Err(ProviderRejection::InvalidClaims) => {
+                return deny(
+                    ErrorCode::InvalidToken,
+                    "claims not accepted by the provider",
+                )
+            }
+            Err(ProviderRejection::RuleFailed) => {
+                return deny(ErrorCode::AccessDenied, "provider claim rule not met")
+            }
+        };
+        if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
+            self.check_revoked(jti, ctx)?;
+        }
+        Ok(Verified {
+            provider: provider.name.clone(),
+            claims,
+            roles: mapped.roles,
+            permissions: mapped.permissions,
+            org: mapped.org,
+            sub: mapped.sub,
+        })
+    }
+
+    fn remote_keys<'c>(&self, p: &Provider, url: &str, ctx: &'c Ctx) -> R<&'c JwkSet> {
+        match ctx.jwks.get(&p.name) {
+            Some(set) => Ok(set),
+            None if ctx.answers.jwks_failed.contains(&p.name) => {
+                deny(ErrorCode::JwksUnavailable, "jwks unavailable")
+            }
+            None => Err(Flow::Need(Io::Jwks {
+                provider: p.name.clone(),
+                url: url.into(),
+                refresh: false,
+            })),
+        }
+    }
+
+    fn jwks_url(&self, p: &Provider, ctx: &mut Ctx) -> R<Option<String>> {
+        match &p.keys {
+            KeySource::Remote { url } => Ok(Some(url.clone())),
+            KeySource::Discovery { url } => match ctx.discovery.get(&p.name) {
+                Some((iss, uri)) => {
+                    let https = uri.starts_with("https://")
+                        || uri.starts_with("http://localhost/")
+                        || uri.starts_with("http://localhost:")
+                        || uri.starts_with("http://127.0.0.1/")
+                        || uri.starts_with("http://127.0.0.1:");
+                    let problem = if Some(iss.as_str()) != p.issuer.as_deref() {
+                        Some("discovery issuer does not match the provider")
+                    } else if !https {
+                        Some("discovery jwks_uri is not https")
+                    } else {
+                        None
+                    };
+                    if let Some(detail) = problem {
+                        // Not kept: the next request fetches the document again.
+                        ctx.discovery.remove(&p.name);
+                        return deny(ErrorCode::ProviderError, detail);
+                    }
+                    Ok(Some(uri.clone()))
+                }
+                None if ctx.answers.discovery_failed.contains(&p.name) => {
+                    deny(ErrorCode::JwksUnavailable, "discovery unavailable")
+                }
+                None => Err(Flow::Need(Io::Discovery {
+                    provider: p.name.clone(),
+                    url: url.clone(),
+                })),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    fn verify_jwt(
+        &self,
+        p: &Provider,
+        token: &str,
+        kid: Option<&str>,
+        now: i64,
+        ctx: &mut Ctx,
+    ) -> R<Map<String, Value>> {
+        let (result, remote_url) = match &p.keys {
+            KeySource::Key(key) => {
+                // One configured key: the token's kid is not consulted.
+                let mut key = key.clone();
+                key.kid = kid.map(String::from);
+                let Ok(set) = JwkSet::from_keys(alloc::vec![key], KeyOrigin::Local) else {
+                    return deny(ErrorCode::ConfigError, "unusable configured key");
+                };
+                (
+                    jwt_verify(token, &set, &p.options, now, self.backend.as_ref()),
+                    None,
+                )
+            }
+            KeySource::Local(set) => (
+                jwt_verify(token, set, &p.options, now, self.backend.as_ref()),
+                None,
+            ),
+            KeySource::Host => return self.custom(p, token, now, ctx),
+            KeySource::Remote { .. } | KeySource::Discovery { .. } => {
+                let url = self.jwks_url(p, ctx)?.unwrap_or_default();
+                let set = self.remote_keys(p, &url, ctx)?;
+                (
+                    jwt_verify(token, set, &p.options, now, self.backend.as_ref()),
+                    Some(url),
+                )
+            }
+        };
+        match result {
+            Ok(v) => Ok(v.claims),
+            Err(VerifyError::NoMatchingKey)
+                if remote_url.is_some() && !ctx.answers.jwks_refreshed.contains(&p.name) =>
+            {
+                Err(Flow::Need(Io::Jwks {
+                    provider: p.name.clone(),
+                    url: remote_url.unwrap_or_default(),
+                    refresh: true,
+                }))
+            }
+            Err(e) => deny(e.code(), verify_detail(&e)),
+        }
+    }
+
+    fn custom(&self, p: &Provider, token: &str, now: i64, ctx: &mut Ctx) -> R<Map<String, Value>> {
+        match ctx.answers.custom.get(&p.name) {
+            None => Err(Flow::Need(Io::Custom {
+                provider: p.name.clone(),
+                token: token.into(),
+            })),
+            Some(None) => deny(ErrorCode::InvalidToken, "rejected by the custom provider"),
+            Some(Some(claims)) => {
+                check_exp(claims, now, p.options.clock_tolerance)?;
+                Ok(claims.clone())
+            }
+        }
+    }
+
+    fn introspect(
+        &self,
+        p: &Provider,
+        token: &str,
+        now: i64,
+        ctx: &mut Ctx,
+    ) -> R<Map<String, Value>> {
+        let Some(cfg) = &p.introspection else {
+            return deny(ErrorCode::ConfigError, "no introspection endpoint");
+        };
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        ctx.introspection_cache.retain(|e| e.until > now);
+        if let Some(hit) = ctx
+            .introspection_cache
+            .iter()
+            .find(|e| api_key::ct_eq(&e.token_hash, &hash))
+        {
+            return Ok(hit.claims.clone());
+        }
+        let claims = match ctx.answers.introspection.get(&p.name) {
+            None => {
+                return Err(Flow::Need(Io::Introspect {
+                    provider: p.name.clone(),
+                    url: cfg.url.clone(),
+                    client_id: cfg.client_id.clone(),
+                    client_secret: cfg.client_secret.clone(),
+                    token: token.into(),
+                }))
+            }
+            Some(Err(())) => return deny(ErrorCode::ProviderError, "introspection failed"),
+            Some(Ok(m)) => m.clone(),
+        };
+        if claims.get("active") != Some(&Value::Bool(true)) {
+            return deny(ErrorCode::InvalidToken, "token is not active");
+        }
+        check_exp(&claims, now, p.options.clock_tolerance)?;
+        if let (Some(iss), Some(want)) = (claims.get("iss"), p.issuer.as_deref()) {
+            if iss.as_str() != Some(want) {
+                return deny(ErrorCode::InvalidToken, "issuer not accepted");
+            }
+        }
+        if !p.options.audience.is_empty() {
+            let ok = match claims.get("aud") {
+                Some(Value::String(a)) => p.options.audience.contains(a),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|a| p.options.audience.iter().any(|w| w == a)),
+                _ => false,
+            };
+            if !ok {
+                return deny(ErrorCode::InvalidToken, "audience not accepted");
+            }
+        }
+        let ttl_end = now.saturating_add(cfg.cache_ttl as i64);
+        let until = match claims.get("exp").and_then(Value::as_i64) {
+            Some(exp) => exp.min(ttl_end),
+            None => ttl_end,
+        };
+        if ctx.introspection_cache.len() >= MAX_INTROSPECTION_ENTRIES {
+            if let Some(i) = ctx
+                .introspection_cache
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.until)
+                .map(|(i, _)| i)
+            {
+                ctx.introspection_cache.swap_remove(i);
+            }
+        }
+        ctx.introspection_cache.push(CachedIntrospection {
+            token_hash: hash,
+            until,
+            claims: claims.clone(),
+        });
+        Ok(claims)
+    }
+
+    fn identity_headers(&self, id: &Identity) -> Vec<(String, String)> {
+        let h = &self.config.identity_headers;
+        let mut out = Vec::new();
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|s| header_value(s))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if let Some(n) = &h.user_id {
+            out.push((n.clone(), header_value(&id.sub)));
+        }
+        if let Some(n) = &h.roles {
+            out.push((n.clone(), list(&id.roles)));
+        }
+        if let Some(n) = &h.permissions {
+            out.push((n.clone(), list(&id.permissions)));
+        }
+        if let Some(n) = &h.provider {
+            out.push((n.clone(), header_value(&id.provider)));
+        }
+        if let (Some(n), Some(org)) = (&h.org, &id.org) {
+            out.push((n.clone(), header_value(org)));
+        }
+        if let Some(n) = &h.claims {
+            let json = serde_json::to_vec(&id.claims).unwrap_or_default();
+            out.push((n.clone(), crate::b64::encode(&json)));
+        }
+        out
+    }
+
+    fn make_deny(
+        &self,
+        code: ErrorCode,
+        detail: String,
+        scope: Option<String>,
+        route: Option<String>,
+    ) -> Deny {
+        let realm = &self.config.realm;
+        let www = match code {
+            ErrorCode::MissingToken => Some(format!("Bearer realm=\"{realm}\"")),
+            ErrorCode::InsufficientRoles | ErrorCode::InsufficientPermissions => {
+                let scope: String = scope
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| is_nqchar(*c) || *c == ' ')
+                    .collect();
+                Some(format!(
+                    "Bearer realm=\"{realm}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                ))
+            }
+            c if c.status() == 401 => Some(format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+                c.title()
+            )),
+            _ => None,
+        };
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            Value::String(format!("urn:edgegate:error:{}", code.as_str())),
+        );
+        body.insert("title".into(), Value::String(code.title().into()));
+        body.insert("status".into(), Value::from(code.status()));
+        body.insert("code".into(), Value::String(code.as_str().into()));
+        body.insert("detail".into(), Value::String(detail.clone()));
+        let body = serde_json::to_string(&Value::Object(body)).unwrap_or_default();
+        Deny {
+            status: code.status(),
+            code,
+            www_authenticate: www,
+            detail,
+            body,
+            route,
+        }
+    }
+}
+
+/// The JSON forms the hosts (wasm bindings, the Worker) exchange with the core. Field
+/// names are camelCase, as JS expects.
+mod json_forms {
+    use super::*;
+
+    fn str_field<'a>(o: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
+        o.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("request.{name}: expected string"))
+    }
+
+    impl Request {
+        /// `{"method", "path", "headers": {name: value | [values]} | [[name, value], ...],
+        /// "clientCert": {"verified", "fingerprintSha256"}}`.
+        pub fn from_json(v: &Value) -> Result<Request, String> {
+            let o = v.as_object().ok_or("request: expected object")?;
+            let mut req = Request::new(str_field(o, "method")?, str_field(o, "path")?);
+            match o.get("headers") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(h)) => {
+                    for (name, value) in h {
+                        match value {
+                            Value::String(x) => req.headers.push((name.clone(), x.clone())),
+                            Value::Array(xs) => {
+                                for x in xs {
+                                    let x = x
+                                        .as_str()
+                                        .ok_or("request.headers: expected string values")?;
+                                    req.headers.push((name.clone(), x.into()));
+                                }
+                            }
+                            _ => return Err("request.headers: expected string values".into()),
+                        }
+                    }
+                }
+                Some(Value::Array(pairs)) => {
+                    for p in pairs {
+                        match p.as_array().map(Vec::as_slice) {
+                            Some([Value::String(n), Value::String(x)]) => {
+                                req.headers.push((n.clone(), x.clone()))
+                            }
+                            _ => return Err("request.headers: expected [name, value] pairs".into()),
+                        }
+                    }
+                }
+                Some(_) => return Err("request.headers: expected object or array".into()),
+            }
+            match o.get("clientCert") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(c)) => {
+                    let verified = c.get("verified").and_then(Value::as_bool).unwrap_or(false);
+                    let fingerprint_sha256 = c
+                        .get("fingerprintSha256")
+                        .and_then(Value::as_str)
+                        .map(String::from);
+                    req.client_cert = Some(ClientCert {
+                        verified,
+                        fingerprint_sha256,
+                    });
+                }
+                Some(_) => return Err("request.clientCert: expected object".into()),
+            }
+            Ok(req)
+        }
+    }
+
+    fn strings(v: &[String]) -> Value {
+        Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
+    }
+
+    fn opt(v: &Option<String>) -> Value {
+        v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+    }
+
+    impl Identity {
+        /// `{"sub", "provider", "roles", "permissions", "org", "claims"}`.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            m.insert("sub".into(), Value::String(self.sub.clone()));
+            m.insert("provider".into(), Value::String(self.provider.clone()));
+            m.insert("roles".into(), strings(&self.roles));
+            m.insert("permissions".into(), strings(&self.permissions));
+            m.insert("org".into(), opt(&self.org));
+            m.insert("claims".into(), Value::Object(self.claims.clone()));
+            Value::Object(m)
+        }
+    }
+
+    impl Deny {
+        /// `{"allow": false, "status", "code", "detail", "wwwAuthenticate", "body", "route"}`.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            m.insert("allow".into(), Value::Bool(false));
+            m.insert("status".into(), Value::from(self.status));
+            m.insert("code".into(), Value::String(self.code.as_str().into()));
+            m.insert("detail".into(), Value::String(self.detail.clone()));
+            m.insert("wwwAuthenticate".into(), opt(&self.www_authenticate));
+            m.insert("body".into(), Value::String(self.body.clone()));
+            m.insert("route".into(), opt(&self.route));
+            Value::Object(m)
+        }
+    }
+
+    impl AllowReason {
+        /// `authenticated`, `public`, `disabled`, `preflight`, `shadow`.
+        pub const fn as_str(self) -> &'static str {
+            match self {
+                AllowReason::Authenticated => "authenticated",
+                AllowReason::Public => "public",
+                AllowReason::Disabled => "disabled",
+                AllowReason::Preflight => "preflight",
+                AllowReason::Shadow => "shadow",
+            }
+        }
+    }
+
+    impl Decision {
+        /// Allow: `{"allow": true, "status": 200, "code": null, "reason", "identity",
+        /// "headers": {name: value}, "stripHeaders", "route", "path", "shadow"}`;
+        /// deny: see [`Deny::to_json`].
+        pub fn to_json(&self) -> Value {
+            match self {
+                Decision::Deny(d) => d.to_json(),
+                Decision::Allow(a) => {
+                    let mut m = Map::new();
+                    m.insert("allow".into(), Value::Bool(true));
+                    m.insert("status".into(), Value::from(200));
+                    m.insert("code".into(), Value::Null);
+                    m.insert("reason".into(), Value::String(a.reason.as_str().into()));
+                    m.insert(
+                        "identity".into(),
+                        a.identity.as_ref().map_or(Value::Null, Identity::to_json),
+                    );
+                    let headers: Map<String, Value> = a
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect();
+                    m.insert("headers".into(), Value::Object(headers));
+                    m.insert("stripHeaders".into(), strings(&a.strip_headers));
+                    m.insert("route".into(), opt(&a.route));
+                    m.insert("path".into(), opt(&a.path));
+                    m.insert(
+                        "shadow".into(),
+                        a.shadow.as_ref().map_or(Value::Null, Deny::to_json),
+                    );
+                    Value::Object(m)
+                }
+            }
+        }
+    }
+
+    impl Io {
+        /// `{"type": "jwks" | "discovery" | "introspect" | "custom" | "apiKey" | "revoked", ...}`
+        /// with the variant's fields in camelCase. Carries the token for `introspect` and
+        /// `custom` (the host needs it): never log it.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            let mut put = |k: &str, v: Value| {
+                m.insert(k.into(), v);
+            };
+            let s = |x: &String| Value::String(x.clone());
+            match self {
+                Io::Jwks {
+                    provider,
+                    url,
+                    refresh,
+                } => {
+                    put("type", "jwks".into());
+                    put("provider", s(provider));
+                    put("url", s(url));
+                    put("refresh", Value::Bool(*refresh));
+                }
+                Io::Discovery { provider, url } => {
+                    put("type", "discovery".into());
+                    put("provider", s(provider));
+                    put("url", s(url));
+                }
+                Io::Introspect {
+                    provider,
+                    url,
+                    client_id,
+                    client_secret,
+                    token,
+                } => {
+                    put("type", "introspect".into());
+                    put("provider", s(provider));
+                    put("url", s(url));
+                    put("clientId", s(client_id));
+                    put("clientSecret", s(client_secret));
+                    put("token", s(token));
+                }
+                Io::Custom { provider, token } => {
+                    put("type", "custom".into());
+                    put("provider", s(provider));
+                    put("token", s(token));
+                }
+                Io::ApiKey { key_id } => {
+                    put("type", "apiKey".into());
+                    put("keyId", s(key_id));
+                }
+                Io::Revoked { id } => {
+                    put("type", "revoked".into());
+                    put("id", s(id));
+                }
+            }
+            Value::Object(m)
+        }
+    }
+
+    impl Step {
+        /// `{"done": <decision>}` or `{"need": <io>}`.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            match self {
+                Step::Done(d) => m.insert("done".into(), d.to_json()),
+                Step::Need(io) => m.insert("need".into(), io.to_json()),
+            };
+            Value::Object(m)
+        }
+    }
+}
+
+fn is_nqchar(c: char) -> bool {
+    matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// Percent-encodes what may not appear in a header value item: controls, non-ASCII,
+/// space, `%` and `,` (the list separator).
+fn header_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if (0x21..=0x7e).contains(&b) && b != b'%' && b != b',' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn check_exp(claims: &Map<String, Value>, now: i64, tolerance: u64) -> R<()> {
+    match claims.get("exp") {
+        None => Ok(()),
+        Some(v) => match v.as_f64() {
+            Some(exp) if (now as f64) < exp + tolerance as f64 => Ok(()),
+            Some(_) => deny(ErrorCode::TokenExpired, "token expired"),
+            None => deny(ErrorCode::InvalidToken, "exp is not a number"),
+        },
+    }
+}
+
+fn verify_detail(e: &VerifyError) -> String {
+    use crate::verify::ClaimError;
+    // Both enums are non_exhaustive: new variants fall back to generic details.
+    #[allow(unreachable_patterns)]
+    match e {
+        VerifyError::Decode(_) => "token decode failed".into(),
+        VerifyError::AlgorithmNotAllowed => "algorithm not allowed".into(),
+        VerifyError::ForbiddenHeader { name } => format!("forbidden header {}", header_value(name)),
+        VerifyError::NoMatchingKey => "no matching key".into(),
+        VerifyError::InvalidSignature => "invalid signature".into(),
+        VerifyError::Claim(ClaimError::Expired) => "token expired".into(),
+        VerifyError::Claim(ClaimError::NotYetValid) => "token not yet valid".into(),
+        VerifyError::Claim(ClaimError::TooOld) => "token too old".into(),
+        VerifyError::Claim(ClaimError::Missing { claim }) => {
+            format!("missing claim {}", header_value(claim))
+        }
+        VerifyError::Claim(ClaimError::Mismatch { claim }) => {
+            format!("unexpected {}", header_value(claim))
+        }
+        VerifyError::Claim(ClaimError::WrongType { claim }) => {
+            format!("wrong type of {}", header_value(claim))
+        }
+        VerifyError::Claim(_) => "claims rejected".into(),
+        _ => "invalid token".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_are_encoded() {
+        assert_eq!(header_value("user-1"), "user-1");
+        assert_eq!(header_value("a b,c%\r\n"), "a%20b%2Cc%25%0D%0A");
+        assert_eq!(header_value("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn io_debug_never_shows_tokens_or_secrets() {
+        let io = Io::Introspect {
+            provider: "p".into(),
+            url: "https://x".into(),
+            client_id: "c".into(),
+            client_secret: "SECRET".into(),
+            token: "TOKEN".into(),
+        };
+        let s = format!("{io:?}");
+        assert!(!s.contains("SECRET") && !s.contains("TOKEN"), "{s}");
+        let s = format!(
+            "{:?}",
+            Io::Custom {
+                provider: "p".into(),
+                token: "TOKEN".into()
+            }
+        );
+        assert!(!s.contains("TOKEN"));
+    }
+
+    #[test]
+    fn json_forms() {
+        let v: Value = serde_json::from_str(
+            r#"{"method": "GET", "path": "/x", "headers": {"a": "1", "b": ["2", "3"]},
+                "clientCert": {"verified": true, "fingerprintSha256": "ab"}}"#,
+        )
+        .unwrap();
+        let r = Request::from_json(&v).unwrap();
+        assert_eq!(r.headers.len(), 3);
+        assert_eq!(
+            r.client_cert.unwrap().fingerprint_sha256.as_deref(),
+            Some("ab")
+        );
+        let v: Value =
+            serde_json::from_str(r#"{"method": "GET", "path": "/x", "headers": [["a", "1"]]}"#)
+                .unwrap();
+        assert_eq!(
+            Request::from_json(&v).unwrap().headers,
+            alloc::vec![("a".into(), "1".into())]
+        );
+        let v: Value = serde_json::from_str(r#"{"method": "GET"}"#).unwrap();
+        assert_eq!(
+            Request::from_json(&v).unwrap_err(),
+            "request.path: expected string"
+        );
+        let g = Gate::from_config(
+            br#"{"routes": [{"path": "/h", "public": true}]}"#,
+            &Env::new(),
+        )
+        .unwrap();
+        let mut ctx = Ctx::new();
+        let step = g.decide(&Request::new("GET", "/h"), 0, &mut ctx);
+        let j = step.to_json();
+        assert_eq!(j["done"]["allow"], true);
+        assert_eq!(j["done"]["reason"], "public");
+        assert_eq!(j["done"]["code"], Value::Null);
+        assert_eq!(j["done"]["stripHeaders"].as_array().unwrap().len(), 6);
+        let j = g
+            .decide(&Request::new("GET", "/nope"), 0, &mut ctx)
+            .to_json();
+        assert_eq!(j["done"]["allow"], false);
+        assert_eq!(j["done"]["status"], 403);
+        assert_eq!(j["done"]["code"], "AUTH-013");
+        let io = Io::Jwks {
+            provider: "p".into(),
+            url: "https://u".into(),
+            refresh: true,
+        }
+        .to_json();
+        assert_eq!(io["type"], "jwks");
+        assert_eq!(io["refresh"], true);
+        assert_eq!(Io::ApiKey { key_id: "k".into() }.to_json()["keyId"], "k");
+    }
+
+    #[test]
+    fn deny_shapes() {
+        let g = Gate::from_config(b"{}", &Env::new()).unwrap();
+        let d = g.make_deny(ErrorCode::MissingToken, "no credentials".into(), None, None);
+        assert_eq!(
+            d.www_authenticate.as_deref(),
+            Some("Bearer realm=\"edgegate\"")
+        );
+        let d = g.make_deny(
+            ErrorCode::InsufficientPermissions,
+            "x".into(),
+            Some("reports:read a\"b".into()),
+            None,
+        );
+        assert_eq!(
+            d.www_authenticate.as_deref(),
+            Some("Bearer realm=\"edgegate\", error=\"insufficient_scope\", scope=\"reports:read ab\"")
+        );
+        let d = g.make_deny(ErrorCode::TokenExpired, "token expired".into(), None, None);
+        assert_eq!(
+            d.www_authenticate.as_deref(),
+            Some("Bearer realm=\"edgegate\", error=\"invalid_token\", error_description=\"token expired\"")
+        );
+        let body: Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(body["code"], "AUTH-002");
+        assert_eq!(body["status"], 401);
+        assert_eq!(body["type"], "urn:edgegate:error:AUTH-002");
+        let d = g.make_deny(
+            ErrorCode::AccessDenied,
+            "no route matches".into(),
+            None,
+            None,
+        );
+        assert_eq!(d.www_authenticate, None);
+        assert_eq!(d.status, 403);
+    }
+}

@@ -1,0 +1,926 @@
+//! Identity provider presets: each derives the issuer, where its keys are, the audience
+//! checks and where roles, permissions and the organization live in the claims.
+//!
+//! Every provider is bound to exactly one issuer; the gate routes a token by its
+//! (unverified) `iss` to exactly one provider and verifies it only with that provider's
+//! keys. See `docs/config.md` for the fields of each preset.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use serde_json::{Map, Value};
+
+use crate::config::{join, CResult, ConfigError, Env, Obj};
+use crate::crypto::Algorithm;
+use crate::jwk::{Jwk, JwkSet, KeyOrigin};
+use crate::limits::Limits;
+use crate::route::ClaimCondition;
+use crate::verify::VerifyOptions;
+
+/// The preset a provider was built from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    Auth0,
+    Clerk,
+    Firebase,
+    Supabase,
+    Cognito,
+    Keycloak,
+    WorkOs,
+    BetterAuth,
+    OAuth2,
+    Jwt,
+    Custom,
+}
+
+impl ProviderKind {
+    /// Parses a `type` (with the aliases of the seed table).
+    pub fn parse(s: &str) -> Option<ProviderKind> {
+        Some(match s {
+            "auth0" | "auth0-jwt" | "auth0-oauth" => ProviderKind::Auth0,
+            "clerk" | "clerk-jwt" => ProviderKind::Clerk,
+            "firebase" | "firebase-auth" => ProviderKind::Firebase,
+            "supabase" | "supabase-auth" => ProviderKind::Supabase,
+            "cognito" | "aws-cognito" | "amazon-cognito" => ProviderKind::Cognito,
+            "keycloak" | "keycloak-oidc" => ProviderKind::Keycloak,
+            "workos" | "workos-sso" | "work-os" => ProviderKind::WorkOs,
+            "better-auth" | "betterauth" | "better_auth" => ProviderKind::BetterAuth,
+            "oauth2" | "oauth" | "oidc" | "openid-connect" => ProviderKind::OAuth2,
+            "jwt" | "jwt-auth" | "jwt-token" => ProviderKind::Jwt,
+            "custom" | "custom-auth" => ProviderKind::Custom,
+            _ => return None,
+        })
+    }
+
+    /// The canonical `type` name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Auth0 => "auth0",
+            ProviderKind::Clerk => "clerk",
+            ProviderKind::Firebase => "firebase",
+            ProviderKind::Supabase => "supabase",
+            ProviderKind::Cognito => "cognito",
+            ProviderKind::Keycloak => "keycloak",
+            ProviderKind::WorkOs => "workos",
+            ProviderKind::BetterAuth => "better-auth",
+            ProviderKind::OAuth2 => "oauth2",
+            ProviderKind::Jwt => "jwt",
+            ProviderKind::Custom => "custom",
+        }
+    }
+}
+
+/// Where a provider's verification keys come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// An inline JWK Set from the config (selected by `kid`/`alg`).
+    Local(JwkSet),
+    /// One key from the config (a secret or a PEM public key): like jose's `KeyLike`, the
+    /// token's `kid` is not consulted.
+    Key(Jwk),
+    /// A JWKS URL the host fetches (`Io::Jwks`).
+    Remote { url: String },
+    /// OpenID discovery: the host fetches this document (`Io::Discovery`), whose `issuer`
+    /// must equal the provider's and whose `jwks_uri` is then fetched.
+    Discovery { url: String },
+    /// The host verifies the token itself (a custom provider: `Io::Custom`).
+    Host,
+}
+
+/// RFC 7662 token introspection for opaque tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Introspection {
+    pub url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Seconds an active result is cached (bounded by the token's `exp`).
+    pub cache_ttl: u64,
+}
+
+impl core::fmt::Debug for Introspection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Introspection")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("cache_ttl", &self.cache_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a value sits in the claims. [`ClaimPath::parse`] gives a path that first tries
+/// the whole string as a top-level claim name (Auth0's `https://example.com/roles`), then
+/// as a `.`-separated path (`realm_access.roles`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClaimPath {
+    /// Exactly these nested member names.
+    Exact(Vec<String>),
+    /// A top-level name, or else a dotted path.
+    Flexible(String),
+}
+
+impl ClaimPath {
+    /// A path as written in the config.
+    pub fn parse(s: &str) -> ClaimPath {
+        ClaimPath::Flexible(s.into())
+    }
+
+    fn exact(segs: &[&str]) -> ClaimPath {
+        ClaimPath::Exact(segs.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// Looks the value up.
+    pub fn lookup<'a>(&self, claims: &'a Map<String, Value>) -> Option<&'a Value> {
+        match self {
+            ClaimPath::Exact(segs) => walk(claims, segs.iter().map(String::as_str)),
+            ClaimPath::Flexible(s) => claims
+                .get(s.as_str())
+                .or_else(|| walk(claims, s.split('.'))),
+        }
+    }
+}
+
+fn walk<'a, 'b>(
+    claims: &'a Map<String, Value>,
+    mut segs: impl Iterator<Item = &'b str>,
+) -> Option<&'a Value> {
+    let first = segs.next()?;
+    let mut v = claims.get(first)?;
+    for s in segs {
+        v = v.as_object()?.get(s)?;
+    }
+    Some(v)
+}
+
+/// Strings at a claim: an array's string members, or a string split on whitespace
+/// (`scope`); anything else gives none.
+pub fn strings_at(claims: &Map<String, Value>, path: &ClaimPath) -> Vec<String> {
+    match path.lookup(claims) {
+        Some(Value::String(s)) => s.split_whitespace().map(ToString::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .map(ToString::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A provider-specific check on verified claims (failure: AUTH-001).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// If `azp` is present it must be one of these (Clerk `allowedOrigins`).
+    AzpIn(Vec<String>),
+    /// `azp` must be present and equal (Keycloak / Auth0 client).
+    AzpEquals(String),
+    /// A string claim must equal (Cognito `token_use`, `client_id`).
+    ClaimEquals { claim: String, value: String },
+    /// `auth_time` must be a number not in the future (Firebase).
+    AuthTimePast,
+}
+
+impl Check {
+    fn holds(&self, claims: &Map<String, Value>, now: i64, tolerance: u64) -> bool {
+        let s = |name: &str| claims.get(name).and_then(Value::as_str);
+        match self {
+            Check::AzpIn(list) => match claims.get("azp") {
+                None => true,
+                Some(Value::String(azp)) => list.iter().any(|o| o == azp),
+                Some(_) => false,
+            },
+            Check::AzpEquals(v) => s("azp") == Some(v.as_str()),
+            Check::ClaimEquals { claim, value } => s(claim) == Some(value.as_str()),
+            Check::AuthTimePast => match claims.get("auth_time").and_then(Value::as_f64) {
+                Some(t) => t <= (now as f64) + (tolerance as f64),
+                None => false,
+            },
+        }
+    }
+}
+
+/// One configured, validated provider.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    /// Unique name (routes refer to it; forwarded as the identity's provider).
+    pub name: String,
+    pub kind: ProviderKind,
+    /// The one issuer whose tokens this provider verifies (`None`: a custom provider that
+    /// only receives opaque tokens).
+    pub issuer: Option<String>,
+    pub keys: KeySource,
+    /// Options passed to verification (issuer, audience, algorithms, leeway, ...).
+    pub options: VerifyOptions,
+    pub roles: Vec<ClaimPath>,
+    pub permissions: Vec<ClaimPath>,
+    pub org: Option<ClaimPath>,
+    pub checks: Vec<Check>,
+    /// Provider-level claim rules (failure: AUTH-013).
+    pub conditions: Vec<ClaimCondition>,
+    pub introspection: Option<Introspection>,
+}
+
+/// Why verified claims were not accepted by the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderRejection {
+    /// A preset check failed or `sub` is missing (AUTH-001).
+    InvalidClaims,
+    /// A provider claim rule failed (AUTH-013).
+    RuleFailed,
+}
+
+/// The raw identity a provider maps from claims (before RBAC expansion).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mapped {
+    pub sub: String,
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
+    pub org: Option<String>,
+}
+
+impl Provider {
+    /// Whether non-JWT tokens go to this provider (introspection, or a custom provider
+    /// without an issuer).
+    pub fn accepts_opaque(&self) -> bool {
+        self.introspection.is_some() || (self.kind == ProviderKind::Custom && self.issuer.is_none())
+    }
+
+    /// Runs the preset checks and maps the claims.
+    pub fn map_claims(
+        &self,
+        claims: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Mapped, ProviderRejection> {
+        if !self
+            .checks
+            .iter()
+            .all(|c| c.holds(claims, now, self.options.clock_tolerance))
+        {
+            return Err(ProviderRejection::InvalidClaims);
+        }
+        let sub = match claims.get("sub") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(ProviderRejection::InvalidClaims),
+        };
+        if !self.conditions.iter().all(|c| c.holds(claims, &[])) {
+            return Err(ProviderRejection::RuleFailed);
+        }
+        let mut roles: Vec<String> = self
+            .roles
+            .iter()
+            .flat_map(|p| strings_at(claims, p))
+            .collect();
+        roles.sort();
+        roles.dedup();
+        let mut permissions: Vec<String> = self
+            .permissions
+            .iter()
+            .flat_map(|p| strings_at(claims, p))
+            .collect();
+        permissions.sort();
+        permissions.dedup();
+        let org = self.org.as_ref().and_then(|p| match p.lookup(claims) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        });
+        Ok(Mapped {
+            sub,
+            roles,
+            permissions,
+            org,
+        })
+    }
+}
+
+/// Accepts `https://...`; `http://` only for `localhost` / `127.0.0.1` (development).
+fn check_url(path: &str, url: &str) -> CResult<()> {
+    let ok = if let Some(rest) = url.strip_prefix("https://") {
+        !rest.is_empty() && !rest.starts_with('/')
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        host == "localhost" || host == "127.0.0.1"
+    } else {
+        false
+    };
+    if !ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ConfigError::new(path, "expected an https:// URL"));
+    }
+    Ok(())
+}
+
+fn trim_slash(s: &str) -> &str {
+    s.trim_end_matches('/')
+}
+
+fn local_set(path: &str, key: Jwk) -> CResult<JwkSet> {
+    JwkSet::from_keys(vec![key], KeyOrigin::Local)
+        .map_err(|e| ConfigError::new(path, format!("unusable key ({e:?})")))
+}
+
+fn hmac_key(path: &str, secret: &str) -> CResult<Jwk> {
+    if secret.len() < 32 {
+        return Err(ConfigError::new(
+            path,
+            "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)",
+        ));
+    }
+    let key = Jwk::from_hmac_secret(secret.as_bytes())
+        .map_err(|_| ConfigError::new(path, "unusable secret"))?;
+    local_set(path, key.clone())?;
+    Ok(key)
+}
+
+fn pem_key(path: &str, pem: &str) -> CResult<Jwk> {
+    let key =
+        Jwk::from_pem(pem).map_err(|_| ConfigError::new(path, "not a usable PEM public key"))?;
+    local_set(path, key.clone())?;
+    Ok(key)
+}
+
+/// The key options shared by `jwt` and `custom`: exactly one of `secret`, `publicKey`,
+/// `jwks` (inline), `jwksUrl` (already read by the caller).
+fn jwt_keys(o: &mut Obj<'_>, env: &Env, jwks_url: Option<String>) -> CResult<Option<KeySource>> {
+    let n = ["secret", "publicKey", "jwks"]
+        .iter()
+        .filter(|k| o.has(k))
+        .count()
+        + usize::from(jwks_url.is_some());
+    if n > 1 {
+        return Err(ConfigError::new(
+            o.path.clone(),
+            "give only one of secret, publicKey, jwks, jwksUrl",
+        ));
+    }
+    if let Some(secret) = o.opt_secret("secret", env)? {
+        return hmac_key(&o.at("secret"), &secret).map(|k| Some(KeySource::Key(k)));
+    }
+    if let Some(pem) = o.opt_secret("publicKey", env)? {
+        return pem_key(&o.at("publicKey"), &pem).map(|k| Some(KeySource::Key(k)));
+    }
+    if let Some(v) = o.get("jwks") {
+        let bytes = serde_json::to_vec(v)
+            .map_err(|_| ConfigError::new(o.at("jwks"), "expected a JWK Set"))?;
+        let set = JwkSet::from_json(&bytes, KeyOrigin::Local, &Limits::DEFAULT)
+            .map_err(|e| ConfigError::new(o.at("jwks"), format!("not a usable JWK Set ({e:?})")))?;
+        return Ok(Some(KeySource::Local(set)));
+    }
+    Ok(jwks_url.map(|url| KeySource::Remote { url }))
+}
+
+fn claim_paths(o: &mut Obj<'_>, name: &str) -> CResult<Option<Vec<ClaimPath>>> {
+    Ok(o.opt_str_or_list(name)?
+        .map(|v| v.iter().map(|s| ClaimPath::parse(s)).collect()))
+}
+
+/// Parses one `providers[i]` entry.
+pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provider> {
+    let mut o = Obj::new(path, v)?;
+    let type_name = o.str("type")?;
+    let kind = ProviderKind::parse(&type_name).ok_or_else(|| {
+        ConfigError::new(o.at("type"), format!("unknown provider type {type_name:?}"))
+    })?;
+    let name = o.opt_str("name")?.unwrap_or_else(|| kind.name().into());
+    if name.is_empty()
+        || name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+    {
+        return Err(ConfigError::new(
+            o.at("name"),
+            "must be non-empty, without spaces or commas",
+        ));
+    }
+    // Common fields.
+    let issuer_override = o.opt_secret("issuer", env)?;
+    let audience_override = o.opt_str_or_list("audience")?;
+    let jwks_url_override = o.opt_secret("jwksUrl", env)?;
+    if let Some(u) = &jwks_url_override {
+        check_url(&o.at("jwksUrl"), u)?;
+    }
+    let mut algorithms = Vec::new();
+    if let Some(names) = o.opt_str_list("algorithms")? {
+        for (i, n) in names.iter().enumerate() {
+            let a = Algorithm::from_name(n).ok_or_else(|| {
+                ConfigError::new(
+                    format!("{}[{i}]", o.at("algorithms")),
+                    format!("unknown algorithm {n:?}"),
+                )
+            })?;
+            algorithms.push(a);
+        }
+        if algorithms.is_empty() {
+            return Err(ConfigError::new(o.at("algorithms"), "must not be empty"));
+        }
+    }
+    let clock_tolerance = o.opt_u64("clockTolerance", 300)?.unwrap_or(0);
+    let roles_override = claim_paths(&mut o, "rolesClaim")?;
+    let permissions_override = claim_paths(&mut o, "permissionsClaim")?;
+    let org_override = o.opt_str("orgClaim")?.map(|s| ClaimPath::parse(&s));
+    // `exp` is always required: a token that never expires cannot be revoked for a bounded
+    // time, and every preset's issuer sets it.
+    let mut required_claims = o.opt_str_list("requiredClaims")?.unwrap_or_default();
+    if !required_claims.iter().any(|c| c == "exp") {
+        required_claims.push("exp".into());
+    }
+    let mut conditions = Vec::new();
+    if let Some(items) = o.opt_array("claims")? {
+        for (cp, cv) in items {
+            let c = ClaimCondition::from_value(&cp, cv)?;
+            if matches!(c.test, crate::route::ClaimTest::EqualsParam(_)) {
+                return Err(ConfigError::new(
+                    format!("{cp}.equalsParam"),
+                    "only routes have path parameters",
+                ));
+            }
+            conditions.push(c);
+        }
+    }
+
+    // Preset-specific fields and defaults.
+    let mut issuer: Option<String>;
+    let mut audience: Vec<String> = Vec::new();
+    let mut keys: Option<KeySource> = None;
+    let mut default_algs: Vec<Algorithm> = vec![Algorithm::Rs256];
+    let mut roles = vec![ClaimPath::parse("roles")];
+    let mut permissions = vec![ClaimPath::parse("permissions")];
+    let mut org: Option<ClaimPath> = None;
+    let mut checks = Vec::new();
+    let mut introspection = None;
+    let remote = |url: String| Some(KeySource::Remote { url });
+    match kind {
+        ProviderKind::Auth0 => {
+            let domain = o.secret("domain", env)?;
+            let domain = trim_slash(&domain).to_string();
+            if domain.is_empty() || domain.contains("://") || domain.contains('/') {
+                return Err(ConfigError::new(
+                    o.at("domain"),
+                    "expected a host name such as tenant.auth0.com",
+                ));
+            }
+            issuer = Some(format!("https://{domain}/"));
+            keys = remote(format!("https://{domain}/.well-known/jwks.json"));
+            if audience_override.is_none() {
+                return Err(ConfigError::new(
+                    o.at("audience"),
+                    "missing required field (the API identifier)",
+                ));
+            }
+            if let Some(client) = o.opt_secret("clientId", env)? {
+                checks.push(Check::AzpEquals(client));
+            }
+            let ns = o.opt_str("claimsNamespace")?;
+            if let Some(ns) = ns {
+                roles = vec![ClaimPath::Exact(vec![format!("{ns}roles")])];
+            }
+            org = Some(ClaimPath::parse("org_id"));
+        }
+        ProviderKind::Clerk => {
+            issuer = None;
+            if let Some(key) = o.opt_secret("jwtKey", env)? {
+                if jwks_url_override.is_some() {
+                    return Err(ConfigError::new(
+                        o.at("jwtKey"),
+                        "give only one of jwtKey, jwksUrl",
+                    ));
+                }
+                keys = Some(KeySource::Key(pem_key(&o.at("jwtKey"), &key)?));
+            }
+            if let Some(origins) = o.opt_str_list("allowedOrigins")? {
+                checks.push(Check::AzpIn(origins));
+            }
+            roles = vec![ClaimPath::parse("org_role")];
+            permissions = vec![ClaimPath::parse("org_permissions")];
+            org = Some(ClaimPath::parse("org_id"));
+        }
+        ProviderKind::Firebase => {
+            let project = o.secret("projectId", env)?;
+            if project.is_empty() || project.contains('/') {
+                return Err(ConfigError::new(
+                    o.at("projectId"),
+                    "expected a Firebase project id",
+                ));
+            }
+            issuer = Some(format!("https://securetoken.google.com/{project}"));
+            audience = vec![project];
+            keys = remote("https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com".into());
+            checks.push(Check::AuthTimePast);
+        }
+        ProviderKind::Supabase => {
+            let url = o.secret("url", env)?;
+            check_url(&o.at("url"), &url)?;
+            let url = trim_slash(&url);
+            issuer = Some(format!("{url}/auth/v1"));
+            audience = vec!["authenticated".into()];
+            if let Some(secret) = o.opt_secret("jwtSecret", env)? {
+                if jwks_url_override.is_some() {
+                    return Err(ConfigError::new(
+                        o.at("jwtSecret"),
+                        "give only one of jwtSecret, jwksUrl",
+                    ));
+                }
+                keys = Some(KeySource::Key(hmac_key(&o.at("jwtSecret"), &secret)?));
+                default_algs = vec![Algorithm::Hs256];
+            } else {
+                keys = remote(format!("{url}/auth/v1/.well-known/jwks.json"));
+                default_algs = vec![Algorithm::Rs256, Algorithm::Es256];
+            }
+            roles = vec![
+                ClaimPath::parse("role"),
+                ClaimPath::exact(&["app_metadata", "roles"]),
+            ];
+            permissions = vec![ClaimPath::exact(&["app_metadata", "permissions"])];
+        }
+        ProviderKind::Cognito => {
+            let pool = o.secret("userPoolId", env)?;
+            let region = o.secret("region", env)?;
+            let client = o.secret("clientId", env)?;
+            let pool_region = pool.split('_').next().unwrap_or("");
+            if !pool.contains('_') || pool_region != region {
+                return Err(ConfigError::new(
+                    o.at("userPoolId"),
+                    "expected <region>_<id> in the configured region",
+                ));
+            }
+            let iss = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
+            keys = remote(format!("{iss}/.well-known/jwks.json"));
+            issuer = Some(iss);
+            match o.opt_str("tokenUse")?.as_deref() {
+                None | Some("access") => {
+                    checks.push(Check::ClaimEquals {
+                        claim: "token_use".into(),
+                        value: "access".into(),
+                    });
+                    checks.push(Check::ClaimEquals {
+                        claim: "client_id".into(),
+                        value: client,
+                    });
+                }
+                Some("id") => {
+                    checks.push(Check::ClaimEquals {
+                        claim: "token_use".into(),
+                        value: "id".into(),
+                    });
+                    audience = vec![client];
+                }
+                Some(_) => {
+                    return Err(ConfigError::new(
+                        o.at("tokenUse"),
+                        "expected \"access\" or \"id\"",
+                    ))
+                }
+            }
+            roles = vec![ClaimPath::parse("cognito:groups")];
+            permissions = vec![ClaimPath::parse("scope")];
+        }
+        ProviderKind::Keycloak => {
+            let server = o.secret("serverUrl", env)?;
+            check_url(&o.at("serverUrl"), &server)?;
+            let realm = o.secret("realm", env)?;
+            if realm.is_empty() || realm.contains('/') {
+                return Err(ConfigError::new(o.at("realm"), "expected a realm name"));
+            }
+            let client = o.secret("clientId", env)?;
+            let iss = format!("{}/realms/{realm}", trim_slash(&server));
+            keys = remote(format!("{iss}/protocol/openid-connect/certs"));
+            issuer = Some(iss);
+            if audience_override.is_none() {
+                checks.push(Check::AzpEquals(client.clone()));
+            }
+            roles = vec![
+                ClaimPath::exact(&["realm_access", "roles"]),
+                ClaimPath::Exact(vec!["resource_access".into(), client, "roles".into()]),
+            ];
+            permissions = vec![ClaimPath::parse("scope")];
+        }
+        ProviderKind::WorkOs => {
+            let client = o.secret("clientId", env)?;
+            if client.is_empty() || client.contains('/') {
+                return Err(ConfigError::new(
+                    o.at("clientId"),
+                    "expected a WorkOS client id",
+                ));
+            }
+            issuer = Some("https://api.workos.com".into());
+            keys = remote(format!("https://api.workos.com/sso/jwks/{client}"));
+            roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
+            org = Some(ClaimPath::parse("org_id"));
+        }
+        ProviderKind::BetterAuth => {
+            let base = o.secret("baseUrl", env)?;
+            check_url(&o.at("baseUrl"), &base)?;
+            let base = trim_slash(&base).to_string();
+            keys = remote(format!("{base}/api/auth/jwks"));
+            audience = vec![base.clone()];
+            issuer = Some(base);
+            default_algs = vec![
+                Algorithm::EdDsa,
+                Algorithm::Es256,
+                Algorithm::Rs256,
+                Algorithm::Ps256,
+            ];
+            roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
+        }
+        ProviderKind::OAuth2 => {
+            issuer = None;
+            default_algs = Vec::new(); // every asymmetric algorithm the fetched key allows
+            permissions = vec![ClaimPath::parse("permissions"), ClaimPath::parse("scope")];
+            if let Some(mut i) = o.opt_obj("introspection")? {
+                let url = i.secret("url", env)?;
+                check_url(&i.at("url"), &url)?;
+                let client_id = i.secret("clientId", env)?;
+                let client_secret = i.secret("clientSecret", env)?;
+                let cache_ttl = i.opt_u64("cacheTtl", 3600)?.unwrap_or(60);
+                i.finish()?;
+                introspection = Some(Introspection {
+                    url,
+                    client_id,
+                    client_secret,
+                    cache_ttl,
+                });
+            }
+        }
+        ProviderKind::Jwt | ProviderKind::Custom => {
+            issuer = None;
+            keys = jwt_keys(&mut o, env, jwks_url_override.clone())?;
+            let hmac = |k: &Jwk| matches!(k.params, crate::jwk::KeyParams::Oct { .. });
+            let symmetric = match &keys {
+                Some(KeySource::Key(k)) => hmac(k),
+                Some(KeySource::Local(set)) => set.keys().iter().any(hmac),
+                _ => false,
+            };
+            if symmetric {
+                default_algs = vec![Algorithm::Hs256];
+            } else {
+                default_algs = Vec::new(); // every algorithm the key allows
+            }
+        }
+    }
+    if let Some(i) = issuer_override {
+        issuer = Some(i);
+    }
+    if let Some(a) = audience_override {
+        audience = a;
+    }
+    if let Some(url) = jwks_url_override {
+        if !matches!(kind, ProviderKind::Jwt | ProviderKind::Custom) {
+            keys = remote(url);
+        }
+    }
+    if let Some(r) = roles_override {
+        roles = r;
+    }
+    if let Some(p) = permissions_override {
+        permissions = p;
+    }
+    if org_override.is_some() {
+        org = org_override;
+    }
+    // Issuer and keys that still depend on the issuer.
+    match (&issuer, kind) {
+        (Some(iss), _) if iss.is_empty() => {
+            return Err(ConfigError::new(o.at("issuer"), "must not be empty"))
+        }
+        (None, ProviderKind::Custom) if keys.is_some() => {
+            return Err(ConfigError::new(
+                o.at("issuer"),
+                "missing required field (a custom provider with keys needs its issuer)",
+            ));
+        }
+        (None, ProviderKind::Custom) => {}
+        (None, _) => return Err(ConfigError::new(o.at("issuer"), "missing required field")),
+        _ => {}
+    }
+    if keys.is_none() {
+        keys = match (kind, &issuer) {
+            (ProviderKind::Clerk, Some(iss)) => {
+                remote(format!("{}/.well-known/jwks.json", trim_slash(iss)))
+            }
+            (ProviderKind::OAuth2, Some(iss)) => {
+                check_url(&o.at("issuer"), iss)?;
+                Some(KeySource::Discovery {
+                    url: format!("{}/.well-known/openid-configuration", trim_slash(iss)),
+                })
+            }
+            (ProviderKind::Custom, _) => Some(KeySource::Host),
+            _ => {
+                return Err(ConfigError::new(
+                    o.path.clone(),
+                    "no keys: give one of secret, publicKey, jwks, jwksUrl",
+                ));
+            }
+        };
+    }
+    let keys = keys.unwrap_or(KeySource::Host);
+    if algorithms.is_empty() {
+        algorithms = default_algs;
+    }
+    let local = matches!(keys, KeySource::Local(_) | KeySource::Key(_));
+    if !local && algorithms.iter().any(|a| a.is_symmetric()) {
+        return Err(ConfigError::new(
+            join(path, "algorithms"),
+            "HMAC algorithms need a local secret, never fetched keys",
+        ));
+    }
+    o.finish()?;
+    let options = VerifyOptions {
+        algorithms,
+        issuer: issuer.iter().cloned().collect(),
+        audience,
+        clock_tolerance,
+        required_claims,
+        ..VerifyOptions::default()
+    };
+    Ok(Provider {
+        name,
+        kind,
+        issuer,
+        keys,
+        options,
+        roles,
+        permissions,
+        org,
+        checks,
+        conditions,
+        introspection,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str, env: &Env) -> CResult<Provider> {
+        parse_provider("providers[0]", &serde_json::from_str(json).unwrap(), env)
+    }
+    fn ok(json: &str) -> Provider {
+        parse(json, &Env::new()).unwrap()
+    }
+
+    #[test]
+    fn presets_derive_issuer_and_keys() {
+        let p = ok(
+            r#"{"type": "auth0", "domain": "acme.eu.auth0.com", "audience": "https://api.acme"}"#,
+        );
+        assert_eq!(p.issuer.as_deref(), Some("https://acme.eu.auth0.com/"));
+        assert_eq!(
+            p.keys,
+            KeySource::Remote {
+                url: "https://acme.eu.auth0.com/.well-known/jwks.json".into()
+            }
+        );
+        assert_eq!(p.options.audience, vec![String::from("https://api.acme")]);
+        assert_eq!(p.options.algorithms, vec![Algorithm::Rs256]);
+
+        let p = ok(r#"{"type": "firebase", "projectId": "demo-proj"}"#);
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://securetoken.google.com/demo-proj")
+        );
+        assert_eq!(p.options.audience, vec![String::from("demo-proj")]);
+
+        let p = ok(
+            r#"{"type": "aws-cognito", "userPoolId": "eu-west-1_AbC", "region": "eu-west-1", "clientId": "c1"}"#,
+        );
+        assert_eq!(p.kind, ProviderKind::Cognito);
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC")
+        );
+        assert!(p.checks.contains(&Check::ClaimEquals {
+            claim: "client_id".into(),
+            value: "c1".into()
+        }));
+
+        let p = ok(
+            r#"{"type": "keycloak", "serverUrl": "https://kc.example/", "realm": "r", "clientId": "app"}"#,
+        );
+        assert_eq!(p.issuer.as_deref(), Some("https://kc.example/realms/r"));
+        assert_eq!(
+            p.keys,
+            KeySource::Remote {
+                url: "https://kc.example/realms/r/protocol/openid-connect/certs".into()
+            }
+        );
+
+        let p = ok(r#"{"type": "oidc", "issuer": "https://id.example"}"#);
+        assert_eq!(
+            p.keys,
+            KeySource::Discovery {
+                url: "https://id.example/.well-known/openid-configuration".into()
+            }
+        );
+
+        let p = ok(r#"{"type": "clerk", "issuer": "https://clerk.example.com"}"#);
+        assert_eq!(
+            p.keys,
+            KeySource::Remote {
+                url: "https://clerk.example.com/.well-known/jwks.json".into()
+            }
+        );
+
+        let p = ok(r#"{"type": "supabase", "url": "https://abc.supabase.co"}"#);
+        assert_eq!(p.issuer.as_deref(), Some("https://abc.supabase.co/auth/v1"));
+        assert_eq!(p.options.audience, vec![String::from("authenticated")]);
+
+        let p = ok(r#"{"type": "custom", "name": "mine"}"#);
+        assert_eq!(p.keys, KeySource::Host);
+        assert!(p.accepts_opaque());
+    }
+
+    #[test]
+    fn secrets_from_env_and_errors_with_paths() {
+        let mut env = Env::new();
+        env.insert("S".into(), "0123456789abcdef0123456789abcdef".into());
+        let p = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "S"}}"#,
+            &env,
+        )
+        .unwrap();
+        assert!(matches!(p.keys, KeySource::Key(_)));
+        assert_eq!(p.options.algorithms, vec![Algorithm::Hs256]);
+        let e = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "NOPE"}}"#,
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "providers[0].secret");
+        let e = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "secret": "short"}"#,
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "providers[0].secret");
+        let e = parse(r#"{"type": "jwt", "secret": {"env": "S"}}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0].issuer");
+        let e = parse(
+            r#"{"type": "auth0", "domain": "https://x.auth0.com", "audience": "a"}"#,
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "providers[0].domain");
+        let e = parse(r#"{"type": "auth0", "domain": "x.auth0.com"}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0].audience");
+        let e = parse(r#"{"type": "nope"}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0].type");
+        let e = parse(r#"{"type": "jwt", "issuer": "https://i", "jwksUrl": "https://i/j", "algorithms": ["HS256"]}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0].algorithms");
+        let e = parse(r#"{"type": "jwt", "issuer": "https://i", "jwksUrl": "https://i/j", "algorithms": ["none"]}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0].algorithms[0]");
+        let e = parse(
+            r#"{"type": "jwt", "issuer": "https://i", "jwksUrl": "http://evil.example/j"}"#,
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "providers[0].jwksUrl");
+        let e = parse(r#"{"type": "cognito", "userPoolId": "us-east-1_x", "region": "eu-west-1", "clientId": "c"}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0].userPoolId");
+        let e = parse(
+            r#"{"type": "firebase", "projectId": "p", "domain": "x"}"#,
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "providers[0].domain");
+        let e = parse(r#"{"type": "jwt", "issuer": "https://i", "secret": {"env": "S"}, "jwksUrl": "https://i/j"}"#, &env).unwrap_err();
+        assert_eq!(e.path, "providers[0]");
+    }
+
+    #[test]
+    fn claim_mapping() {
+        let p = ok(
+            r#"{"type": "keycloak", "serverUrl": "https://kc", "realm": "r", "clientId": "app"}"#,
+        );
+        let claims: Map<String, Value> = serde_json::from_str(
+            r#"{"sub": "u1", "azp": "app", "realm_access": {"roles": ["user"]},
+                "resource_access": {"app": {"roles": ["editor"]}, "other": {"roles": ["admin"]}},
+                "scope": "openid profile"}"#,
+        )
+        .unwrap();
+        let m = p.map_claims(&claims, 0).unwrap();
+        assert_eq!(m.roles, vec![String::from("editor"), String::from("user")]);
+        assert_eq!(
+            m.permissions,
+            vec![String::from("openid"), String::from("profile")]
+        );
+        let mut wrong = claims.clone();
+        wrong.insert("azp".into(), "other".into());
+        assert_eq!(
+            p.map_claims(&wrong, 0),
+            Err(ProviderRejection::InvalidClaims)
+        );
+
+        let p = ok(
+            r#"{"type": "auth0", "domain": "t.auth0.com", "audience": "a", "claimsNamespace": "https://acme.example/"}"#,
+        );
+        let claims: Map<String, Value> =
+            serde_json::from_str(r#"{"sub": "auth0|1", "https://acme.example/roles": ["admin"], "permissions": ["read:x"], "org_id": "org_1"}"#)
+                .unwrap();
+        let m = p.map_claims(&claims, 0).unwrap();
+        assert_eq!(m.roles, vec![String::from("admin")]);
+        assert_eq!(m.org.as_deref(), Some("org_1"));
+        let no_sub: Map<String, Value> = serde_json::from_str(r#"{"permissions": []}"#).unwrap();
+        assert_eq!(
+            p.map_claims(&no_sub, 0),
+            Err(ProviderRejection::InvalidClaims)
+        );
+    }
+}

@@ -1,0 +1,619 @@
+//! Route rules: path normalization, pattern matching, per-route requirements.
+//!
+//! ## Path normalization (before any matching)
+//! 1. The query (`?...`) and fragment (`#...`) are cut off; the path must start with `/`.
+//! 2. The path is split on `/`; each segment is percent-decoded. Refused (AUTH-013):
+//!    a malformed escape (`%4`, `%zz`), decoded bytes that are not UTF-8, a decoded `/`
+//!    or `\` (`%2F`, `%5C`: an encoded separator would make the gate and the origin see
+//!    different paths), a decoded `%` (double encoding such as `%252e`), control
+//!    characters, and `.;...` / `..;...` segments (path parameters some servers treat as
+//!    dot segments).
+//! 3. Empty segments (`//`, a trailing `/`) are dropped, `.` is dropped, `..` removes the
+//!    previous segment (never above the root, as RFC 3986 `remove_dot_segments`).
+//!
+//! So `/api/../admin/x`, `/api/%2e%2e/admin/x` and `/api/%2E%2E/admin/x` are all
+//! `/admin/x`, and never match `/api/**`. The normalized path is in the decision so the
+//! host can forward exactly what was checked.
+//!
+//! ## Patterns
+//! Segments of a pattern are literals, `:name` (one segment, captured), `*` (one segment)
+//! or a final `**` (zero or more segments: `/admin/**` matches `/admin` and
+//! `/admin/a/b`). Matching is case-sensitive. Rules are tried in order; the first match
+//! wins; no match is denied (AUTH-013).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde_json::Value;
+
+use crate::config::{is_token, CResult, ConfigError, Obj};
+
+/// Why a request path was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathError {
+    /// Does not start with `/`.
+    NotAbsolute,
+    /// A `%` not followed by two hex digits.
+    BadEscape,
+    /// Decoded bytes are not UTF-8.
+    NotUtf8,
+    /// An encoded `/`, `\` or `%`, a control character, or a `.;`/`..;` segment.
+    Forbidden,
+}
+
+/// A normalized path: decoded segments with dot segments resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NormalizedPath {
+    pub segments: Vec<String>,
+}
+
+impl NormalizedPath {
+    /// `/a/b` form (`/` for the root).
+    pub fn as_path(&self) -> String {
+        if self.segments.is_empty() {
+            return "/".into();
+        }
+        let mut s = String::new();
+        for seg in &self.segments {
+            s.push('/');
+            s.push_str(seg);
+        }
+        s
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes one segment or query component (no `+` handling).
+pub(crate) fn percent_decode(s: &str) -> Result<String, PathError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hi = bytes
+                .get(i + 1)
+                .copied()
+                .and_then(hex)
+                .ok_or(PathError::BadEscape)?;
+            let lo = bytes
+                .get(i + 2)
+                .copied()
+                .and_then(hex)
+                .ok_or(PathError::BadEscape)?;
+            out.push(hi * 16 + lo);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| PathError::NotUtf8)
+}
+
+/// Normalizes a request target (path with optional query) as described in the module docs.
+pub fn normalize(target: &str) -> Result<NormalizedPath, PathError> {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    if !path.starts_with('/') {
+        return Err(PathError::NotAbsolute);
+    }
+    let mut segments: Vec<String> = Vec::new();
+    for raw in path.split('/') {
+        let seg = percent_decode(raw)?;
+        if seg
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c == '%' || c.is_control())
+        {
+            return Err(PathError::Forbidden);
+        }
+        let before_params = seg.split(';').next().unwrap_or("");
+        if seg.contains(';') && (before_params == "." || before_params == "..") {
+            return Err(PathError::Forbidden);
+        }
+        match seg.as_str() {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(seg),
+        }
+    }
+    Ok(NormalizedPath { segments })
+}
+
+/// One pattern segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Seg {
+    Lit(String),
+    Param(String),
+    Any,
+    Rest,
+}
+
+/// A compiled path pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    source: String,
+    segs: Vec<Seg>,
+}
+
+impl Pattern {
+    /// Compiles `/health`, `/api/*`, `/admin/**`, `/users/:id`.
+    pub fn parse(p: &str) -> Result<Pattern, &'static str> {
+        if !p.starts_with('/') {
+            return Err("pattern must start with '/'");
+        }
+        let parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+        let mut segs = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let seg = if *part == "**" {
+                if i + 1 != parts.len() {
+                    return Err("'**' may only be the last segment");
+                }
+                Seg::Rest
+            } else if *part == "*" {
+                Seg::Any
+            } else if let Some(name) = part.strip_prefix(':') {
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err("a parameter is ':' followed by letters, digits or '_'");
+                }
+                Seg::Param(name.into())
+            } else {
+                if part.contains('*')
+                    || part.contains('%')
+                    || part.contains('?')
+                    || part.contains('#')
+                    || *part == "."
+                    || *part == ".."
+                {
+                    return Err(
+                        "a literal segment may not contain '*', '%', '?', '#' or be a dot segment",
+                    );
+                }
+                Seg::Lit((*part).into())
+            };
+            segs.push(seg);
+        }
+        Ok(Pattern {
+            source: p.into(),
+            segs,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Matches a normalized path; returns the captured `:params`.
+    pub fn matches(&self, path: &NormalizedPath) -> Option<Vec<(String, String)>> {
+        let mut params = Vec::new();
+        let mut i = 0;
+        for seg in &self.segs {
+            match seg {
+                Seg::Rest => return Some(params),
+                Seg::Lit(l) => {
+                    if path.segments.get(i)? != l {
+                        return None;
+                    }
+                }
+                Seg::Any => {
+                    path.segments.get(i)?;
+                }
+                Seg::Param(name) => params.push((name.clone(), path.segments.get(i)?.clone())),
+            }
+            i += 1;
+        }
+        if i == path.segments.len() {
+            Some(params)
+        } else {
+            None
+        }
+    }
+}
+
+/// A condition on a verified claim.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClaimTest {
+    /// The claim equals this JSON value.
+    Equals(Value),
+    /// The claim equals one of these values.
+    In(Vec<Value>),
+    /// The claim (a string) equals the route parameter of this name (multi-tenant rules).
+    EqualsParam(String),
+    /// The claim is present (any value but `null`).
+    Exists,
+}
+
+/// `{"claim": "org_id", "equals": "acme"}` and friends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimCondition {
+    /// Claim path (see [`crate::providers::ClaimPath`]).
+    pub claim: String,
+    pub test: ClaimTest,
+}
+
+impl ClaimCondition {
+    pub(crate) fn from_value(path: &str, v: &Value) -> CResult<ClaimCondition> {
+        let mut o = Obj::new(path, v)?;
+        let claim = o.str("claim")?;
+        if claim.is_empty() {
+            return Err(ConfigError::new(o.at("claim"), "must not be empty"));
+        }
+        let n = ["equals", "in", "equalsParam", "exists"]
+            .iter()
+            .filter(|k| o.has(k))
+            .count();
+        if n != 1 {
+            return Err(ConfigError::new(
+                path,
+                "expected exactly one of equals, in, equalsParam, exists",
+            ));
+        }
+        let test = if let Some(v) = o.get("equals") {
+            ClaimTest::Equals(v.clone())
+        } else if let Some(v) = o.get("in") {
+            match v {
+                Value::Array(items) if !items.is_empty() => ClaimTest::In(items.clone()),
+                _ => return Err(ConfigError::new(o.at("in"), "expected non-empty array")),
+            }
+        } else if let Some(p) = o.opt_str("equalsParam")? {
+            ClaimTest::EqualsParam(p)
+        } else {
+            match o.opt_bool("exists")? {
+                Some(true) => ClaimTest::Exists,
+                _ => return Err(ConfigError::new(o.at("exists"), "must be true")),
+            }
+        };
+        o.finish()?;
+        Ok(ClaimCondition { claim, test })
+    }
+
+    /// Evaluates against verified claims and route params.
+    pub fn holds(
+        &self,
+        claims: &serde_json::Map<String, Value>,
+        params: &[(String, String)],
+    ) -> bool {
+        let value = crate::providers::ClaimPath::parse(&self.claim).lookup(claims);
+        match (&self.test, value) {
+            (_, None) | (_, Some(Value::Null)) => false,
+            (ClaimTest::Exists, Some(_)) => true,
+            (ClaimTest::Equals(want), Some(v)) => v == want,
+            (ClaimTest::In(options), Some(v)) => options.contains(v),
+            (ClaimTest::EqualsParam(name), Some(v)) => {
+                let p = params
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str());
+                matches!((v.as_str(), p), (Some(a), Some(b)) if a == b)
+            }
+        }
+    }
+}
+
+/// mTLS requirement of a route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mtls {
+    /// No client certificate needed.
+    Off,
+    /// A verified client certificate; if the list is not empty, its SHA-256 fingerprint
+    /// (hex, case and `:` ignored) must be one of these.
+    Required { fingerprints: Vec<String> },
+}
+
+/// One route rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub name: Option<String>,
+    pub pattern: Pattern,
+    /// Upper-case methods; empty = any.
+    pub methods: Vec<String>,
+    pub public: bool,
+    /// Providers accepted (names; `apiKey` for API keys); empty = any.
+    pub providers: Vec<String>,
+    pub roles: Vec<String>,
+    /// `true`: every role in `roles`; `false`: at least one.
+    pub all_roles: bool,
+    /// Every one of these permissions.
+    pub permissions: Vec<String>,
+    pub claims: Vec<ClaimCondition>,
+    pub mtls: Mtls,
+    /// Decide, report, but let the request through.
+    pub shadow: bool,
+}
+
+/// Hex SHA-256 fingerprint, lowercased, separators removed.
+pub(crate) fn normalize_fingerprint(f: &str) -> String {
+    f.chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl Route {
+    pub(crate) fn from_value(path: &str, v: &Value) -> CResult<Route> {
+        let mut o = Obj::new(path, v)?;
+        let name = o.opt_str("name")?;
+        let p = o.str("path")?;
+        let pattern = Pattern::parse(&p).map_err(|m| ConfigError::new(o.at("path"), m))?;
+        let methods = o.opt_str_list("methods")?.unwrap_or_default();
+        let mut upper = Vec::new();
+        for (i, m) in methods.iter().enumerate() {
+            if !is_token(m) {
+                return Err(ConfigError::new(
+                    format!("{}[{i}]", o.at("methods")),
+                    "not a valid method",
+                ));
+            }
+            upper.push(m.to_ascii_uppercase());
+        }
+        let public = o.opt_bool("public")?.unwrap_or(false);
+        let providers = o.opt_str_list("providers")?.unwrap_or_default();
+        let roles = o.opt_str_list("roles")?.unwrap_or_default();
+        let all_roles = match o.opt_str("rolesMode")?.as_deref() {
+            None | Some("any") => false,
+            Some("all") => true,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    o.at("rolesMode"),
+                    "expected \"any\" or \"all\"",
+                ))
+            }
+        };
+        let permissions = o.opt_str_list("permissions")?.unwrap_or_default();
+        for (i, perm) in permissions.iter().enumerate() {
+            crate::rbac::check_permission_pattern(
+                &format!("{}[{i}]", o.at("permissions")),
+                perm,
+                false,
+            )?;
+        }
+        let mut claims = Vec::new();
+        if let Some(items) = o.opt_array("claims")? {
+            for (cp, cv) in items {
+                let c = ClaimCondition::from_value(&cp, cv)?;
+                if let ClaimTest::EqualsParam(param) = &c.test {
+                    let known = pattern
+                        .segs
+                        .iter()
+                        .any(|s| matches!(s, Seg::Param(n) if n == param));
+                    if !known {
+                        return Err(ConfigError::new(
+                            format!("{cp}.equalsParam"),
+                            format!("the path has no parameter :{param}"),
+                        ));
+                    }
+                }
+                claims.push(c);
+            }
+        }
+        let mtls = match o.get("mtls") {
+            None | Some(Value::Bool(false)) => Mtls::Off,
+            Some(Value::Bool(true)) => Mtls::Required {
+                fingerprints: Vec::new(),
+            },
+            Some(v @ Value::Object(_)) => {
+                let mut m = Obj::new(o.at("mtls"), v)?;
+                let fps = m.opt_str_list("fingerprints")?.unwrap_or_default();
+                let mut out = Vec::new();
+                for (i, f) in fps.iter().enumerate() {
+                    let n = normalize_fingerprint(f);
+                    if n.len() != 64 || !n.chars().all(|c| c.is_ascii_hexdigit()) {
+                        return Err(ConfigError::new(
+                            format!("{}[{i}]", m.at("fingerprints")),
+                            "expected a hex SHA-256 fingerprint",
+                        ));
+                    }
+                    out.push(n);
+                }
+                m.finish()?;
+                Mtls::Required { fingerprints: out }
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    o.at("mtls"),
+                    "expected boolean or {\"fingerprints\": [...]}",
+                ))
+            }
+        };
+        let shadow = o.opt_bool("shadow")?.unwrap_or(false);
+        o.finish()?;
+        if public
+            && (!providers.is_empty()
+                || !roles.is_empty()
+                || !permissions.is_empty()
+                || !claims.is_empty())
+        {
+            return Err(ConfigError::new(
+                path,
+                "a public route cannot require providers, roles, permissions or claims",
+            ));
+        }
+        Ok(Route {
+            name,
+            pattern,
+            methods: upper,
+            public,
+            providers,
+            roles,
+            all_roles,
+            permissions,
+            claims,
+            mtls,
+            shadow,
+        })
+    }
+
+    /// Whether this rule applies to `method` and the normalized path; returns params.
+    pub fn matches(&self, method: &str, path: &NormalizedPath) -> Option<Vec<(String, String)>> {
+        if !self.methods.is_empty() && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+        {
+            return None;
+        }
+        self.pattern.matches(path)
+    }
+
+    /// A label for logs (`name`, else the pattern).
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.pattern.as_str().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(p: &str) -> Result<String, PathError> {
+        normalize(p).map(|x| x.as_path())
+    }
+    fn m(pattern: &str, path: &str) -> bool {
+        Pattern::parse(pattern)
+            .unwrap()
+            .matches(&normalize(path).unwrap())
+            .is_some()
+    }
+
+    #[test]
+    fn normalization() {
+        assert_eq!(n("/"), Ok("/".into()));
+        assert_eq!(n("/api//x/"), Ok("/api/x".into()));
+        assert_eq!(n("/api/./x?y=1#f"), Ok("/api/x".into()));
+        assert_eq!(n("/api/../admin/x"), Ok("/admin/x".into()));
+        assert_eq!(n("/api/%2e%2e/admin/x"), Ok("/admin/x".into()));
+        assert_eq!(n("/api/%2E%2E/admin/x"), Ok("/admin/x".into()));
+        assert_eq!(n("/api/.%2e/admin/x"), Ok("/admin/x".into()));
+        assert_eq!(n("/../../etc"), Ok("/etc".into()));
+        assert_eq!(n("/caf%C3%A9"), Ok("/café".into()));
+        assert_eq!(n("/a%2fb"), Err(PathError::Forbidden));
+        assert_eq!(n("/a%2Fb"), Err(PathError::Forbidden));
+        assert_eq!(n("/a%5cb"), Err(PathError::Forbidden));
+        assert_eq!(n("/api/%252e%252e/admin"), Err(PathError::Forbidden));
+        assert_eq!(n("/a%00"), Err(PathError::Forbidden));
+        assert_eq!(n("/api/..;/admin"), Err(PathError::Forbidden));
+        assert_eq!(n("/a%zz"), Err(PathError::BadEscape));
+        assert_eq!(n("/a%4"), Err(PathError::BadEscape));
+        assert_eq!(n("/a%ff"), Err(PathError::NotUtf8));
+        assert_eq!(n("api"), Err(PathError::NotAbsolute));
+        assert_eq!(n("/a;b"), Ok("/a;b".into()));
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(m("/health", "/health"));
+        assert!(!m("/health", "/health/x"));
+        assert!(m("/api/*", "/api/x"));
+        assert!(!m("/api/*", "/api"));
+        assert!(!m("/api/*", "/api/x/y"));
+        assert!(m("/admin/**", "/admin"));
+        assert!(m("/admin/**", "/admin/a/b/c"));
+        assert!(!m("/admin/**", "/administrator"));
+        assert!(m("/**", "/"));
+        assert!(!m("/api/**", "/api/../admin/x"));
+        assert!(!m("/api/**", "/api/%2e%2e/admin/x"));
+        let p = Pattern::parse("/orgs/:org/users/:id").unwrap();
+        let got = p
+            .matches(&normalize("/orgs/acme/users/42").unwrap())
+            .unwrap();
+        assert_eq!(
+            got,
+            alloc::vec![("org".into(), "acme".into()), ("id".into(), "42".into())]
+        );
+        assert!(Pattern::parse("/a/**/b").is_err());
+        assert!(Pattern::parse("a").is_err());
+        assert!(Pattern::parse("/a*").is_err());
+        assert!(Pattern::parse("/:").is_err());
+    }
+
+    #[test]
+    fn route_config_errors() {
+        let r = |j: &str| Route::from_value("routes[3]", &serde_json::from_str(j).unwrap());
+        assert_eq!(
+            r(r#"{"path": "/x", "roles": "admin"}"#)
+                .unwrap_err()
+                .to_string(),
+            "routes[3].roles: expected array of strings"
+        );
+        assert_eq!(r(r#"{"path": "x"}"#).unwrap_err().path, "routes[3].path");
+        assert_eq!(
+            r(r#"{"path": "/x", "rolesMode": "some"}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].rolesMode"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "public": true, "roles": ["a"]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/o/:org", "claims": [{"claim": "org_id", "equalsParam": "tenant"}]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].claims[0].equalsParam"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "claims": [{"claim": "a", "equals": 1, "in": [1]}]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].claims[0]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "mtls": {"fingerprints": ["ab"]}}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].mtls.fingerprints[0]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "methods": ["GET X"]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].methods[0]"
+        );
+        assert_eq!(
+            r(r#"{"path": "/x", "permissions": ["a:*"]}"#)
+                .unwrap_err()
+                .path,
+            "routes[3].permissions[0]"
+        );
+        let ok = r(r#"{"path": "/x", "methods": ["get"], "mtls": true}"#).unwrap();
+        assert_eq!(ok.methods, alloc::vec![String::from("GET")]);
+        assert_eq!(
+            ok.mtls,
+            Mtls::Required {
+                fingerprints: Vec::new()
+            }
+        );
+    }
+
+    #[test]
+    fn claim_conditions() {
+        let claims: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"org_id": "acme", "plan": "pro", "app": {"tier": 2}}"#)
+                .unwrap();
+        let c =
+            |j: &str| ClaimCondition::from_value("c", &serde_json::from_str(j).unwrap()).unwrap();
+        let params = alloc::vec![("org".to_string(), "acme".to_string())];
+        assert!(c(r#"{"claim": "org_id", "equals": "acme"}"#).holds(&claims, &[]));
+        assert!(!c(r#"{"claim": "org_id", "equals": "evil"}"#).holds(&claims, &[]));
+        assert!(c(r#"{"claim": "plan", "in": ["pro", "team"]}"#).holds(&claims, &[]));
+        assert!(!c(r#"{"claim": "plan", "in": ["free"]}"#).holds(&claims, &[]));
+        assert!(c(r#"{"claim": "app.tier", "equals": 2}"#).holds(&claims, &[]));
+        assert!(c(r#"{"claim": "org_id", "equalsParam": "org"}"#).holds(&claims, &params));
+        assert!(!c(r#"{"claim": "org_id", "equalsParam": "org"}"#)
+            .holds(&claims, &[("org".into(), "other".into())]));
+        assert!(!c(r#"{"claim": "missing", "exists": true}"#).holds(&claims, &[]));
+        assert!(c(r#"{"claim": "plan", "exists": true}"#).holds(&claims, &[]));
+    }
+}
