@@ -53,6 +53,11 @@ export function setup(binding: Binding, host: HostCrypto): void {
   setupInspect(binding);
 }
 
+/** @internal The raw wasm binding (for the gate, `gate.ts`). */
+export function wasmBinding(): unknown {
+  return w();
+}
+
 function w(): Binding {
   if (!W) throw new Error('edgegate: wasm not initialised');
   return W;

@@ -16,10 +16,14 @@ use crate::limits::Limits;
 use crate::token::{DecodeError, Part};
 
 #[cfg(feature = "wasm")]
+mod gate;
+#[cfg(feature = "wasm")]
 mod jwks;
 #[cfg(feature = "wasm")]
 mod verify;
 
+#[cfg(feature = "wasm")]
+pub use self::gate::{create_api_key, GateCore};
 #[cfg(feature = "wasm")]
 pub use self::jwks::JwksCacheState;
 #[cfg(feature = "wasm")]

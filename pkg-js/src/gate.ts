@@ -1,0 +1,322 @@
+/**
+ * The gate for JS hosts: routes, providers, RBAC, API keys and revocation decided by the
+ * wasm core (`src/gate.rs`). This file only does the I/O the core asks for (JWKS and
+ * discovery fetches, introspection, store lookups, a custom verifier) and translates.
+ *
+ * ```ts
+ * import { Gate } from 'edgegate';
+ * const gate = Gate.create(config, { env: process.env });
+ * for (const w of gate.warnings) console.warn(w);
+ * const d = await gate.decide({ method: 'GET', path: '/api/x', headers: { authorization: 'Bearer ...' } });
+ * if (!d.allow) return new Response(d.body, { status: d.status, headers: ... });
+ * ```
+ */
+import { wasmBinding } from './api.js';
+import { ConfigError, fromCore } from './errors.js';
+import { createRemoteJWKSet, type RemoteJWKSFunction } from './remote.js';
+
+/** @internal The wasm class. */
+interface GateCoreHandle {
+  warnings(): string;
+  decide(request: string, now: number): string;
+  provideJwks(provider: string, bytes: Uint8Array): boolean;
+  provideJwksError(provider: string): void;
+  provideDiscovery(provider: string, bytes: Uint8Array): void;
+  provideDiscoveryError(provider: string): void;
+  provideIntrospection(provider: string, body?: Uint8Array): void;
+  provideCustom(provider: string, claims?: string): void;
+  provideApiKey(keyId: string, record?: string): void;
+  provideRevoked(id: string, revoked: boolean): void;
+  free(): void;
+}
+
+/** A request as the gate sees it. */
+export interface GateRequest {
+  method: string;
+  /** Path and query, e.g. `/api/x?y=1`. */
+  path: string;
+  headers?: Record<string, string | string[] | undefined> | Array<[string, string]> | Headers;
+  /** A client certificate the TLS layer saw. */
+  clientCert?: { verified: boolean; fingerprintSha256?: string };
+}
+
+/** Who the caller is. */
+export interface GateIdentity {
+  sub: string;
+  provider: string;
+  roles: string[];
+  permissions: string[];
+  org: string | null;
+  claims: Record<string, unknown>;
+}
+
+/** A denial (also carried by a shadow allow). */
+export interface GateDeny {
+  allow: false;
+  status: number;
+  code: string;
+  detail: string;
+  wwwAuthenticate: string | null;
+  /** `application/problem+json` body. */
+  body: string;
+  route: string | null;
+}
+
+/** The request may pass. */
+export interface GateAllow {
+  allow: true;
+  status: 200;
+  code: null;
+  reason: 'authenticated' | 'public' | 'disabled' | 'preflight' | 'shadow';
+  identity: GateIdentity | null;
+  /** Identity headers to add when forwarding. */
+  headers: Record<string, string>;
+  /** Incoming headers to remove before forwarding. */
+  stripHeaders: string[];
+  route: string | null;
+  /** The normalized path that was checked. */
+  path: string | null;
+  /** On a shadow route: the denial that was not enforced. */
+  shadow: GateDeny | null;
+}
+
+export type GateDecision = GateAllow | GateDeny;
+
+/** A stored API key record (no secret: its SHA-256, hex). */
+export interface ApiKeyRecord {
+  id: string;
+  account: string;
+  name: string;
+  hash: string;
+  roles: string[];
+  permissions: string[];
+  createdAt: number;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+/** Storage the gate consults (Workers KV, Redis, a database ...). */
+export interface GateStore {
+  apiKey?(keyId: string): ApiKeyRecord | null | undefined | Promise<ApiKeyRecord | null | undefined>;
+  isRevoked?(id: string, nowSeconds: number): boolean | Promise<boolean>;
+}
+
+/** Options of `Gate.create`. */
+export interface GateOptions {
+  /** Environment variables for `{"env": "NAME"}` config values and `AUTH_ENABLED`. */
+  env?: Record<string, string | undefined>;
+  store?: GateStore;
+  /** The `custom` provider's verifier: claims (with `sub`) or null to refuse. */
+  customVerify?(provider: string, token: string): Record<string, unknown> | null | Promise<Record<string, unknown> | null>;
+  /** A custom `fetch` (default: `globalThis.fetch`). */
+  fetch?: typeof fetch;
+  /** Current time in ms (default `Date.now`). */
+  now?(): number;
+  /** Fetch timeout for discovery and introspection, ms (default 5000). */
+  timeoutDuration?: number;
+  /** Minimum ms between JWKS refetches caused by unknown `kid`s, per provider (default 30000). */
+  cooldownDuration?: number;
+}
+
+type Io =
+  | { type: 'jwks'; provider: string; url: string; refresh: boolean }
+  | { type: 'discovery'; provider: string; url: string }
+  | { type: 'introspect'; provider: string; url: string; clientId: string; clientSecret: string; token: string }
+  | { type: 'custom'; provider: string; token: string }
+  | { type: 'apiKey'; keyId: string }
+  | { type: 'revoked'; id: string };
+
+const UTF8 = new TextEncoder();
+const MAX_STEPS = 16;
+const MAX_BODY = 512 * 1024;
+
+function headerPairs(h: GateRequest['headers']): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (!h) return out;
+  if (typeof (h as Headers).forEach === 'function' && !Array.isArray(h)) {
+    (h as Headers).forEach((v, k) => out.push([k, v]));
+    return out;
+  }
+  if (Array.isArray(h)) return h.map(([k, v]) => [String(k), String(v)]);
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    for (const x of Array.isArray(v) ? v : [v]) out.push([k, String(x)]);
+  }
+  return out;
+}
+
+async function boundedFetch(doFetch: typeof fetch, url: string, init: RequestInit, timeout: number): Promise<Uint8Array> {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeout);
+  try {
+    const res = await doFetch(url, { ...init, redirect: 'manual', signal: ctl.signal });
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (buf.length > MAX_BODY) throw new Error('response too large');
+    return buf;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The gate: a validated config and the I/O the core asks for. */
+export class Gate {
+  readonly #core: GateCoreHandle;
+  readonly #opts: GateOptions;
+  readonly #remotes = new Map<string, RemoteJWKSFunction>();
+  readonly #lastRefresh = new Map<string, number>();
+  /** Warnings to log loudly at every start (e.g. the gate is disabled). */
+  readonly warnings: readonly string[];
+
+  private constructor(core: GateCoreHandle, opts: GateOptions) {
+    this.#core = core;
+    this.#opts = opts;
+    this.warnings = Object.freeze(JSON.parse(core.warnings()) as string[]);
+  }
+
+  /** Validates `config` (an object or JSON text). Throws `ConfigError` (AUTH-015) naming the bad field. */
+  static create(config: unknown, options: GateOptions = {}): Gate {
+    const text = typeof config === 'string' ? config : JSON.stringify(config);
+    if (typeof text !== 'string') throw new ConfigError('config: expected an object or JSON text');
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.env ?? {})) if (typeof v === 'string') env[k] = v;
+    const W = wasmBinding() as { GateCore: new (config: string, env: string) => GateCoreHandle };
+    let core: GateCoreHandle;
+    try {
+      core = new W.GateCore(text, JSON.stringify(env));
+    } catch (e) {
+      throw fromCore(e, 'AUTH-015');
+    }
+    return new Gate(core, options);
+  }
+
+  /** Decides one request, doing whatever I/O the core asks for. */
+  async decide(request: GateRequest): Promise<GateDecision> {
+    const req = JSON.stringify({
+      method: String(request.method),
+      path: String(request.path),
+      headers: headerPairs(request.headers),
+      clientCert: request.clientCert ?? null,
+    });
+    for (let i = 0; i < MAX_STEPS; i++) {
+      const now = (this.#opts.now ?? Date.now)();
+      let step: { done?: GateDecision; need?: Io };
+      try {
+        step = JSON.parse(this.#core.decide(req, Math.floor(now / 1000)));
+      } catch (e) {
+        throw fromCore(e, 'AUTH-015');
+      }
+      if (step.done) return step.done;
+      if (!step.need) break;
+      await this.#perform(step.need, now);
+    }
+    throw new ConfigError('gate: no decision after too many steps');
+  }
+
+  async #perform(io: Io, now: number): Promise<void> {
+    const o = this.#opts;
+    const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
+    const timeout = o.timeoutDuration ?? 5_000;
+    switch (io.type) {
+      case 'jwks': {
+        let remote = this.#remotes.get(io.provider);
+        if (!remote) {
+          remote = createRemoteJWKSet(io.url, { fetch: o.fetch, timeoutDuration: timeout });
+          this.#remotes.set(io.provider, remote);
+        }
+        const last = this.#lastRefresh.get(io.provider);
+        const mayFetch = !io.refresh || last === undefined || now - last >= (o.cooldownDuration ?? 30_000);
+        if (mayFetch) {
+          this.#lastRefresh.set(io.provider, now);
+          try {
+            await remote.reload();
+          } catch {
+            /* reported below through the missing document */
+          }
+        }
+        const doc = remote.jwks();
+        if (doc) this.#core.provideJwks(io.provider, UTF8.encode(JSON.stringify(doc)));
+        else this.#core.provideJwksError(io.provider);
+        return;
+      }
+      case 'discovery': {
+        try {
+          const body = await boundedFetch(doFetch, io.url, { headers: { accept: 'application/json' } }, timeout);
+          this.#core.provideDiscovery(io.provider, body);
+        } catch {
+          this.#core.provideDiscoveryError(io.provider);
+        }
+        return;
+      }
+      case 'introspect': {
+        try {
+          const auth = btoa(`${encodeURIComponent(io.clientId)}:${encodeURIComponent(io.clientSecret)}`);
+          const body = await boundedFetch(
+            doFetch,
+            io.url,
+            {
+              method: 'POST',
+              headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+              body: new URLSearchParams({ token: io.token }).toString(),
+            },
+            timeout,
+          );
+          this.#core.provideIntrospection(io.provider, body);
+        } catch {
+          this.#core.provideIntrospection(io.provider, undefined);
+        }
+        return;
+      }
+      case 'custom': {
+        let claims: Record<string, unknown> | null = null;
+        if (o.customVerify) {
+          try {
+            claims = await o.customVerify(io.provider, io.token);
+          } catch {
+            claims = null;
+          }
+        }
+        this.#core.provideCustom(io.provider, claims ? JSON.stringify(claims) : undefined);
+        return;
+      }
+      case 'apiKey': {
+        const rec = o.store?.apiKey ? await o.store.apiKey(io.keyId) : null;
+        this.#core.provideApiKey(io.keyId, rec ? JSON.stringify(rec) : undefined);
+        return;
+      }
+      case 'revoked': {
+        // Fail closed: revocation is on in the config, so a store must answer.
+        if (!o.store?.isRevoked) throw new ConfigError('gate: the config enables revocation but options.store.isRevoked is missing');
+        const revoked = await o.store.isRevoked(io.id, Math.floor(now / 1000));
+        this.#core.provideRevoked(io.id, revoked === true);
+        return;
+      }
+    }
+  }
+}
+
+/** What `createApiKey` needs. */
+export interface NewApiKey {
+  account: string;
+  name?: string;
+  roles?: string[];
+  permissions?: string[];
+  /** Unix seconds, at most one year from now. */
+  expiresAt: number;
+}
+
+/**
+ * Creates an API key (`egk_...`). Show `key` once; store `record` (it holds only the key's
+ * SHA-256). Randomness comes from `crypto.getRandomValues`.
+ */
+export function createApiKey(spec: NewApiKey, options: { now?: number } = {}): { key: string; record: ApiKeyRecord } {
+  const W = wasmBinding() as { createApiKey(spec: string, random: Uint8Array, now: number): string };
+  const random = new Uint8Array(44);
+  globalThis.crypto.getRandomValues(random);
+  const now = Math.floor((options.now ?? Date.now()) / 1000);
+  try {
+    return JSON.parse(W.createApiKey(JSON.stringify(spec), random, now));
+  } catch (e) {
+    throw fromCore(e, 'AUTH-015');
+  }
+}
