@@ -57,3 +57,8 @@ pub use crate::token::{inspect, DecodeError, Header, Inspection, UntrustedToken}
 pub use crate::verify::{
     compact_verify, jwt_verify, ClaimError, VerifiedJws, VerifiedToken, VerifyError, VerifyOptions,
 };
+
+/// The README's Rust examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

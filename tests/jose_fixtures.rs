@@ -258,3 +258,29 @@ fn hmac_tokens_never_verify_against_a_remote_set() {
         }
     }
 }
+
+#[test]
+fn split_prepare_host_check_finish() {
+    let f = fixtures();
+    let e = &f.entries[9]; // ES256 with kid
+    let token = e["token"].as_str().expect("token");
+    let keys = single(e);
+    let opts = options();
+    let prepared = edgegate::verify::prepare(token, &keys, &opts).expect("prepare");
+    assert_eq!(prepared.alg, Algorithm::Es256);
+    assert_eq!(prepared.candidates.len(), 1);
+    assert_eq!(
+        prepared.signing_input,
+        &token.as_bytes()[..token.rfind('.').unwrap()]
+    );
+    // The host checks the signature itself (here: with the pure backend) ...
+    let index = prepared.verify_signature(&PureBackend).expect("signature");
+    // ... and a host that names a key that is not a candidate gets no token.
+    assert_eq!(
+        prepared.clone().finish(7, f.now, &opts).unwrap_err(),
+        VerifyError::InvalidSignature
+    );
+    let v = prepared.finish(index, f.now, &opts).expect("claims");
+    assert_eq!(v.kid.as_deref(), e["kid"].as_str());
+    assert_eq!(Value::Object(v.claims), e["claims"]);
+}

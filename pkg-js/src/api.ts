@@ -479,8 +479,25 @@ function epoch(o: JWTVerifyOptions): number {
 
 function parseSegment(token: string, which: 0 | 1): Record<string, unknown> {
   const a = token.indexOf('.');
-  const seg = which === 0 ? token.slice(0, a) : token.slice(a + 1, token.indexOf('.', a + 1));
-  return JSON.parse(HOST!.decodeText(seg));
+  if (which === 0) return parseHeader(token.slice(0, a));
+  return JSON.parse(HOST!.decodeText(token.slice(a + 1, token.indexOf('.', a + 1))));
+}
+
+/** Protected headers repeat (same alg/kid/typ): parsed once per distinct segment, frozen. */
+const headers = new Map<string, Record<string, unknown>>();
+const HEADERS_MAX = 256;
+
+function parseHeader(seg: string): Record<string, unknown> {
+  let h = headers.get(seg);
+  if (h === undefined) {
+    h = deepFreeze(JSON.parse(HOST!.decodeText(seg)) as Record<string, unknown>);
+    if (headers.size >= HEADERS_MAX) {
+      const first = headers.keys().next().value;
+      if (first !== undefined) headers.delete(first);
+    }
+    headers.set(seg, h);
+  }
+  return h;
 }
 
 function deepFreeze<T>(o: T): T {

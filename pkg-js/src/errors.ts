@@ -44,8 +44,21 @@ export interface AuthErrorDetails {
   cause?: unknown;
 }
 
+/** Marks edgegate errors across package instances (ESM and CJS builds in one process). */
+const BRAND: unique symbol = Symbol.for('edgegate.AuthError') as never;
+
 /** Base class of every edgegate error. */
 export class AuthError extends Error {
+  /**
+   * `instanceof` works across the ESM and CJS instances of the package: an error is an
+   * `AuthError` if it carries the brand, and a subclass instance if it also has its name.
+   */
+  static [Symbol.hasInstance](x: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, x)) return true;
+    if (typeof x !== 'object' || x === null || (x as { [BRAND]?: unknown })[BRAND] !== true) return false;
+    return this === AuthError || (x as Error).name === this.name;
+  }
+
   /** The stable code, `AUTH-0xx`. */
   readonly code: ErrorCode;
   /** The HTTP status a response for this error carries. */
@@ -58,6 +71,7 @@ export class AuthError extends Error {
   constructor(code: ErrorCode, message?: string, details: AuthErrorDetails = {}) {
     super(message || ERROR_CODES[code].title, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true });
     this.code = code;
     this.status = ERROR_CODES[code].status;
     if (details.claim !== undefined) this.claim = details.claim;

@@ -124,6 +124,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   let currentJson: JSONWebKeySet | undefined;
   let inflight: Promise<void> | undefined;
   let loaded: Promise<void> | undefined;
+  let loadedDone = false;
   let lastError: unknown;
 
   const st = () => (state ??= cacheState(maxAge, cooldown, maxStale, retry, budget));
@@ -194,11 +195,11 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
     }
   }
 
-  async function keys(unknownKid: boolean): Promise<KeySetEntry | undefined> {
-    await (loaded ??= loadPersisted());
+  async function keys(unknownKid: boolean, decided?: number): Promise<KeySetEntry | undefined> {
+    if (decided === undefined) await (loaded ??= loadPersisted().finally(() => (loadedDone = true)));
     const before = current;
     for (let i = 0; i < 8; i++) {
-      const a = st().decide(Date.now(), unknownKid);
+      const a = i === 0 && decided !== undefined ? decided : st().decide(Date.now(), unknownKid);
       if (a === USE) {
         if (!current) throw new JwksFetchError('no JWKS keys available');
         return current;
@@ -223,10 +224,18 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   }
 
   const source: KeySource = {
-    current: async () => (await keys(false))!,
+    // Hot path: fresh keys are returned synchronously (no promise per verification).
+    current: () => {
+      if (loadedDone && current) {
+        const a = st().decide(Date.now(), false);
+        if (a === USE) return current;
+        return keys(false, a) as Promise<KeySetEntry>;
+      }
+      return keys(false) as Promise<KeySetEntry>;
+    },
     unknownKid: () => keys(true),
   };
-  const f = jwksFunction(source, source.current as () => Promise<KeySetEntry>) as RemoteJWKSFunction;
+  const f = jwksFunction(source, async () => source.current()) as RemoteJWKSFunction;
   Object.defineProperties(f, {
     fresh: { get: () => (current ? Date.now() < (st().snapshot()[1] ?? 0) : false) },
     reload: {

@@ -209,6 +209,15 @@ describe('decode and inspect', () => {
     const token = await sign('ES256', { nested: { a: [1, 2] } });
     assert.deepEqual(eg.decodeJwt(token), jose.decodeJwt(token));
     assert.deepEqual(eg.decodeProtectedHeader(token), jose.decodeProtectedHeader(token));
+    // Member order is the token's, as in jose.
+    assert.deepEqual(Object.keys(eg.decodeJwt(token)), Object.keys(jose.decodeJwt(token)));
+    assert.deepEqual(Object.keys(eg.inspectToken(token).claims), Object.keys(jose.decodeJwt(token)));
+    // Fractional and huge numbers survive inspection (display precision: milliseconds).
+    const frac = hs256({ alg: 'HS256' }, { exp: 2000000000.25, nbf: 1e300 }, keys.HS256.secret);
+    const fi = eg.inspectToken(frac, { currentDate: new Date(1999999999250) });
+    assert.equal(fi.expiresAt, 2000000000.25);
+    assert.equal(fi.expiresIn, 1.25);
+    assert.equal(fi.claims.nbf, 1e300);
     assert.throws(() => eg.decodeJwt('nope'), (e) => e.code === 'AUTH-006' && e instanceof eg.TokenDecodeError);
   });
 
@@ -290,12 +299,20 @@ describe('verified-token cache', () => {
 });
 
 describe('module formats', () => {
-  it('CJS require gives the same API and the same instance as ESM', async () => {
+  it('CJS require gives the same API as ESM; errors are recognised across the two', async () => {
     const cjs = requireEdgegate();
-    for (const name of ['jwtVerify', 'compactVerify', 'createLocalJWKSet', 'createRemoteJWKSet', 'decodeJwt', 'decodeProtectedHeader', 'inspectToken', 'isAuthError', 'isTokenError', 'TokenExpiredError', 'InvalidTokenError', 'InvalidSignatureError', 'JwksFetchError', 'TokenDecodeError']) {
+    const names = ['jwtVerify', 'compactVerify', 'createLocalJWKSet', 'createRemoteJWKSet', 'decodeJwt', 'decodeProtectedHeader', 'inspectToken', 'isAuthError', 'isTokenError', 'AuthError', 'TokenExpiredError', 'InvalidTokenError', 'InvalidSignatureError', 'JwksFetchError', 'TokenDecodeError', 'ConfigError'];
+    for (const name of names) {
       assert.equal(typeof cjs[name], 'function', name);
-      assert.equal(cjs[name], eg[name], `${name} is shared between ESM and CJS`);
+      assert.equal(typeof eg[name], 'function', name);
     }
+    assert.deepEqual(Object.keys(cjs).sort(), Object.keys(eg).sort());
+    const expired = await cjs.jwtVerify(await sign('ES256', { exp: NOW - 100 }), keys.ES256.jwk).catch((e) => e);
+    assert.ok(expired instanceof eg.TokenExpiredError && expired instanceof eg.AuthError && eg.isTokenExpiredError(expired));
+    assert.ok(!(expired instanceof eg.InvalidSignatureError));
+    assert.ok(!(new Error('x') instanceof eg.AuthError));
+    const esmErr = await eg.jwtVerify('x', keys.ES256.jwk).catch((e) => e);
+    assert.ok(esmErr instanceof cjs.TokenDecodeError && cjs.isTokenError(esmErr));
     const token = await sign('ES256');
     const { payload } = await cjs.jwtVerify(token, keys.ES256.jwk);
     assert.equal(payload.sub, 'user-1');

@@ -30,6 +30,8 @@ pub use self::jwks::JwksCacheState;
 pub use self::verify::{KeySet, Options};
 
 /// Installs the panic hook (a panic is a bug; the hook makes it legible in the console).
+/// Not in the inspect-only build, to keep it small.
+#[cfg(feature = "wasm")]
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -110,6 +112,49 @@ fn now_secs(now: f64) -> i64 {
     }
 }
 
+/// The decoded JSON text of a token's first (`0`) or second (`1`) segment. Only called on
+/// a token the core already parsed, so the segment is strict base64url of a JSON object.
+/// Returning the token's own text (not a re-serialised tree) keeps the member order and
+/// keeps JSON serialisation out of the small inspect build.
+fn segment_json(token: &str, index: usize) -> Result<String, JsValue> {
+    let seg = token.split('.').nth(index).unwrap_or("");
+    crate::b64::decode(seg.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| js_error(ErrorCode::DecodeFailed, "token decode failed", None, None))
+}
+
+/// Appends a JSON number: integers exactly, others with millisecond precision (display only).
+fn push_number(out: &mut String, v: Option<f64>) {
+    use core::fmt::Write;
+    match v {
+        Some(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => {
+            let _ = write!(out, "{}", v as i64);
+        }
+        Some(v) if v.is_finite() && v.abs() < 9.0e12 => {
+            let milli = (v * 1000.0).round() as i64;
+            let sign = if milli < 0 { "-" } else { "" };
+            let m = milli.unsigned_abs();
+            let _ = write!(out, "{sign}{}.{:03}", m / 1000, m % 1000);
+        }
+        _ => out.push_str("null"),
+    }
+}
+
+/// Appends a JSON string (the warnings are stable lowercase ASCII; escaped anyway).
+fn push_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// `{"header": {...}, "claims": {...}}` of a token, unverified (jose's `decodeJwt` /
 /// `decodeProtectedHeader`). Returned as JSON text: one `JSON.parse` on the JS side is
 /// cheaper than building objects across the boundary.
@@ -117,17 +162,20 @@ fn now_secs(now: f64) -> i64 {
 pub fn decode_token(token: &str) -> Result<String, JsValue> {
     let limits = Limits::DEFAULT;
     let t = crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
-    let claims = t.claims_unverified(&limits).map_err(|e| decode_error(&e))?;
-    let out = serde_json::json!({ "header": t.header().raw, "claims": claims });
-    Ok(out.to_string())
+    t.claims_unverified(&limits).map_err(|e| decode_error(&e))?;
+    let header = segment_json(token, 0)?;
+    let claims = segment_json(token, 1)?;
+    Ok(alloc::format!(
+        "{{\"header\":{header},\"claims\":{claims}}}"
+    ))
 }
 
 /// The protected header alone (works for any compact JWS, JSON payload or not).
 #[wasm_bindgen(js_name = decodeHeader)]
 pub fn decode_header(token: &str) -> Result<String, JsValue> {
     let limits = Limits::DEFAULT;
-    let t = crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
-    Ok(serde_json::Value::Object(t.header().raw.clone()).to_string())
+    crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
+    segment_json(token, 0)
 }
 
 /// `token::inspect` as JSON text (`now` in unix seconds).
@@ -135,17 +183,32 @@ pub fn decode_header(token: &str) -> Result<String, JsValue> {
 pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
     let i = crate::token::inspect(token, now_secs(now), &Limits::DEFAULT)
         .map_err(|e| decode_error(&e))?;
-    let out = serde_json::json!({
-        "verified": i.verified,
-        "header": i.header,
-        "claims": i.claims,
-        "expiresAt": i.expires_at,
-        "expired": i.expired,
-        "expiresIn": i.expires_in,
-        "notYetValid": i.not_yet_valid,
-        "warnings": i.warnings,
-    });
-    Ok(out.to_string())
+    let header = segment_json(token, 0)?;
+    let claims = segment_json(token, 1)?;
+    let mut out = String::with_capacity(header.len() + claims.len() + 160);
+    out.push_str("{\"verified\":");
+    out.push_str(if i.verified { "true" } else { "false" });
+    out.push_str(",\"header\":");
+    out.push_str(&header);
+    out.push_str(",\"claims\":");
+    out.push_str(&claims);
+    out.push_str(",\"expiresAt\":");
+    push_number(&mut out, i.expires_at);
+    out.push_str(",\"expired\":");
+    out.push_str(if i.expired { "true" } else { "false" });
+    out.push_str(",\"expiresIn\":");
+    push_number(&mut out, i.expires_in);
+    out.push_str(",\"notYetValid\":");
+    out.push_str(if i.not_yet_valid { "true" } else { "false" });
+    out.push_str(",\"warnings\":[");
+    for (n, w) in i.warnings.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, w);
+    }
+    out.push_str("]}");
+    Ok(out)
 }
 
 /// The default budgets the JS host enforces while doing I/O (it reads a JWKS body only up

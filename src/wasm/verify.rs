@@ -26,6 +26,49 @@ use crate::verify::{ClaimError, VerifyError, VerifyOptions};
 #[derive(Debug)]
 pub struct KeySet {
     set: JwkSet,
+    /// For a key the caller passed directly (jose: `jwtVerify(token, key)`): the same key
+    /// with the `kid` of the last token seen. jose uses a direct key whatever `kid` the
+    /// token names, while the core's sets match `kid`s strictly; re-labelling the caller's
+    /// own key translates one into the other (sets, local or remote, stay strict).
+    direct: Option<RefCell<JwkSet>>,
+}
+
+impl KeySet {
+    fn of(set: JwkSet) -> KeySet {
+        KeySet { set, direct: None }
+    }
+
+    fn direct(k: Jwk) -> Result<KeySet, JsValue> {
+        let set = JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
+            .map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
+        Ok(KeySet {
+            direct: Some(RefCell::new(set.clone())),
+            set,
+        })
+    }
+
+    /// Re-labels the direct key with the token's `kid` (or none). `false` if nothing changed.
+    fn retarget(&self, cell: &RefCell<JwkSet>, token: &str, limits: &Limits) -> bool {
+        let Ok(t) = crate::token::UntrustedToken::parse(token, limits) else {
+            return false;
+        };
+        let want = t.header().kid.clone();
+        let Some(base) = self.set.keys().first() else {
+            return false;
+        };
+        if cell.borrow().keys().first().map(|k| &k.kid) == Some(&want) {
+            return false;
+        }
+        let mut k = base.clone();
+        k.kid = want;
+        match JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local) {
+            Ok(set) => {
+                *cell.borrow_mut() = set;
+                true
+            }
+            Err(_) => false,
+        }
+    }
 }
 
 fn key_error(e: &KeyError, code: ErrorCode) -> JsValue {
@@ -97,7 +140,7 @@ impl KeySet {
             (KeyOrigin::Local, ErrorCode::ConfigError)
         };
         JwkSet::from_json(json, origin, &Limits::DEFAULT)
-            .map(|set| KeySet { set })
+            .map(KeySet::of)
             .map_err(|e| key_error(&e, code))
     }
 
@@ -106,27 +149,21 @@ impl KeySet {
     pub fn from_jwk(json: &[u8]) -> Result<KeySet, JsValue> {
         let k = Jwk::from_json(json, &Limits::DEFAULT)
             .map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
-        JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
-            .map(|set| KeySet { set })
-            .map_err(|e| key_error(&e, ErrorCode::ConfigError))
+        KeySet::direct(k)
     }
 
     /// A PEM `PUBLIC KEY` (SPKI).
     #[wasm_bindgen(js_name = fromPem)]
     pub fn from_pem(pem: &str) -> Result<KeySet, JsValue> {
         let k = Jwk::from_pem(pem).map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
-        JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
-            .map(|set| KeySet { set })
-            .map_err(|e| key_error(&e, ErrorCode::ConfigError))
+        KeySet::direct(k)
     }
 
     /// A raw HMAC secret.
     #[wasm_bindgen(js_name = fromSecret)]
     pub fn from_secret(secret: &[u8]) -> Result<KeySet, JsValue> {
         let k = Jwk::from_hmac_secret(secret).map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
-        JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
-            .map(|set| KeySet { set })
-            .map_err(|e| key_error(&e, ErrorCode::ConfigError))
+        KeySet::direct(k)
     }
 
     /// Number of keys.
@@ -364,6 +401,18 @@ fn fail(out: &mut Vec<i32>, e: &VerifyError) -> Vec<i32> {
 /// `F_JWT | F_HOST`. Returns `[status, code, alg, noKey, nCandidates, candidates...]`.
 #[wasm_bindgen]
 pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
+    let Some(cell) = &keys.direct else {
+        return verify_in(token, &keys.set, options, now, flags);
+    };
+    let out = verify_in(token, &cell.borrow(), options, now, flags);
+    let no_key = out.get(R_STATUS) == Some(&ST_ERR) && out.get(R_NO_KEY) == Some(&1);
+    if no_key && keys.retarget(cell, token, &options.o.limits) {
+        return verify_in(token, &cell.borrow(), options, now, flags);
+    }
+    out
+}
+
+fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
     let mut out = alloc::vec![0i32; R_HEAD];
     out[R_STATUS] = ST_OK;
     let opts = &options.o;
@@ -371,9 +420,9 @@ pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u3
     let jwt = flags & F_JWT != 0;
     if flags & F_HOST == 0 {
         let r = if jwt {
-            crate::verify::jwt_verify(token, &keys.set, opts, now, &PureBackend).map(|v| v.alg)
+            crate::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg)
         } else {
-            crate::verify::compact_verify(token, &keys.set, opts, &PureBackend).map(|v| v.alg)
+            crate::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg)
         };
         return match r {
             Ok(alg) => {
@@ -383,7 +432,7 @@ pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u3
             Err(e) => fail(&mut out, &e),
         };
     }
-    let p = match crate::verify::prepare(token, &keys.set, opts) {
+    let p = match crate::verify::prepare(token, set, opts) {
         Ok(p) => p,
         Err(e) => return fail(&mut out, &e),
     };
@@ -403,7 +452,7 @@ pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u3
             },
         };
     }
-    let all = keys.set.keys();
+    let all = set.keys();
     let candidates: Vec<i32> = p
         .candidates
         .iter()
