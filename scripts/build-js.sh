@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the npm package: wasm (full + inspect-only) -> wasm-bindgen -> TypeScript, into
+# Builds the npm package: wasm (full + verify-only + inspect-only) -> wasm-bindgen -> TypeScript, into
 # pkg-js/dist/. Idempotent (cargo and tsc are incremental; wasm-bindgen reruns only when the
 # wasm changed). `--pack [DIR]` also runs `npm pack` into DIR (default pkg-js/test/.scratch).
 set -euo pipefail
@@ -46,20 +46,28 @@ log "cargo build (wasm, inspect-only)"
 cargo build --lib --target wasm32-unknown-unknown --release --no-default-features --features wasm-inspect --target-dir target/wasm-inspect --quiet
 cp target/wasm-inspect/wasm32-unknown-unknown/release/edgegate.wasm "$out/edgegate_inspect.wasm"
 
+# 3. Inspection + verification, no gate (what `import('edgegate')` compiles in Node: a smaller
+#    wasm is a faster cold import; the Node ESM entry loads the full nodejs build the first
+#    time the gate is used).
+log "cargo build (wasm, verify-only)"
+cargo build --lib --target wasm32-unknown-unknown --release --no-default-features --features wasm-verify --target-dir target/wasm-verify --quiet
+cp target/wasm-verify/wasm32-unknown-unknown/release/edgegate.wasm "$out/edgegate_verify.wasm"
+
 log "wasm-bindgen"
 bindgen "$out/edgegate_full.wasm" nodejs pkg-js/wasm/nodejs
 bindgen "$out/edgegate_full.wasm" web pkg-js/wasm/web
+bindgen "$out/edgegate_verify.wasm" web pkg-js/wasm/node
 bindgen "$out/edgegate_inspect.wasm" web pkg-js/wasm/inspect
 
-# 3. TypeScript: ESM (+ declarations) and CJS.
+# 4. TypeScript: ESM (+ declarations) and CJS.
 log "tsc"
 rm -rf pkg-js/dist
 node_modules/.bin/tsc -p pkg-js/tsconfig.esm.json
 node_modules/.bin/tsc -p pkg-js/tsconfig.cjs.json
 
-# 4. Assemble dist/: wasm next to the JS, module type markers, the Node ESM wrapper.
+# 5. Assemble dist/: wasm next to the JS, module type markers, the Node ESM wrapper.
 mkdir -p pkg-js/dist/wasm
-for d in nodejs web inspect; do
+for d in nodejs web node inspect; do
   mkdir -p "pkg-js/dist/wasm/$d"
   cp pkg-js/wasm/$d/edgegate.js pkg-js/wasm/$d/edgegate.d.ts pkg-js/wasm/$d/edgegate_bg.wasm "pkg-js/dist/wasm/$d/"
 done
@@ -69,6 +77,7 @@ echo '{"type":"commonjs"}' > pkg-js/dist/cjs/package.json
 echo '{"type":"commonjs"}' > pkg-js/dist/wasm/nodejs/package.json
 echo '{"type":"module"}' > pkg-js/dist/esm/package.json
 echo '{"type":"module"}' > pkg-js/dist/wasm/web/package.json
+echo '{"type":"module"}' > pkg-js/dist/wasm/node/package.json
 echo '{"type":"module"}' > pkg-js/dist/wasm/inspect/package.json
 rm -f pkg-js/dist/types/node-esm.d.ts
 # Node CommonJS entry: the ESM build itself where Node can require() ES modules (>= 20.19),

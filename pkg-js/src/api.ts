@@ -53,9 +53,28 @@ export function setup(binding: Binding, host: HostCrypto): void {
   setupInspect(binding);
 }
 
-/** @internal The raw wasm binding (for the gate, `gate.ts`). */
+/** @internal The raw wasm binding. */
 export function wasmBinding(): unknown {
   return w();
+}
+
+let GATE_LOADER: (() => unknown) | undefined;
+let GATE_BINDING: unknown;
+
+/**
+ * @internal For an entry whose wasm leaves the gate out (Node ESM: a smaller wasm is a
+ * faster cold import): how to load the binding that holds it, on first use.
+ */
+export function setupGate(load: () => unknown): void {
+  GATE_LOADER = load;
+  GATE_BINDING = undefined;
+}
+
+/** @internal The binding holding `GateCore` / `createApiKey` (for `gate.ts`). */
+export function gateBinding(): unknown {
+  if (!GATE_LOADER) return w();
+  GATE_BINDING ??= GATE_LOADER();
+  return GATE_BINDING;
 }
 
 function w(): Binding {

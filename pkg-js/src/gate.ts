@@ -11,7 +11,7 @@
  * if (!d.allow) return new Response(d.body, { status: d.status, headers: ... });
  * ```
  */
-import { wasmBinding } from './api.js';
+import { gateBinding } from './api.js';
 import { ConfigError, fromCore } from './errors.js';
 import { createRemoteJWKSet, type RemoteJWKSFunction } from './remote.js';
 
@@ -180,7 +180,7 @@ export class Gate {
     if (typeof text !== 'string') throw new ConfigError('config: expected an object or JSON text');
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.env ?? {})) if (typeof v === 'string') env[k] = v;
-    const W = wasmBinding() as { GateCore: new (config: string, env: string) => GateCoreHandle };
+    const W = gateBinding() as { GateCore: new (config: string, env: string) => GateCoreHandle };
     let core: GateCoreHandle;
     try {
       core = new W.GateCore(text, JSON.stringify(env));
@@ -326,7 +326,7 @@ export interface NewApiKey {
  * SHA-256). Randomness comes from `crypto.getRandomValues`.
  */
 export function createApiKey(spec: NewApiKey, options: { now?: number } = {}): { key: string; record: ApiKeyRecord } {
-  const W = wasmBinding() as { createApiKey(spec: string, random: Uint8Array, now: number): string };
+  const W = gateBinding() as { createApiKey(spec: string, random: Uint8Array, now: number): string };
   const random = new Uint8Array(44);
   globalThis.crypto.getRandomValues(random);
   const now = Math.floor((options.now ?? Date.now()) / 1000);

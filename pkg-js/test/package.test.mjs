@@ -34,8 +34,13 @@ describe('package shape', () => {
     const files = walk(packageDir);
     for (const f of files) assert.match(f, /^(package\.json|README\.md|LICENSE|pkg-js\/dist\/)/, f);
     assert.ok(!files.some((f) => f.includes('/src/') || f.includes('/test/') || f.endsWith('.tgz') || f.endsWith('.rs')));
-    // One wasm per build: full (node + web) and inspect-only.
-    assert.deepEqual(files.filter((f) => f.endsWith('.wasm')).sort(), ['pkg-js/dist/wasm/inspect/edgegate_bg.wasm', 'pkg-js/dist/wasm/nodejs/edgegate_bg.wasm', 'pkg-js/dist/wasm/web/edgegate_bg.wasm']);
+    // One wasm per build: full (nodejs + web), verify-only (node: the Node ESM default) and inspect-only.
+    assert.deepEqual(files.filter((f) => f.endsWith('.wasm')).sort(), [
+      'pkg-js/dist/wasm/inspect/edgegate_bg.wasm',
+      'pkg-js/dist/wasm/node/edgegate_bg.wasm',
+      'pkg-js/dist/wasm/nodejs/edgegate_bg.wasm',
+      'pkg-js/dist/wasm/web/edgegate_bg.wasm',
+    ]);
   });
 
   it('the browser entry pulls no node: modules and a small wasm', () => {
@@ -60,6 +65,45 @@ describe('package shape', () => {
     glue.initSync({ module: new WebAssembly.Module(readFileSync(join(packageDir, 'pkg-js/dist/wasm/web/edgegate_bg.wasm'))) });
     assert.equal(typeof glue.verify, 'function');
     assert.throws(() => glue.decodeToken('nope'), (e) => e.code === 'AUTH-006');
+  });
+});
+
+describe('Node cold import: the default wasm leaves the gate out', () => {
+  const wasmFile = (d) => join(packageDir, `pkg-js/dist/wasm/${d}/edgegate_bg.wasm`);
+  const exportsOf = (d) => WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(wasmFile(d)))).map((e) => e.name);
+
+  it('the verify-only wasm exports the verifier and no gate symbols; the full one has both', () => {
+    const node = exportsOf('node');
+    const full = exportsOf('web');
+    assert.ok(node.includes('verify') && node.includes('decodeToken'), 'verifier in the node wasm');
+    assert.ok(full.some((n) => n.startsWith('gatecore_')) && full.includes('createApiKey'), 'gate in the full wasm');
+    assert.deepEqual(node.filter((n) => n.startsWith('gatecore_') || n === 'createApiKey'), []);
+    const [small, big] = [statSync(wasmFile('node')).size, statSync(wasmFile('web')).size];
+    assert.ok(small < big * 0.85, `node wasm ${small} bytes vs full ${big}`);
+  });
+
+  it('the verify-only web glue instantiates synchronously and has no GateCore', async () => {
+    const glue = await import(pathToFileURL(join(packageDir, 'pkg-js/dist/wasm/node/edgegate.js')).href);
+    glue.initSync({ module: readFileSync(wasmFile('node')) });
+    assert.equal(typeof glue.verify, 'function');
+    assert.equal(typeof glue.GateCore, 'undefined');
+    assert.equal(typeof glue.createApiKey, 'undefined');
+    assert.throws(() => glue.decodeToken('nope'), (e) => e.code === 'AUTH-006');
+  });
+
+  it('import(edgegate) in a fresh process loads the gate wasm only when the gate is first used', () => {
+    const probe = `
+      import { createRequire } from 'node:module';
+      const cache = createRequire(import.meta.url).cache;
+      const gateLoaded = () => Object.keys(cache).some((k) => /wasm[\\/]nodejs[\\/]edgegate\.js$/.test(k));
+      const eg = await import('edgegate');
+      const before = gateLoaded();
+      const { key, record } = eg.createApiKey({ account: 'acct', expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+      const gate = eg.Gate.create({ routes: [{ path: '/health', public: true }] });
+      const d = await gate.decide({ method: 'GET', path: '/health' });
+      process.stdout.write(JSON.stringify({ before, after: gateLoaded(), key: key.startsWith('egk_'), account: record.account, allow: d.allow }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: scratchDir, encoding: 'utf8' }));
+    assert.deepEqual(out, { before: false, after: true, key: true, account: 'acct', allow: true });
   });
 });
 

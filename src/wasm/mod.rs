@@ -1,8 +1,10 @@
 //! wasm-bindgen bindings for the npm package (`pkg-js/`). Translation only: every rule
 //! lives in the core modules; a check written here is a bug (DESIGN.md).
 //!
-//! Two builds use this module: feature `wasm-inspect` (token inspection only, for the
-//! small `edgegate/browser` entry) and feature `wasm` (everything).
+//! Four builds use this module: feature `wasm-inspect` (token inspection only, for the
+//! small `edgegate/browser` entry), `wasm-verify` (inspection + verification: the wasm a
+//! Node `import('edgegate')` compiles), `wasm-gate` (inspection + the gate: loaded by Node
+//! on first use of the gate) and `wasm` (everything: workerd, browsers, Node CommonJS).
 //!
 //! Errors cross the boundary as a JS `Error` with a `code` property (`AUTH-0xx`) and,
 //! where relevant, `claim` / `reason`; the JS wrapper turns them into its error classes.
@@ -15,23 +17,23 @@ use crate::error::ErrorCode;
 use crate::limits::Limits;
 use crate::token::{DecodeError, Part};
 
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-gate")]
 mod gate;
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-verify")]
 mod jwks;
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-verify")]
 mod verify;
 
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-gate")]
 pub use self::gate::{create_api_key, GateCore};
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-verify")]
 pub use self::jwks::JwksCacheState;
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-verify")]
 pub use self::verify::{KeySet, Options};
 
 /// Installs the panic hook (a panic is a bug; the hook makes it legible in the console).
 /// Not in the inspect-only build, to keep it small.
-#[cfg(feature = "wasm")]
+#[cfg(any(feature = "wasm-verify", feature = "wasm-gate"))]
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
