@@ -91,6 +91,14 @@ describe('Node cold import: the default wasm leaves the gate out', () => {
     assert.throws(() => glue.decodeToken('nope'), (e) => e.code === 'AUTH-006');
   });
 
+  it('the Node ESM entry is one file: only node: builtins imported, no relative modules', () => {
+    const src = readFileSync(join(packageDir, 'pkg-js/dist/esm/node-esm.js'), 'utf8');
+    const specs = [...src.matchAll(/^import\s[^;]*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+    assert.ok(specs.length > 0, 'found the imports');
+    assert.deepEqual(specs.filter((s) => !s.startsWith('node:')), []);
+    assert.match(src, /wasm\/node\/edgegate_bg\.wasm/);
+  });
+
   it('import(edgegate) in a fresh process loads the gate wasm only when the gate is first used', () => {
     const probe = `
       import { createRequire } from 'node:module';
