@@ -292,10 +292,15 @@ pub fn prepare<'a>(
         .select(alg, header.kid.as_deref(), limit)
         .into_iter()
         .filter(|k| k.is_usable_for(alg))
-        .filter(|k| match (&header.kid, &k.kid) {
-            (Some(want), Some(have)) => want == have,
-            (Some(_), None) => false,
-            (None, _) => true,
+        // Defence in depth: a kid the token names must be the key's, except for a key the
+        // caller passed directly (jose's `KeyLike`, `JwkSet::direct`).
+        .filter(|k| {
+            keys.is_direct()
+                || match (&header.kid, &k.kid) {
+                    (Some(want), Some(have)) => want == have,
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
         })
         .take(limit)
         .collect();
