@@ -336,6 +336,23 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// The claim checks of [`Prepared::finish`] without building the claims `Map`: for a
+    /// host that only needs the verdict (it reads the payload JSON itself). Same strictness
+    /// and the same errors as `finish`.
+    pub fn check(
+        &self,
+        key_index: usize,
+        now: i64,
+        options: &VerifyOptions,
+    ) -> Result<(), VerifyError> {
+        self.candidates
+            .get(key_index)
+            .ok_or(VerifyError::InvalidSignature)?;
+        let claims = crate::token::parse_claims(&self.payload, &options.limits)?;
+        check_claims(&self.header, &claims, now, options)?;
+        Ok(())
+    }
+
     /// Completes a JWT verification after candidate `key_index` verified the signature.
     /// `now` is unix seconds.
     pub fn finish(
