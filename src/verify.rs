@@ -348,7 +348,15 @@ impl<'a> Prepared<'a> {
         self.candidates
             .get(key_index)
             .ok_or(VerifyError::InvalidSignature)?;
-        let claims = crate::token::parse_claims(&self.payload, &options.limits)?;
+        let raw = crate::json::scan_object(&self.payload, options.limits.max_json_depth).map_err(
+            |error| {
+                VerifyError::Decode(DecodeError::Json {
+                    part: crate::token::Part::Payload,
+                    error,
+                })
+            },
+        )?;
+        let claims = checked_claims(&raw, options)?;
         check_claims(&self.header, &claims, now, options)?;
         Ok(())
     }
@@ -374,6 +382,49 @@ impl<'a> Prepared<'a> {
             alg: self.alg,
         })
     }
+}
+
+/// The members [`check_claims`] reads under `options`, taken from a scanned payload: the
+/// registered claims it checks, parsed (a handful of small values), and a `null`
+/// placeholder for every other required claim that is present (only presence is checked).
+fn checked_claims(
+    raw: &crate::json::RawObject<'_>,
+    options: &VerifyOptions,
+) -> Result<Map<String, Value>, VerifyError> {
+    let mut claims = Map::new();
+    let wanted = [
+        ("exp", true),
+        ("nbf", true),
+        ("iat", true),
+        ("iss", !options.issuer.is_empty()),
+        ("sub", options.subject.is_some()),
+        ("aud", !options.audience.is_empty()),
+    ];
+    for (name, needed) in wanted {
+        if !needed {
+            continue;
+        }
+        if let Some(text) = raw.get(name) {
+            // Already validated by the scanner; a failure here would be a scanner bug, and
+            // it still refuses the token.
+            let value: Value = serde_json::from_str(text).map_err(|_| {
+                VerifyError::Decode(DecodeError::Json {
+                    part: crate::token::Part::Payload,
+                    error: crate::json::JsonError::Syntax,
+                })
+            })?;
+            claims.insert(String::from(name), value);
+        }
+    }
+    let presence = ["iss", "sub", "aud", "iat"]
+        .into_iter()
+        .chain(options.required_claims.iter().map(String::as_str));
+    for name in presence {
+        if !claims.contains_key(name) && raw.contains_key(name) {
+            claims.insert(String::from(name), Value::Null);
+        }
+    }
+    Ok(claims)
 }
 
 /// jose's `normalizeTyp`: lowercase, and a value without `/` gets `application/`.
@@ -750,5 +801,100 @@ mod tests {
                 claim: "exp".into()
             })
         );
+    }
+    mod fast_check {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn hs_set() -> JwkSet {
+            let k = Jwk::from_hmac_secret(&[7u8; 32]).unwrap();
+            JwkSet::from_keys(vec![k], KeyOrigin::Local).unwrap()
+        }
+
+        fn claim_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::from("null")),
+                Just(String::from("true")),
+                Just(String::from("\"a\"")),
+                Just(String::from("\"b\"")),
+                Just(String::from("\"\\u0061\"")),
+                Just(String::from("[\"a\",1]")),
+                Just(String::from("[\"b\"]")),
+                Just(String::from("[]")),
+                Just(String::from("{\"a\":[1]}")),
+                (0i64..200).prop_map(|n| n.to_string()),
+                (0i64..200).prop_map(|n| format!("{n}.5")),
+                Just(String::from("1e2")),
+                Just(String::from("1e999")),
+                Just(String::from("\"100\"")),
+            ]
+        }
+
+        fn claim_name() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "nbf",
+                "iat",
+                "jti",
+                "x",
+                "\\u0065xp",
+                "\\u0069ss",
+            ])
+            .prop_map(String::from)
+        }
+
+        fn options() -> impl Strategy<Value = VerifyOptions> {
+            (
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                0u64..20,
+                prop::option::of(0u64..100),
+                prop::collection::vec(prop::sample::select(vec!["x", "jti", "exp", "iat"]), 0..2),
+                1usize..5,
+            )
+                .prop_map(|(iss, sub, aud, tol, age, req, depth)| VerifyOptions {
+                    issuer: if iss { vec![String::from("a")] } else { vec![] },
+                    subject: sub.then(|| String::from("a")),
+                    audience: if aud { vec![String::from("a")] } else { vec![] },
+                    clock_tolerance: tol,
+                    max_token_age: age,
+                    required_claims: req.into_iter().map(String::from).collect(),
+                    limits: Limits {
+                        max_json_depth: depth,
+                        ..Limits::DEFAULT
+                    },
+                    ..VerifyOptions::default()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// `check` (scanner, no Map) and `finish` (Value path) give the same verdict.
+            #[test]
+            fn check_agrees_with_finish(
+                members in prop::collection::vec((claim_name(), claim_value()), 0..7),
+                opts in options(),
+                now in 0i64..200,
+            ) {
+                let body: Vec<String> =
+                    members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                let payload = format!("{{{}}}", body.join(","));
+                let t = tok(r#"{"alg":"HS256"}"#, &payload);
+                let keys = hs_set();
+                let p = prepare(&t, &keys, &opts).unwrap();
+                let fast = p.check(0, now, &opts);
+                let slow = p.clone().finish(0, now, &opts).map(|_| ());
+                prop_assert_eq!(fast, slow, "{}", payload);
+                prop_assert_eq!(
+                    p.check(1, now, &opts).unwrap_err(),
+                    VerifyError::InvalidSignature
+                );
+            }
+        }
     }
 }
