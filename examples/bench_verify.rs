@@ -88,6 +88,18 @@ fn main() {
     )
     .expect("jwks");
 
+    bench("payload json::parse_object (Value)", 50_000, rounds, || {
+        edgegate::json::parse_object(black_box(PAYLOAD.as_bytes()), 16).is_ok()
+    });
+    bench(
+        "payload json::scan_object (no Value)",
+        50_000,
+        rounds,
+        || edgegate::json::scan_object(black_box(PAYLOAD.as_bytes()), 16).is_ok(),
+    );
+    bench("RS256 prepare only", 50_000, rounds, || {
+        prepare(black_box(RS256_TOKEN), &rs_set, &opts).is_ok()
+    });
     bench("HS256 full (jwt_verify, Map)", 20_000, rounds, || {
         jwt_verify(black_box(&hs), &hs_set, &opts, NOW, &PureBackend).is_ok()
     });

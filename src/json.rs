@@ -302,8 +302,8 @@ pub fn scan_object(bytes: &[u8], max_depth: usize) -> Result<RawObject<'_>, Json
         bytes,
         pos: 0,
         max_depth,
-        seen: Vec::new(),
-        top: Vec::new(),
+        seen: Vec::with_capacity(32),
+        top: Vec::with_capacity(24),
         top_is_object: false,
     };
     sc.value(0)?;
@@ -463,7 +463,18 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
         }
         let slice = self.text.get(start..self.pos).ok_or(JsonError::Syntax)?;
-        // serde_json's grammar and range checks, so both paths agree to the bit.
+        // A plain integer of at most 18 digits is always in range: accept it here. Anything
+        // else goes through serde_json's own number parser (grammar and range checks), so
+        // both paths agree to the bit.
+        let digits = slice.strip_prefix('-').unwrap_or(slice).as_bytes();
+        let plain = match digits {
+            [b'0'] => true,
+            [b'1'..=b'9', rest @ ..] => rest.len() < 18 && rest.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if plain {
+            return Ok(());
+        }
         serde_json::from_str::<f64>(slice)
             .map(|_| ())
             .map_err(|_| JsonError::Syntax)
@@ -486,7 +497,15 @@ impl<'a> Scanner<'a> {
                     self.escape()?;
                 }
                 Some(b) if b < 0x20 => return Err(JsonError::Syntax),
-                Some(_) => self.pos += 1,
+                Some(_) => {
+                    // Skip the plain run in one go.
+                    let rest = self.bytes.get(self.pos + 1..).unwrap_or(&[]);
+                    let run = rest
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                        .unwrap_or(rest.len());
+                    self.pos += 1 + run;
+                }
                 None => return Err(JsonError::Syntax),
             }
         }
