@@ -293,6 +293,53 @@ impl<'a> RawObject<'a> {
     }
 }
 
+/// If `text` (a value [`scan_object`] returned) is a string: its raw body.
+pub fn raw_string(text: &str) -> Option<RawName<'_>> {
+    let raw = text.strip_prefix('"')?.strip_suffix('"')?;
+    Some(RawName {
+        raw,
+        escaped: raw.contains('\\'),
+    })
+}
+
+/// If `text` (a value [`scan_object`] returned) is an array: whether `f` holds for one of
+/// its string elements (other elements are skipped).
+pub fn raw_array_any_string(text: &str, mut f: impl FnMut(RawName<'_>) -> bool) -> bool {
+    if !text.starts_with('[') {
+        return false;
+    }
+    let mut sc = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        pos: 1,
+        max_depth: usize::MAX,
+        seen: Vec::new(),
+        top: Vec::new(),
+        top_is_object: false,
+    };
+    loop {
+        sc.ws();
+        match sc.peek() {
+            Some(b'"') => match sc.string() {
+                Ok(s) if f(s) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            },
+            Some(b']') | None => return false,
+            Some(_) => {
+                if sc.value(1).is_err() {
+                    return false;
+                }
+            }
+        }
+        sc.ws();
+        match sc.peek() {
+            Some(b',') => sc.pos += 1,
+            _ => return false,
+        }
+    }
+}
+
 /// Checks `bytes` is one strict JSON object (exactly as [`parse_object`] does) without
 /// building a `Value` tree; returns its top-level members as borrowed raw text.
 pub fn scan_object(bytes: &[u8], max_depth: usize) -> Result<RawObject<'_>, JsonError> {
