@@ -68,7 +68,7 @@ fn options() -> VerifyOptions {
 
 fn main() {
     let opts = options();
-    let rounds = 9;
+    let rounds = 15;
 
     let mut hs_key = Jwk::from_hmac_secret(HS_SECRET).expect("secret");
     hs_key.kid = Some("hs-1".into());
