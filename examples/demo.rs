@@ -118,6 +118,7 @@ fn main() {
     );
     println!("{:<44} {:>6}  {:<8}  detail", "request", "status", "code");
     let mut ctx = Ctx::new();
+    let mut stripped_shown = false;
     for (label, req) in cases {
         let decision = match gate.decide(&req, now, &mut ctx) {
             Step::Done(d) => d,
@@ -128,6 +129,14 @@ fn main() {
         };
         match &decision {
             Decision::Allow(a) => {
+                if !stripped_shown {
+                    // The same list on every allow: incoming copies are always removed.
+                    println!(
+                        "(every forwarded request first has these incoming headers removed: {})",
+                        a.strip_headers.join(", ")
+                    );
+                    stripped_shown = true;
+                }
                 let who = a
                     .identity
                     .as_ref()
@@ -137,15 +146,18 @@ fn main() {
                     .headers
                     .iter()
                     .map(|(k, v)| format!("{k}: {v}"))
-                    .filter(|h| !h.starts_with("X-Auth-Claims"))
+                    .filter(|h| !h.starts_with("X-Auth-Claims") && !h.ends_with(": "))
                     .collect();
                 println!(
-                    "{label:<44} {:>6}  {:<8}  allow ({:?}) as {who}; forward {}; strip {}",
+                    "{label:<44} {:>6}  {:<8}  allow ({:?}) as {who}; forward {}",
                     200,
                     "-",
                     a.reason,
-                    fwd.join(", "),
-                    a.strip_headers.join(",")
+                    if fwd.is_empty() {
+                        "-".to_string()
+                    } else {
+                        fwd.join(", ")
+                    },
                 );
             }
             Decision::Deny(d) => {

@@ -198,6 +198,7 @@ export class Gate {
       headers: headerPairs(request.headers),
       clientCert: request.clientCert ?? null,
     });
+    await this.#refreshStale();
     for (let i = 0; i < MAX_STEPS; i++) {
       const now = (this.#opts.now ?? Date.now)();
       let step: { done?: GateDecision; need?: Io };
@@ -211,6 +212,21 @@ export class Gate {
       await this.#perform(step.need, now);
     }
     throw new ConfigError('gate: no decision after too many steps');
+  }
+
+  /** Key sets past their freshness (the remote set's cache policy) are refetched and handed
+   * to the core again; on failure the core keeps the keys it has. */
+  async #refreshStale(): Promise<void> {
+    for (const [provider, remote] of this.#remotes) {
+      if (remote.fresh) continue;
+      try {
+        await remote.reload();
+      } catch {
+        continue;
+      }
+      const doc = remote.jwks();
+      if (doc) this.#core.provideJwks(provider, UTF8.encode(JSON.stringify(doc)));
+    }
   }
 
   async #perform(io: Io, now: number): Promise<void> {

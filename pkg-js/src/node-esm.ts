@@ -1,7 +1,8 @@
 // Node ESM entry: the ESM build with the web-target glue instantiated synchronously from
 // the wasm file next to it (faster cold import than going through the CommonJS build).
-// A process that loads both the ESM and the CJS entry gets two instances; the error
-// classes and guards recognise each other's errors (a brand, not identity).
+// The CJS entry (dist/cjs/entry.js) require()s this module where Node can (>= 20.19), so
+// both are one instance; on older Node 20 the CJS build is a second instance, and the
+// error classes and guards still recognise each other's errors (a brand, not identity).
 import { readFileSync } from 'node:fs';
 import * as wasm from '../wasm/web/edgegate.js';
 import { setup, type Binding } from './api.js';

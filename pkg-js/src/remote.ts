@@ -59,6 +59,9 @@ export interface RemoteJWKSFunction extends JWKSFunction {
   jwks(): JSONWebKeySet | undefined;
 }
 
+/** Fetches in flight, by URL + headers + size bound (default fetch only). */
+const inFlight = new Map<string, Promise<{ bytes: Uint8Array; cacheControl: string | null }>>();
+
 const USE = 0;
 const FETCH = 1;
 const WAIT = 2;
@@ -118,12 +121,15 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   const headers = { accept: 'application/json, application/jwk-set+json', ...(options.headers ?? {}) };
   const doFetch = options.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
   const persist = options.persist;
+  const maxBytes = options.maxBytes ?? defaultLimits().maxJwksBytes;
+  const shareKey = options.fetch ? undefined : `${target.href}\n${JSON.stringify(headers)}\n${maxBytes}`;
 
   let state: ReturnType<typeof cacheState> | undefined;
   let current: KeySetEntry | undefined;
   let currentJson: JSONWebKeySet | undefined;
   let inflight: Promise<void> | undefined;
   let loaded: Promise<void> | undefined;
+  let loadedDone = false;
   let lastError: unknown;
 
   const st = () => (state ??= cacheState(maxAge, cooldown, maxStale, retry, budget));
@@ -138,7 +144,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
       }, timeout);
     });
     try {
-      const work = (async () => {
+      const network = async (): Promise<{ bytes: Uint8Array; cacheControl: string | null }> => {
         let res: Response;
         try {
           res = await doFetch(target.href, { headers, redirect: 'manual', signal: ctrl.signal });
@@ -149,10 +155,23 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
           await res.body?.cancel().catch(() => {});
           throw new JwksFetchError(`JWKS response status ${res.status || res.type}`);
         }
-        const bytes = await readBounded(res, options.maxBytes ?? defaultLimits().maxJwksBytes);
-        const entry = importRemote(bytes);
-        return { entry, bytes, cacheControl: res.headers.get('cache-control') };
-      })();
+        const bytes = await readBounded(res, maxBytes);
+        return { bytes, cacheControl: res.headers.get('cache-control') };
+      };
+      // One fetch in flight per URL (and headers) across key set instances using the
+      // default fetch.
+      let net: Promise<{ bytes: Uint8Array; cacheControl: string | null }>;
+      if (shareKey) {
+        let p = inFlight.get(shareKey);
+        if (!p) {
+          p = network().finally(() => inFlight.delete(shareKey));
+          inFlight.set(shareKey, p);
+        }
+        net = p;
+      } else {
+        net = network();
+      }
+      const work = net.then(({ bytes, cacheControl }) => ({ entry: importRemote(bytes), bytes, cacheControl }));
       const { entry, bytes, cacheControl } = await Promise.race([work, timedOut]);
       const now = Date.now();
       st().fetchSucceeded(now, cacheControl);
@@ -194,11 +213,11 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
     }
   }
 
-  async function keys(unknownKid: boolean): Promise<KeySetEntry | undefined> {
-    await (loaded ??= loadPersisted());
+  async function keys(unknownKid: boolean, decided?: number): Promise<KeySetEntry | undefined> {
+    if (decided === undefined) await (loaded ??= loadPersisted().finally(() => (loadedDone = true)));
     const before = current;
     for (let i = 0; i < 8; i++) {
-      const a = st().decide(Date.now(), unknownKid);
+      const a = i === 0 && decided !== undefined ? decided : st().decide(Date.now(), unknownKid);
       if (a === USE) {
         if (!current) throw new JwksFetchError('no JWKS keys available');
         return current;
@@ -223,10 +242,18 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   }
 
   const source: KeySource = {
-    current: async () => (await keys(false))!,
+    // Hot path: fresh keys are returned synchronously (no promise per verification).
+    current: () => {
+      if (loadedDone && current) {
+        const a = st().decide(Date.now(), false);
+        if (a === USE) return current;
+        return keys(false, a) as Promise<KeySetEntry>;
+      }
+      return keys(false) as Promise<KeySetEntry>;
+    },
     unknownKid: () => keys(true),
   };
-  const f = jwksFunction(source, source.current as () => Promise<KeySetEntry>) as RemoteJWKSFunction;
+  const f = jwksFunction(source, async () => source.current()) as RemoteJWKSFunction;
   Object.defineProperties(f, {
     fresh: { get: () => (current ? Date.now() < (st().snapshot()[1] ?? 0) : false) },
     reload: {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,9 +51,13 @@ function hs256(claims, exp = '10m') {
 }
 
 describe('edgegate CLI (installed bin)', () => {
-  it('is declared as a bin of the package', () => {
-    assert.equal(installedPackageJson().bin.edgegate, 'pkg-js/dist/cjs/cli.js');
-    assert.ok(packageDir.endsWith('edgegate'));
+  it('is declared as a bin of the package, which ships the config schema', () => {
+    const pkg = installedPackageJson();
+    assert.equal(pkg.bin.edgegate, 'pkg-js/dist/cjs/cli.js');
+    assert.equal(pkg.exports['./config.schema.json'], './pkg-js/dist/config.schema.json');
+    const schema = JSON.parse(readFileSync(join(packageDir, 'pkg-js', 'dist', 'config.schema.json'), 'utf8'));
+    assert.deepEqual(schema, JSON.parse(readFileSync(join(repoRoot, 'schema', 'config.schema.json'), 'utf8')));
+    assert.equal(schema.title, 'edgegate gate configuration');
   });
 
   it('GET /health is public', async () => {

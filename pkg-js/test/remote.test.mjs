@@ -100,6 +100,12 @@ describe('createRemoteJWKSet', () => {
     const results = await Promise.all(tokens.map((t) => code(eg.jwtVerify(t, JWKS))));
     assert.deepEqual(new Set(results), new Set(['ok']));
     assert.equal(srv.hits - start, 1);
+    // Two key sets for the same URL share the fetch in flight.
+    const s2 = srv.hits;
+    const [J1, J2] = [eg.createRemoteJWKSet(srv.url), eg.createRemoteJWKSet(srv.url)];
+    const both = await Promise.all(tokens.slice(0, 20).map((t, i) => code(eg.jwtVerify(t, i % 2 ? J1 : J2))));
+    assert.deepEqual(new Set(both), new Set(['ok']));
+    assert.equal(srv.hits - s2, 1);
   });
 
   it('key rotation: a new kid after the cooldown triggers one refetch', async () => {
