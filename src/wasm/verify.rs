@@ -408,7 +408,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
         return match hit {
             None => fail(&mut out, &VerifyError::InvalidSignature),
             Some(_) if !jwt => out,
-            Some(i) => match p.finish(i, now, opts) {
+            Some(i) => match p.check(i, now, opts) {
                 Ok(_) => out,
                 Err(e) => fail(&mut out, &e),
             },
@@ -429,7 +429,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     if jwt {
         // Claims do not depend on which candidate verifies; the host reports this result
         // only after its signature check passed.
-        if let Err(e) = p.finish(0, now, opts) {
+        if let Err(e) = p.check(0, now, opts) {
             out[R_CODE] = record(&e);
         }
     }
