@@ -47,10 +47,15 @@ run_step "clippy (no_std core, thumbv7em)" cargo clippy --lib --no-default-featu
 if grep -q '^wasm = \[.*"dep:' Cargo.toml; then
   run_step "clippy (wasm bindings)" cargo clippy --lib --target wasm32-unknown-unknown --features wasm -- -D warnings
 fi
+if grep -q '^wasm-inspect = ' Cargo.toml; then
+  run_step "clippy (wasm inspect-only build)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm-inspect -- -D warnings
+fi
 run_step "build no_std (thumbv7em-none-eabi)" cargo build --lib --no-default-features --target thumbv7em-none-eabi
 run_step "build wasm32 release" cargo build --lib --target wasm32-unknown-unknown --release
 run_step "cargo test" cargo test --all-targets
 run_step "cargo test (doc)" cargo test --doc
+# The vector counts (the test above asserts them; this prints them, and is not counted twice).
+run_step "wycheproof counts" bash -c "set -o pipefail; cargo test -q --test wycheproof -- --nocapture 2>&1 | grep -oE 'wycheproof: [0-9]+ .*'"
 if [ -f package.json ] && grep -q '"test"' package.json; then
   run_step "npm test" npm test --silent
 fi

@@ -855,7 +855,7 @@ impl Gate {
             else {
                 return deny(ErrorCode::InvalidToken, "issuer not accepted");
             };
-            let claims = self.verify_jwt(p, token, untrusted.header().kid.as_deref(), now, ctx)?;
+            let claims = self.verify_jwt(p, token, now, ctx)?;
             (p, claims)
         } else {
             let Some(p) = self.config.providers.iter().find(|p| p.accepts_opaque()) else {
@@ -947,16 +947,13 @@ impl Gate {
         &self,
         p: &Provider,
         token: &str,
-        kid: Option<&str>,
         now: i64,
         ctx: &mut Ctx,
     ) -> R<Map<String, Value>> {
         let (result, remote_url) = match &p.keys {
             KeySource::Key(key) => {
-                // One configured key: the token's kid is not consulted.
-                let mut key = key.clone();
-                key.kid = kid.map(String::from);
-                let Ok(set) = JwkSet::from_keys(alloc::vec![key], KeyOrigin::Local) else {
+                // One configured key: the token's kid is not consulted (JwkSet::direct).
+                let Ok(set) = JwkSet::direct(key.clone()) else {
                     return deny(ErrorCode::ConfigError, "unusable configured key");
                 };
                 (

@@ -201,6 +201,469 @@ impl<'de> Visitor<'de> for StrictSeed<'_> {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Fast path: a validating scanner that builds no `Value` tree.
+//
+// `scan_object` accepts and refuses exactly what `parse_object` does (same `JsonError`s, in
+// the same document order: UTF-8 first, then the first syntax error, duplicate member or
+// depth overrun met while reading left to right), but allocates only a small list of the
+// top-level members (raw, borrowed) and, per object being read, the hashes of the member
+// names seen so far. Numbers are handed to serde_json's own number parser, so the
+// range checks (`1e999`) and the f64 values are serde_json's.
+
+/// serde_json's recursion limit: a container at depth 128 (top level = 1) is refused.
+const SERDE_DEPTH: usize = 128;
+
+/// A member name as written between its quotes (escapes intact), already validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawName<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> RawName<'a> {
+    /// Whether the name, unescaped, equals `name`.
+    pub fn is(&self, name: &str) -> bool {
+        if self.escaped {
+            unescape(self.raw) == name
+        } else {
+            self.raw == name
+        }
+    }
+
+    /// The name, unescaped.
+    pub fn decode(&self) -> alloc::borrow::Cow<'a, str> {
+        if self.escaped {
+            alloc::borrow::Cow::Owned(unescape(self.raw))
+        } else {
+            alloc::borrow::Cow::Borrowed(self.raw)
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        if self.escaped {
+            fnv1a(unescape(self.raw).as_bytes())
+        } else {
+            fnv1a(self.raw.as_bytes())
+        }
+    }
+
+    fn same(&self, other: &RawName<'_>) -> bool {
+        if !self.escaped && !other.escaped {
+            self.raw == other.raw
+        } else {
+            self.decode() == other.decode()
+        }
+    }
+}
+
+/// A strict JSON object checked by [`scan_object`]: its top-level members as raw text.
+#[derive(Clone, Debug, Default)]
+pub struct RawObject<'a> {
+    members: Vec<(RawName<'a>, &'a str)>,
+}
+
+impl<'a> RawObject<'a> {
+    /// The raw JSON text of member `name`'s value (valid JSON, strictness already checked).
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.members
+            .iter()
+            .find(|(n, _)| n.is(name))
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether member `name` is present.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.members.iter().any(|(n, _)| n.is(name))
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether the object has no members.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The members in document order: name and raw value text.
+    pub fn members(&self) -> impl Iterator<Item = (RawName<'a>, &'a str)> + '_ {
+        self.members.iter().copied()
+    }
+}
+
+/// If `text` (a value [`scan_object`] returned) is a string: its raw body.
+pub fn raw_string(text: &str) -> Option<RawName<'_>> {
+    let raw = text.strip_prefix('"')?.strip_suffix('"')?;
+    Some(RawName {
+        raw,
+        escaped: raw.contains('\\'),
+    })
+}
+
+/// If `text` (a value [`scan_object`] returned) is an array: whether `f` holds for one of
+/// its string elements (other elements are skipped).
+pub fn raw_array_any_string(text: &str, mut f: impl FnMut(RawName<'_>) -> bool) -> bool {
+    if !text.starts_with('[') {
+        return false;
+    }
+    let mut sc = Scanner {
+        text,
+        bytes: text.as_bytes(),
+        pos: 1,
+        max_depth: usize::MAX,
+        seen: Vec::new(),
+        top: Vec::new(),
+        top_is_object: false,
+    };
+    loop {
+        sc.ws();
+        match sc.peek() {
+            Some(b'"') => match sc.string() {
+                Ok(s) if f(s) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            },
+            Some(b']') | None => return false,
+            Some(_) => {
+                if sc.value(1).is_err() {
+                    return false;
+                }
+            }
+        }
+        sc.ws();
+        match sc.peek() {
+            Some(b',') => sc.pos += 1,
+            _ => return false,
+        }
+    }
+}
+
+/// Checks `bytes` is one strict JSON object (exactly as [`parse_object`] does) without
+/// building a `Value` tree; returns its top-level members as borrowed raw text.
+pub fn scan_object(bytes: &[u8], max_depth: usize) -> Result<RawObject<'_>, JsonError> {
+    let text = core::str::from_utf8(bytes).map_err(|_| JsonError::Utf8)?;
+    let mut sc = Scanner {
+        text,
+        bytes,
+        pos: 0,
+        max_depth,
+        seen: Vec::with_capacity(32),
+        top: Vec::with_capacity(24),
+        top_is_object: false,
+    };
+    sc.value(0)?;
+    sc.ws();
+    if sc.pos != bytes.len() {
+        return Err(JsonError::Syntax);
+    }
+    if !sc.top_is_object {
+        return Err(JsonError::NotObject);
+    }
+    Ok(RawObject { members: sc.top })
+}
+
+/// FNV-1a, 64 bits: cheap, only used to skip most name comparisons.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn hex_val(b: u8) -> Option<u32> {
+    match b {
+        b'0'..=b'9' => Some(u32::from(b - b'0')),
+        b'a'..=b'f' => Some(u32::from(b - b'a' + 10)),
+        b'A'..=b'F' => Some(u32::from(b - b'A' + 10)),
+        _ => None,
+    }
+}
+
+/// Four hex digits at `bytes[at..at + 4]`.
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let mut n = 0u32;
+    for i in 0..4 {
+        n = (n << 4) | hex_val(*bytes.get(at + i)?)?;
+    }
+    Some(n)
+}
+
+/// Unescapes the body of a string [`Scanner::string`] validated (never fails on those;
+/// anything else decodes as U+FFFD rather than panicking).
+fn unescape(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    let mut plain = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(raw.get(plain..i).unwrap_or(""));
+        let esc = bytes.get(i + 1).copied().unwrap_or(b'?');
+        i += 2;
+        let c = match esc {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let n = hex4(bytes, i).unwrap_or(0xFFFD);
+                i += 4;
+                if (0xD800..=0xDBFF).contains(&n) {
+                    let lo = hex4(bytes, i + 2).unwrap_or(0);
+                    i += 6;
+                    let cp = 0x1_0000 + ((n - 0xD800) << 10) + lo.wrapping_sub(0xDC00);
+                    char::from_u32(cp).unwrap_or('\u{FFFD}')
+                } else {
+                    char::from_u32(n).unwrap_or('\u{FFFD}')
+                }
+            }
+            _ => '\u{FFFD}',
+        };
+        out.push(c);
+        plain = i;
+    }
+    out.push_str(raw.get(plain..).unwrap_or(""));
+    out
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    max_depth: usize,
+    /// Names of the objects being read, innermost last: (hash, name).
+    seen: Vec<(u64, RawName<'a>)>,
+    /// Members of the top-level object.
+    top: Vec<(RawName<'a>, &'a str)>,
+    top_is_object: bool,
+}
+
+impl<'a> Scanner<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// A container at `depth` (top level = 1): serde_json's limit first, then ours.
+    fn enter(&self, depth: usize) -> Result<(), JsonError> {
+        if depth >= SERDE_DEPTH {
+            Err(JsonError::Syntax)
+        } else if depth > self.max_depth {
+            Err(JsonError::TooDeep {
+                limit: self.max_depth,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// One value whose container is at `depth` (0 for the top level).
+    fn value(&mut self, depth: usize) -> Result<(), JsonError> {
+        self.ws();
+        match self.peek() {
+            Some(b'{') => {
+                if depth == 0 {
+                    self.top_is_object = true;
+                }
+                self.object(depth + 1)
+            }
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(JsonError::Syntax),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(JsonError::Syntax)
+        }
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        let start = self.pos;
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
+            self.pos += 1;
+        }
+        let slice = self.text.get(start..self.pos).ok_or(JsonError::Syntax)?;
+        // A plain integer of at most 18 digits is always in range: accept it here. Anything
+        // else goes through serde_json's own number parser (grammar and range checks), so
+        // both paths agree to the bit.
+        let digits = slice.strip_prefix('-').unwrap_or(slice).as_bytes();
+        let plain = match digits {
+            [b'0'] => true,
+            [b'1'..=b'9', rest @ ..] => rest.len() < 18 && rest.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if plain {
+            return Ok(());
+        }
+        serde_json::from_str::<f64>(slice)
+            .map(|_| ())
+            .map_err(|_| JsonError::Syntax)
+    }
+
+    /// A string at `pos` (which holds `"`); returns its raw body.
+    fn string(&mut self) -> Result<RawName<'a>, JsonError> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let raw = self.text.get(start..self.pos).ok_or(JsonError::Syntax)?;
+                    self.pos += 1;
+                    return Ok(RawName { raw, escaped });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                Some(b) if b < 0x20 => return Err(JsonError::Syntax),
+                Some(_) => {
+                    // Skip the plain run in one go.
+                    let rest = self.bytes.get(self.pos + 1..).unwrap_or(&[]);
+                    let run = rest
+                        .iter()
+                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                        .unwrap_or(rest.len());
+                    self.pos += 1 + run;
+                }
+                None => return Err(JsonError::Syntax),
+            }
+        }
+    }
+
+    /// An escape at `pos` (which holds `\`), with serde_json's surrogate rules: a high
+    /// surrogate must be followed by `\u` and a low one; a lone low surrogate is refused.
+    fn escape(&mut self) -> Result<(), JsonError> {
+        match self.bytes.get(self.pos + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let n = hex4(self.bytes, self.pos + 2).ok_or(JsonError::Syntax)?;
+                self.pos += 6;
+                if (0xDC00..=0xDFFF).contains(&n) {
+                    return Err(JsonError::Syntax);
+                }
+                if (0xD800..=0xDBFF).contains(&n) {
+                    if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                        return Err(JsonError::Syntax);
+                    }
+                    let lo = hex4(self.bytes, self.pos + 2).ok_or(JsonError::Syntax)?;
+                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                        return Err(JsonError::Syntax);
+                    }
+                    self.pos += 6;
+                }
+                Ok(())
+            }
+            _ => Err(JsonError::Syntax),
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<(), JsonError> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(depth)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<(), JsonError> {
+        self.enter(depth)?;
+        self.pos += 1;
+        let base = self.seen.len();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(JsonError::Syntax);
+            }
+            let name = self.string()?;
+            let hash = name.hash();
+            let dup = self
+                .seen
+                .get(base..)
+                .unwrap_or(&[])
+                .iter()
+                .any(|(h, n)| *h == hash && n.same(&name));
+            if dup {
+                return Err(JsonError::DuplicateMember {
+                    name: String::from(name.decode()),
+                });
+            }
+            self.seen.push((hash, name));
+            self.ws();
+            if self.peek() != Some(b':') {
+                return Err(JsonError::Syntax);
+            }
+            self.pos += 1;
+            self.ws();
+            let start = self.pos;
+            self.value(depth)?;
+            if depth == 1 {
+                let raw = self.text.get(start..self.pos).ok_or(JsonError::Syntax)?;
+                self.top.push((name, raw));
+            }
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    self.seen.truncate(base);
+                    return Ok(());
+                }
+                _ => return Err(JsonError::Syntax),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +740,186 @@ mod tests {
         let shown = format!("{err}");
         assert!(!shown.contains("hunter2"));
         assert_eq!(shown, "duplicate json member \"secret\"");
+    }
+    // ---- scan_object: the fast path agrees with parse_object ----
+
+    /// Both parsers on `doc`: same verdict, and for an object the same members.
+    fn agree(doc: &[u8], depth: usize) -> Result<(), JsonError> {
+        let slow = parse_object(doc, depth);
+        let fast = scan_object(doc, depth);
+        match (&slow, &fast) {
+            (Ok(map), Ok(raw)) => {
+                assert_eq!(map.len(), raw.len(), "{doc:?}");
+                for (name, text) in raw.members() {
+                    let v: Value = serde_json::from_str(text).unwrap();
+                    assert_eq!(map.get(&*name.decode()), Some(&v), "{doc:?}");
+                    assert_eq!(raw.get(&name.decode()), Some(text));
+                }
+                for k in map.keys() {
+                    assert!(raw.contains_key(k), "{k} in {doc:?}");
+                }
+                Ok(())
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a, b, "{:?}", String::from_utf8_lossy(doc));
+                Err(a.clone())
+            }
+            _ => panic!(
+                "disagree on {:?}: {slow:?} vs {:?}",
+                String::from_utf8_lossy(doc),
+                fast.map(|r| r.len())
+            ),
+        }
+    }
+
+    #[test]
+    fn scan_agrees_on_the_fixed_cases() {
+        let docs: [&[u8]; 31] = [
+            br#"{"a":1,"b":[true,null,"x"],"c":{"d":1.5}}"#,
+            b" {} ",
+            b"[]",
+            b"1",
+            b"\"a\"",
+            b"null",
+            b"",
+            b"{",
+            b"{\"a\":1,}",
+            b"{'a':1}",
+            b"{\"a\":1} x",
+            b"{\"a\":1}{}",
+            b"{\"a\":NaN}",
+            b"{\"a\":\"\\ud800\"}",
+            b"{\"a\":\"\\udc00\"}",
+            b"{\"a\":\"\\ud800\\u0041\"}",
+            b"{\"a\":\"\\ud83d\\ude00\"}",
+            b"{\"a\":1e999}",
+            b"{\"a\":0e999,\"b\":-0,\"c\":18446744073709551616,\"d\":-9223372036854775809}",
+            b"{\"a\":01}",
+            b"{\"a\":1.}",
+            b"{\"a\":.5}",
+            b"{\"a\":\"\x01\"}",
+            b"{\"a\":\"\xff\"}",
+            br#"{"alg":"HS256","alg":"none"}"#,
+            br#"{"a":1,"\u0061":2}"#,
+            br#"{"\u0061":1,"a":2}"#,
+            br#"{"x":{"b":1,"b":1}}"#,
+            br#"{"x":[{"c":1,"c":2}]}"#,
+            br#"{"a":{"a":{"a":1}},"b":{"a":1}}"#,
+            br#"{"a":1,"a""#,
+        ];
+        for doc in docs {
+            let _ = agree(doc, 16);
+        }
+        assert_eq!(
+            agree(br#"{"a":1,"\u0061":2}"#, 16),
+            Err(JsonError::DuplicateMember { name: "a".into() })
+        );
+        assert!(agree(br#"{"\n":1,"\/":{"x":"\"\\"}}"#, 16).is_ok());
+    }
+
+    #[test]
+    fn scan_depth_matches_parse_including_serde_limit() {
+        for max in [0, 1, 2, 3, 16, 127, 128, 129, 500] {
+            for n in [1, 2, 3, 16, 17, 126, 127, 128, 129, 200] {
+                let doc = format!("{{\"a\":{}1{}}}", "[".repeat(n - 1), "]".repeat(n - 1));
+                let _ = agree(doc.as_bytes(), max);
+                let doc = format!("{}{}", "{\"a\":".repeat(n), "1}".repeat(n));
+                let _ = agree(doc.as_bytes(), max);
+            }
+        }
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(
+            scan_object(deep.as_bytes(), 16).unwrap_err(),
+            JsonError::TooDeep { limit: 16 }
+        );
+    }
+
+    #[test]
+    fn raw_object_lookups() {
+        let doc = br#"{"iss":"x","\u0073ub":"y","aud":["a", "b"] , "exp":1.5e3}"#;
+        let raw = scan_object(doc, 16).unwrap();
+        assert_eq!(raw.get("iss"), Some("\"x\""));
+        assert_eq!(raw.get("sub"), Some("\"y\""));
+        assert_eq!(raw.get("aud"), Some("[\"a\", \"b\"]"));
+        assert_eq!(raw.get("exp"), Some("1.5e3"));
+        assert_eq!(raw.get("nbf"), None);
+        assert!(raw.contains_key("sub") && !raw.contains_key("\\u0073ub"));
+    }
+
+    mod differential {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn leaf() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::from("null")),
+                Just(String::from("true")),
+                Just(String::from("false")),
+                "-?(0|[1-9][0-9]{0,3})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?",
+                "[0-9]{15,25}",
+                "\"([a-c ]|\\\\u006[1-3]|\\\\[nt\"/\\\\]|\\\\ud83d\\\\ude00|\\\\ud800|\\\\udc00|é)*\"",
+            ]
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "\"(iss|sub|aud|exp|nbf|iat|jti|a|b)\"",
+                "\"(\\\\u0061|\\\\u0062|a\\\\u0062|\\\\/|x\\\\n)\"",
+            ]
+        }
+
+        fn doc() -> impl Strategy<Value = String> {
+            let value = leaf().prop_recursive(5, 48, 5, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..5)
+                        .prop_map(|v| format!("[{}]", v.join(","))),
+                    prop::collection::vec((key(), inner), 0..5).prop_map(|m| {
+                        let members: Vec<String> =
+                            m.into_iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                        format!("{{ {} }}", members.join(","))
+                    }),
+                ]
+            });
+            prop::collection::vec((key(), value), 0..8).prop_map(|m| {
+                let members: Vec<String> = m.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                format!("{{{}}}", members.join(","))
+            })
+        }
+
+        /// Byte edits: (position fraction, replacement or deletion).
+        fn mutate(doc: &str, edits: &[(u16, Option<u8>)]) -> Vec<u8> {
+            let mut b = doc.as_bytes().to_vec();
+            for (at, with) in edits {
+                if b.is_empty() {
+                    break;
+                }
+                let i = usize::from(*at) % b.len();
+                match with {
+                    Some(c) => b[i] = *c,
+                    None => {
+                        b.remove(i);
+                    }
+                }
+            }
+            b
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            #[test]
+            fn fast_and_value_paths_agree(
+                d in doc(),
+                depth in 0usize..8,
+                edits in prop::collection::vec(
+                    (any::<u16>(), prop::option::of(prop::sample::select(
+                        b"{}[]\",:\\ u0a1e.-+\x01\xff".to_vec()))),
+                    0..3),
+            ) {
+                let bytes = mutate(&d, &edits);
+                let _ = agree(&bytes, depth);
+                let _ = agree(&bytes, 16);
+            }
+        }
     }
 }

@@ -180,6 +180,9 @@ pub struct JwkSet {
     keys: Vec<Jwk>,
     origin: KeyOrigin,
     rejected: Vec<(usize, KeyError)>,
+    /// One key the caller passed directly (jose's `KeyLike`): selection does not consult
+    /// the token's `kid` (the algorithm and usability checks still apply).
+    direct: bool,
 }
 
 /// What one member of a set's `keys` array turned into.
@@ -288,6 +291,7 @@ impl JwkSet {
             keys,
             origin,
             rejected,
+            direct: false,
         })
     }
 
@@ -316,7 +320,24 @@ impl JwkSet {
             keys,
             origin,
             rejected: Vec::new(),
+            direct: false,
         })
+    }
+
+    /// A set of one key the caller passed directly, as jose's `jwtVerify(token, key)`:
+    /// the key verifies whatever `kid` the token names (or none), while every other rule
+    /// (the key's `alg`, `use`, `key_ops`, type and size against the token's `alg`, the
+    /// caller's allowlist) still applies. Sets built with [`JwkSet::from_keys`] or
+    /// [`JwkSet::from_json`] match `kid` strictly.
+    pub fn direct(key: Jwk) -> Result<JwkSet, KeyError> {
+        let mut set = JwkSet::from_keys(alloc::vec![key], KeyOrigin::Local)?;
+        set.direct = true;
+        Ok(set)
+    }
+
+    /// Whether this set is one directly passed key (see [`JwkSet::direct`]).
+    pub fn is_direct(&self) -> bool {
+        self.direct
     }
 
     /// The keys.
@@ -349,8 +370,8 @@ impl JwkSet {
         self.keys
             .iter()
             .filter(|key| match kid {
-                Some(kid) => key.kid.as_deref() == Some(kid),
-                None => true,
+                Some(kid) if !self.direct => key.kid.as_deref() == Some(kid),
+                _ => true,
             })
             .filter(|key| key.is_usable_for(alg))
             .take(limit)
@@ -1132,6 +1153,26 @@ mod tests {
                 reason: "k is not base64url"
             })
         );
+    }
+
+    #[test]
+    fn a_direct_key_ignores_the_token_kid_but_not_the_algorithm() {
+        let mut key = import(&fixture_jwk("rsa2048")).unwrap();
+        key.kid = Some(String::from("configured"));
+        key.alg = Some(String::from("RS256"));
+        let direct = JwkSet::direct(key.clone()).unwrap();
+        assert!(direct.is_direct());
+        for kid in [Some("configured"), Some("other"), None] {
+            assert_eq!(direct.select(Algorithm::Rs256, kid, 4).len(), 1, "{kid:?}");
+        }
+        // Every other rule still applies: the key's alg pins it to RS256.
+        assert!(direct.select(Algorithm::Ps256, Some("other"), 4).is_empty());
+        assert!(direct.select(Algorithm::Hs256, None, 4).is_empty());
+        // A set matches kids strictly.
+        let set = JwkSet::from_keys(alloc::vec![key], KeyOrigin::Local).unwrap();
+        assert!(!set.is_direct());
+        assert!(set.select(Algorithm::Rs256, Some("other"), 4).is_empty());
+        assert_eq!(set.select(Algorithm::Rs256, Some("configured"), 4).len(), 1);
     }
 
     #[test]

@@ -292,10 +292,15 @@ pub fn prepare<'a>(
         .select(alg, header.kid.as_deref(), limit)
         .into_iter()
         .filter(|k| k.is_usable_for(alg))
-        .filter(|k| match (&header.kid, &k.kid) {
-            (Some(want), Some(have)) => want == have,
-            (Some(_), None) => false,
-            (None, _) => true,
+        // Defence in depth: a kid the token names must be the key's, except for a key the
+        // caller passed directly (jose's `KeyLike`, `JwkSet::direct`).
+        .filter(|k| {
+            keys.is_direct()
+                || match (&header.kid, &k.kid) {
+                    (Some(want), Some(have)) => want == have,
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
         })
         .take(limit)
         .collect();
@@ -336,6 +341,30 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// The claim checks of [`Prepared::finish`] without building the claims `Map`: for a
+    /// host that only needs the verdict (it reads the payload JSON itself). Same strictness
+    /// and the same errors as `finish`.
+    pub fn check(
+        &self,
+        key_index: usize,
+        now: i64,
+        options: &VerifyOptions,
+    ) -> Result<(), VerifyError> {
+        self.candidates
+            .get(key_index)
+            .ok_or(VerifyError::InvalidSignature)?;
+        let raw = crate::json::scan_object(&self.payload, options.limits.max_json_depth).map_err(
+            |error| {
+                VerifyError::Decode(DecodeError::Json {
+                    part: crate::token::Part::Payload,
+                    error,
+                })
+            },
+        )?;
+        check_claims_in(&self.header, &raw, now, options)?;
+        Ok(())
+    }
+
     /// Completes a JWT verification after candidate `key_index` verified the signature.
     /// `now` is unix seconds.
     pub fn finish(
@@ -356,6 +385,93 @@ impl<'a> Prepared<'a> {
             claims,
             alg: self.alg,
         })
+    }
+}
+
+/// What [`check_claims`] asks of a claims set: implemented by the parsed `Map` (the
+/// `finish` path) and by the scanned raw payload (the `check` path, no `Value` tree), so
+/// the rules are written once.
+trait Claims {
+    fn has(&self, name: &str) -> bool;
+    /// Member `name` is a string equal to one of `accepted`.
+    fn string_in(&self, name: &str, accepted: &[String]) -> bool;
+    /// `aud` is a string in `accepted`, or an array with a string element in it.
+    fn aud_in(&self, accepted: &[String]) -> bool;
+    /// `Ok(None)` when absent, the value when a number, `WrongType` otherwise.
+    fn number(&self, name: &str) -> Result<Option<f64>, ClaimError>;
+}
+
+fn wrong_type(name: &str) -> ClaimError {
+    ClaimError::WrongType {
+        claim: String::from(name),
+    }
+}
+
+impl Claims for Map<String, Value> {
+    fn has(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+
+    fn string_in(&self, name: &str, accepted: &[String]) -> bool {
+        matches!(self.get(name), Some(Value::String(s)) if accepted.contains(s))
+    }
+
+    fn aud_in(&self, accepted: &[String]) -> bool {
+        match self.get("aud") {
+            Some(Value::String(aud)) => accepted.contains(aud),
+            Some(Value::Array(auds)) => auds
+                .iter()
+                .any(|a| matches!(a, Value::String(s) if accepted.contains(s))),
+            _ => false,
+        }
+    }
+
+    fn number(&self, name: &str) -> Result<Option<f64>, ClaimError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| wrong_type(name)),
+            Some(_) => Err(wrong_type(name)),
+        }
+    }
+}
+
+fn raw_in(s: crate::json::RawName<'_>, accepted: &[String]) -> bool {
+    let s = s.decode();
+    accepted.iter().any(|a| *a == *s)
+}
+
+impl Claims for crate::json::RawObject<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+
+    fn string_in(&self, name: &str, accepted: &[String]) -> bool {
+        self.get(name)
+            .and_then(crate::json::raw_string)
+            .is_some_and(|s| raw_in(s, accepted))
+    }
+
+    fn aud_in(&self, accepted: &[String]) -> bool {
+        let Some(text) = self.get("aud") else {
+            return false;
+        };
+        match crate::json::raw_string(text) {
+            Some(s) => raw_in(s, accepted),
+            None => crate::json::raw_array_any_string(text, |s| raw_in(s, accepted)),
+        }
+    }
+
+    fn number(&self, name: &str) -> Result<Option<f64>, ClaimError> {
+        match self.get(name) {
+            None => Ok(None),
+            // serde_json's number parser, as for the `Map` path: the same f64.
+            Some(text) if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
+                serde_json::from_str::<f64>(text)
+                    .map(Some)
+                    .map_err(|_| wrong_type(name))
+            }
+            Some(_) => Err(wrong_type(name)),
+        }
     }
 }
 
@@ -386,18 +502,6 @@ fn check_typ(header: &Header, options: &VerifyOptions) -> Result<(), ClaimError>
     Ok(())
 }
 
-fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, ClaimError> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(ClaimError::WrongType {
-            claim: String::from(name),
-        }),
-        Some(_) => Err(ClaimError::WrongType {
-            claim: String::from(name),
-        }),
-    }
-}
-
 /// The JWT claim checks of [`jwt_verify`], on their own (jose's `validateClaimsSet`):
 ///
 /// 1. `typ` header, if `options.typ` (case-insensitive, `application/` optional);
@@ -413,6 +517,15 @@ fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, ClaimE
 pub fn check_claims(
     header: &Header,
     claims: &Map<String, Value>,
+    now: i64,
+    options: &VerifyOptions,
+) -> Result<(), ClaimError> {
+    check_claims_in(header, claims, now, options)
+}
+
+fn check_claims_in<C: Claims + ?Sized>(
+    header: &Header,
+    claims: &C,
     now: i64,
     options: &VerifyOptions,
 ) -> Result<(), ClaimError> {
@@ -432,7 +545,7 @@ pub fn check_claims(
         presence.push("iat");
     }
     presence.extend(options.required_claims.iter().rev().map(String::as_str));
-    if let Some(missing) = presence.iter().find(|c| !claims.contains_key(**c)) {
+    if let Some(missing) = presence.iter().find(|c| !claims.has(c)) {
         return Err(ClaimError::Missing {
             claim: String::from(*missing),
         });
@@ -441,26 +554,16 @@ pub fn check_claims(
     let mismatch = |claim: &str| ClaimError::Mismatch {
         claim: String::from(claim),
     };
-    if !options.issuer.is_empty() {
-        let ok =
-            matches!(claims.get("iss"), Some(Value::String(iss)) if options.issuer.contains(iss));
-        if !ok {
-            return Err(mismatch("iss"));
-        }
+    if !options.issuer.is_empty() && !claims.string_in("iss", &options.issuer) {
+        return Err(mismatch("iss"));
     }
     if let Some(subject) = &options.subject {
-        if !matches!(claims.get("sub"), Some(Value::String(sub)) if sub == subject) {
+        if !claims.string_in("sub", core::slice::from_ref(subject)) {
             return Err(mismatch("sub"));
         }
     }
     if !options.audience.is_empty() {
-        let ok = match claims.get("aud") {
-            Some(Value::String(aud)) => options.audience.contains(aud),
-            Some(Value::Array(auds)) => auds
-                .iter()
-                .any(|a| matches!(a, Value::String(s) if options.audience.contains(s))),
-            _ => false,
-        };
+        let ok = claims.aud_in(&options.audience);
         if !ok {
             return Err(mismatch("aud"));
         }
@@ -468,13 +571,13 @@ pub fn check_claims(
 
     let now = now as f64;
     let tolerance = options.clock_tolerance as f64;
-    let iat = number(claims, "iat")?;
-    if let Some(nbf) = number(claims, "nbf")? {
+    let iat = claims.number("iat")?;
+    if let Some(nbf) = claims.number("nbf")? {
         if nbf > now + tolerance {
             return Err(ClaimError::NotYetValid);
         }
     }
-    if let Some(exp) = number(claims, "exp")? {
+    if let Some(exp) = claims.number("exp")? {
         if exp <= now - tolerance {
             return Err(ClaimError::Expired);
         }
@@ -733,5 +836,103 @@ mod tests {
                 claim: "exp".into()
             })
         );
+    }
+    mod fast_check {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn hs_set() -> JwkSet {
+            let k = Jwk::from_hmac_secret(&[7u8; 32]).unwrap();
+            JwkSet::from_keys(vec![k], KeyOrigin::Local).unwrap()
+        }
+
+        fn claim_value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::from("null")),
+                Just(String::from("true")),
+                Just(String::from("\"a\"")),
+                Just(String::from("\"b\"")),
+                Just(String::from("\"\\u0061\"")),
+                Just(String::from("[\"a\",1]")),
+                Just(String::from("[\"b\"]")),
+                Just(String::from("[]")),
+                Just(String::from("[\"\\u0061\"]")),
+                Just(String::from("[[\"a\"], {\"a\":\"a\"}, \"b\" ,\"a\"]")),
+                Just(String::from("-3")),
+                Just(String::from("{\"a\":[1]}")),
+                (0i64..200).prop_map(|n| n.to_string()),
+                (0i64..200).prop_map(|n| format!("{n}.5")),
+                Just(String::from("1e2")),
+                Just(String::from("1e999")),
+                Just(String::from("\"100\"")),
+            ]
+        }
+
+        fn claim_name() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "nbf",
+                "iat",
+                "jti",
+                "x",
+                "\\u0065xp",
+                "\\u0069ss",
+            ])
+            .prop_map(String::from)
+        }
+
+        fn options() -> impl Strategy<Value = VerifyOptions> {
+            (
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                0u64..20,
+                prop::option::of(0u64..100),
+                prop::collection::vec(prop::sample::select(vec!["x", "jti", "exp", "iat"]), 0..2),
+                1usize..5,
+            )
+                .prop_map(|(iss, sub, aud, tol, age, req, depth)| VerifyOptions {
+                    issuer: if iss { vec![String::from("a")] } else { vec![] },
+                    subject: sub.then(|| String::from("a")),
+                    audience: if aud { vec![String::from("a")] } else { vec![] },
+                    clock_tolerance: tol,
+                    max_token_age: age,
+                    required_claims: req.into_iter().map(String::from).collect(),
+                    limits: Limits {
+                        max_json_depth: depth,
+                        ..Limits::DEFAULT
+                    },
+                    ..VerifyOptions::default()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(6000))]
+
+            /// `check` (scanner, no Map) and `finish` (Value path) give the same verdict.
+            #[test]
+            fn check_agrees_with_finish(
+                members in prop::collection::vec((claim_name(), claim_value()), 0..7),
+                opts in options(),
+                now in 0i64..200,
+            ) {
+                let body: Vec<String> =
+                    members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                let payload = format!("{{{}}}", body.join(","));
+                let t = tok(r#"{"alg":"HS256"}"#, &payload);
+                let keys = hs_set();
+                let p = prepare(&t, &keys, &opts).unwrap();
+                let fast = p.check(0, now, &opts);
+                let slow = p.clone().finish(0, now, &opts).map(|_| ());
+                prop_assert_eq!(fast, slow, "{}", payload);
+                prop_assert_eq!(
+                    p.check(1, now, &opts).unwrap_err(),
+                    VerifyError::InvalidSignature
+                );
+            }
+        }
     }
 }

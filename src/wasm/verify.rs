@@ -26,48 +26,18 @@ use crate::verify::{ClaimError, VerifyError, VerifyOptions};
 #[derive(Debug)]
 pub struct KeySet {
     set: JwkSet,
-    /// For a key the caller passed directly (jose: `jwtVerify(token, key)`): the same key
-    /// with the `kid` of the last token seen. jose uses a direct key whatever `kid` the
-    /// token names, while the core's sets match `kid`s strictly; re-labelling the caller's
-    /// own key translates one into the other (sets, local or remote, stay strict).
-    direct: Option<RefCell<JwkSet>>,
 }
 
 impl KeySet {
     fn of(set: JwkSet) -> KeySet {
-        KeySet { set, direct: None }
+        KeySet { set }
     }
 
+    /// A key the caller passed directly (jose: `jwtVerify(token, key)`): the core's
+    /// `JwkSet::direct` selects it whatever `kid` the token names.
     fn direct(k: Jwk) -> Result<KeySet, JsValue> {
-        let set = JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local)
-            .map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
-        Ok(KeySet {
-            direct: Some(RefCell::new(set.clone())),
-            set,
-        })
-    }
-
-    /// Re-labels the direct key with the token's `kid` (or none). `false` if nothing changed.
-    fn retarget(&self, cell: &RefCell<JwkSet>, token: &str, limits: &Limits) -> bool {
-        let Ok(t) = crate::token::UntrustedToken::parse(token, limits) else {
-            return false;
-        };
-        let want = t.header().kid.clone();
-        let Some(base) = self.set.keys().first() else {
-            return false;
-        };
-        if cell.borrow().keys().first().map(|k| &k.kid) == Some(&want) {
-            return false;
-        }
-        let mut k = base.clone();
-        k.kid = want;
-        match JwkSet::from_keys(alloc::vec![k], KeyOrigin::Local) {
-            Ok(set) => {
-                *cell.borrow_mut() = set;
-                true
-            }
-            Err(_) => false,
-        }
+        let set = JwkSet::direct(k).map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
+        Ok(KeySet { set })
     }
 }
 
@@ -401,15 +371,7 @@ fn fail(out: &mut Vec<i32>, e: &VerifyError) -> Vec<i32> {
 /// `F_JWT | F_HOST`. Returns `[status, code, alg, noKey, nCandidates, candidates...]`.
 #[wasm_bindgen]
 pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
-    let Some(cell) = &keys.direct else {
-        return verify_in(token, &keys.set, options, now, flags);
-    };
-    let out = verify_in(token, &cell.borrow(), options, now, flags);
-    let no_key = out.get(R_STATUS) == Some(&ST_ERR) && out.get(R_NO_KEY) == Some(&1);
-    if no_key && keys.retarget(cell, token, &options.o.limits) {
-        return verify_in(token, &cell.borrow(), options, now, flags);
-    }
-    out
+    verify_in(token, &keys.set, options, now, flags)
 }
 
 fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
@@ -446,7 +408,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
         return match hit {
             None => fail(&mut out, &VerifyError::InvalidSignature),
             Some(_) if !jwt => out,
-            Some(i) => match p.finish(i, now, opts) {
+            Some(i) => match p.check(i, now, opts) {
                 Ok(_) => out,
                 Err(e) => fail(&mut out, &e),
             },
@@ -467,7 +429,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     if jwt {
         // Claims do not depend on which candidate verifies; the host reports this result
         // only after its signature check passed.
-        if let Err(e) = p.finish(0, now, opts) {
+        if let Err(e) = p.check(0, now, opts) {
             out[R_CODE] = record(&e);
         }
     }

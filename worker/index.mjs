@@ -1,0 +1,136 @@
+// edgegate as a Cloudflare Worker in front of an origin (docs/worker.md).
+//
+// A thin host: HTTP glue only. Every decision (routes, tokens, roles, mTLS, path
+// normalization) is the gate's (`Gate` from the `edgegate` package, the wasm core). This file
+// turns a `Request` into a gate request, answers denials with the gate's problem+json, and
+// forwards allowed requests to ORIGIN_URL with the identity headers the gate computed.
+//
+// Bindings (wrangler.toml): EDGEGATE_CONFIG (the config JSON), ORIGIN_URL, AUTH_ENABLED, and
+// secrets such as JWT_SECRET (`wrangler secret put JWT_SECRET`). Every string binding is
+// the gate's environment for `{"env": "NAME"}` config values.
+//
+// Never logged: tokens, headers, secrets. Logged: the path of a bad config field, warnings.
+import { Gate } from 'edgegate';
+
+/** Once per isolate: `{ gate, origin }` or `{ failed: true }` (fail closed). */
+let state = null;
+
+const CONFIG_ERROR = JSON.stringify({
+  code: 'AUTH-015',
+  detail: 'the gate is misconfigured',
+  status: 500,
+  title: 'configuration error',
+  type: 'urn:edgegate:error:AUTH-015',
+});
+
+function problem(status, body, extra) {
+  const headers = new Headers({ 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
+  for (const [k, v] of Object.entries(extra ?? {})) if (v !== undefined && v !== null && v !== '') headers.set(k, String(v));
+  return new Response(body, { status, headers });
+}
+
+const configError = () => problem(500, CONFIG_ERROR);
+
+function init(env) {
+  const strings = {};
+  for (const [k, v] of Object.entries(env ?? {})) if (typeof v === 'string') strings[k] = v;
+  let origin;
+  try {
+    origin = new URL(strings.ORIGIN_URL ?? '');
+    if (origin.protocol !== 'https:' && origin.protocol !== 'http:') throw new TypeError('scheme');
+  } catch {
+    console.error('edgegate: ORIGIN_URL is missing or not an http(s) URL; answering 500 AUTH-015');
+    return { failed: true };
+  }
+  const config = env?.EDGEGATE_CONFIG;
+  if (config === undefined || config === null || config === '') {
+    console.error('edgegate: EDGEGATE_CONFIG is not set; answering 500 AUTH-015');
+    return { failed: true };
+  }
+  let gate;
+  try {
+    gate = Gate.create(config, { env: strings });
+  } catch (e) {
+    // `reason` is the path of the bad field (e.g. `providers[0].secret`); the message is not
+    // logged so that no value from the config or the environment reaches the logs.
+    const field = typeof e?.reason === 'string' && e.reason ? e.reason : '<document>';
+    console.error(`edgegate: EDGEGATE_CONFIG rejected (${e?.code ?? 'AUTH-015'}) at ${field}; answering 500 AUTH-015`);
+    return { failed: true };
+  }
+  for (const w of gate.warnings) console.warn(`edgegate: ${w}`);
+  // Only the origin's scheme, host and base path are used; a trailing `/` is dropped.
+  const base = origin.pathname.replace(/\/+$/, '');
+  return { gate, origin: `${origin.origin}${base}` };
+}
+
+/** The client certificate Cloudflare saw (mTLS), from `request.cf.tlsClientAuth`. */
+function clientCert(request) {
+  const auth = request.cf?.tlsClientAuth;
+  if (!auth || auth.certPresented !== '1') return undefined;
+  const fp = auth.certFingerprintSHA256;
+  return { verified: auth.certVerified === 'SUCCESS', ...(typeof fp === 'string' && fp ? { fingerprintSha256: fp } : {}) };
+}
+
+/**
+ * The normalized path the gate checked, re-encoded for the origin: segments are decoded in
+ * the gate's form, so `?`, `#`, `;` or spaces inside a segment are escaped again.
+ */
+function encodePath(path) {
+  return path
+    .split('/')
+    .map((seg) => encodeURIComponent(seg).replace(/%(3A|40|24|26|2B|2C|3D)/gi, (m) => decodeURIComponent(m)))
+    .join('/');
+}
+
+async function forward(request, decision, origin, url) {
+  const headers = new Headers(request.headers);
+  for (const name of decision.stripHeaders ?? []) headers.delete(name);
+  headers.delete('host');
+  for (const [name, value] of Object.entries(decision.headers ?? {})) headers.set(name, value);
+  const path = typeof decision.path === 'string' ? encodePath(decision.path) : url.pathname;
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  try {
+    return await fetch(`${origin}${path}${url.search}`, {
+      method: request.method,
+      headers,
+      body: hasBody ? request.body : undefined,
+      redirect: 'manual',
+    });
+  } catch {
+    console.error('edgegate: origin unreachable');
+    return problem(
+      502,
+      JSON.stringify({ detail: 'the origin could not be reached', status: 502, title: 'bad gateway', type: 'about:blank' }),
+    );
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    state ??= init(env);
+    if (state.failed) return configError();
+    const url = new URL(request.url);
+    let decision;
+    try {
+      decision = await state.gate.decide({
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        headers: request.headers,
+        clientCert: clientCert(request),
+      });
+    } catch (e) {
+      console.error(`edgegate: no decision (${e?.code ?? e?.name ?? 'error'}); answering 500 AUTH-015`);
+      return configError();
+    }
+    if (!decision.allow) {
+      return problem(decision.status, decision.body, {
+        'www-authenticate': decision.wwwAuthenticate,
+        'retry-after': decision.retryAfter,
+      });
+    }
+    if (decision.reason === 'shadow' && decision.shadow) {
+      console.warn(`edgegate: shadow route ${decision.route ?? '?'} would deny (${decision.shadow.code})`);
+    }
+    return forward(request, decision, state.origin, url);
+  },
+};
