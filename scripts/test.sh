@@ -47,9 +47,13 @@ run_step "clippy (no_std core, thumbv7em)" cargo clippy --lib --no-default-featu
 if grep -q '^wasm = \[.*"dep:' Cargo.toml; then
   run_step "clippy (wasm bindings)" cargo clippy --lib --target wasm32-unknown-unknown --features wasm -- -D warnings
 fi
-if grep -q '^wasm-inspect = ' Cargo.toml; then
-  run_step "clippy (wasm inspect-only build)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features wasm-inspect -- -D warnings
-fi
+# The partial wasm builds the package ships (inspect-only for edgegate/browser, verify-only
+# for the Node default import, gate-only) each compile with their own cfg set.
+for feature in wasm-inspect wasm-verify wasm-gate; do
+  if grep -q "^$feature = " Cargo.toml; then
+    run_step "clippy ($feature build)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features "$feature" -- -D warnings
+  fi
+done
 run_step "build no_std (thumbv7em-none-eabi)" cargo build --lib --no-default-features --target thumbv7em-none-eabi
 run_step "build wasm32 release" cargo build --lib --target wasm32-unknown-unknown --release
 run_step "cargo test" cargo test --all-targets
