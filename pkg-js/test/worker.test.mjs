@@ -8,7 +8,7 @@
 // put` would give it. Tokens come from jose (HS256).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
 
 import { packageDir, repoRoot, scratchDir } from './helpers/scratch.mjs';
+import { wasmModules } from './helpers/workerd.mjs';
 
 const SECRET = 'worker-test-secret-at-least-32-bytes!';
 const ISSUER = 'https://issuer.example';
@@ -57,21 +58,6 @@ function parseTomlSubset(text) {
     table[key] = m[1];
   }
   return root;
-}
-
-/** esbuild plugin: keep `import x from './y.wasm'` as a separate CompiledWasm module. */
-function wasmModules(outdir) {
-  return {
-    name: 'wasm-modules',
-    setup(build) {
-      build.onResolve({ filter: /\.wasm(\?module)?$/ }, (args) => {
-        const src = path.resolve(args.resolveDir, args.path.replace(/\?module$/, ''));
-        const name = path.basename(src);
-        copyFileSync(src, path.join(outdir, name));
-        return { path: `./${name}`, external: true };
-      });
-    },
-  };
 }
 
 /** Bundles the Worker; `edgegate` resolves to the tarball installed in the scratch project. */

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
+import { wasmModules } from './helpers/workerd.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -43,21 +44,6 @@ function installPackage(dir) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return app;
-}
-
-/** esbuild plugin: keep `import x from './y.wasm'` as a separate CompiledWasm module. */
-function wasmModules(outdir) {
-  return {
-    name: 'wasm-modules',
-    setup(build) {
-      build.onResolve({ filter: /\.wasm(\?module)?$/ }, (args) => {
-        const src = path.resolve(args.resolveDir, args.path.replace(/\?module$/, ''));
-        const name = path.basename(src);
-        copyFileSync(src, path.join(outdir, name));
-        return { path: `./${name}`, external: true };
-      });
-    },
-  };
 }
 
 async function bundleWorker(app) {
