@@ -11,7 +11,7 @@
  * if (!d.allow) return new Response(d.body, { status: d.status, headers: ... });
  * ```
  */
-import { gateBinding } from './api.js';
+import { gateBinding, KEY_SOURCE, type KeySource } from './api.js';
 import { ConfigError, fromCore } from './errors.js';
 import { createRemoteJWKSet, type RemoteJWKSFunction } from './remote.js';
 
@@ -114,7 +114,8 @@ export interface GateOptions {
   now?(): number;
   /** Fetch timeout for discovery and introspection, ms (default 5000). */
   timeoutDuration?: number;
-  /** Minimum ms between JWKS refetches caused by unknown `kid`s, per provider (default 30000). */
+  /** Minimum ms between JWKS refetches caused by unknown `kid`s, per provider (default 30000);
+   * passed to the JWKS cache policy, which also applies its refetch budget. */
   cooldownDuration?: number;
 }
 
@@ -159,12 +160,16 @@ async function boundedFetch(doFetch: typeof fetch, url: string, init: RequestIni
   }
 }
 
+/** The policy-governed key source behind a `createRemoteJWKSet` function. */
+function sourceOf(remote: RemoteJWKSFunction): KeySource {
+  return (remote as unknown as { [KEY_SOURCE]: KeySource })[KEY_SOURCE];
+}
+
 /** The gate: a validated config and the I/O the core asks for. */
 export class Gate {
   readonly #core: GateCoreHandle;
   readonly #opts: GateOptions;
   readonly #remotes = new Map<string, RemoteJWKSFunction>();
-  readonly #lastRefresh = new Map<string, number>();
   /** Warnings to log loudly at every start (e.g. the gate is disabled). */
   readonly warnings: readonly string[];
 
@@ -220,7 +225,7 @@ export class Gate {
     for (const [provider, remote] of this.#remotes) {
       if (remote.fresh) continue;
       try {
-        await remote.reload();
+        await sourceOf(remote).current();
       } catch {
         continue;
       }
@@ -237,18 +242,18 @@ export class Gate {
       case 'jwks': {
         let remote = this.#remotes.get(io.provider);
         if (!remote) {
-          remote = createRemoteJWKSet(io.url, { fetch: o.fetch, timeoutDuration: timeout });
+          remote = createRemoteJWKSet(io.url, { fetch: o.fetch, timeoutDuration: timeout, cooldownDuration: o.cooldownDuration });
           this.#remotes.set(io.provider, remote);
         }
-        const last = this.#lastRefresh.get(io.provider);
-        const mayFetch = !io.refresh || last === undefined || now - last >= (o.cooldownDuration ?? 30_000);
-        if (mayFetch) {
-          this.#lastRefresh.set(io.provider, now);
-          try {
-            await remote.reload();
-          } catch {
-            /* reported below through the missing document */
-          }
+        // Whether to fetch is the core's JWKS cache policy (src/jwks_cache.rs), the same one
+        // createRemoteJWKSet applies: freshness, stale-if-error, backoff after a failure, and
+        // the cooldown + refetch budget for unknown kids (io.refresh).
+        try {
+          const source = sourceOf(remote);
+          if (io.refresh) await source.unknownKid?.();
+          else await source.current();
+        } catch {
+          /* reported below through the missing document */
         }
         const doc = remote.jwks();
         if (doc) this.#core.provideJwks(io.provider, UTF8.encode(JSON.stringify(doc)));

@@ -122,3 +122,53 @@ describe('Gate', () => {
     assert.deepEqual(seen, [['sessions', 'good-session'], ['sessions', 'bad-session']]);
   });
 });
+
+describe('Gate with a remote JWKS (the core cache policy decides refetches)', () => {
+  it('picks up a rotated key, and an unknown-kid storm costs a bounded number of fetches', async () => {
+    const { createServer } = await import('node:http');
+    const k1 = await jose.generateKeyPair('ES256', { extractable: true });
+    const k2 = await jose.generateKeyPair('ES256', { extractable: true });
+    const pub = async (k, kid) => ({ ...(await jose.exportJWK(k.publicKey)), kid, alg: 'ES256', use: 'sig' });
+    let jwks = { keys: [await pub(k1, 'k1')] };
+    let hits = 0;
+    const server = createServer((req, res) => {
+      hits++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(jwks));
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const gate = eg.Gate.create(
+        {
+          providers: [{ type: 'oidc', name: 'idp', issuer: 'https://idp.example', audience: 'api', jwksUrl: `http://127.0.0.1:${server.address().port}/jwks` }],
+          routes: [{ path: '/api/**' }],
+        },
+        // No cooldown: only the policy's refetch budget (3 per cache window) limits refetches.
+        { env: {}, cooldownDuration: 0 },
+      );
+      const sign = (k, kid) =>
+        new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setIssuer('https://idp.example').setAudience('api').setSubject('svc').setExpirationTime('5m').sign(k.privateKey);
+      const req = async (t) => gate.decide({ method: 'GET', path: '/api/x', headers: { authorization: `Bearer ${t}` } });
+
+      assert.equal((await req(await sign(k1, 'k1'))).allow, true);
+      assert.equal(hits, 1);
+      // Rotation: the IdP publishes k2; a token with the new kid triggers one refetch.
+      jwks = { keys: [await pub(k1, 'k1'), await pub(k2, 'k2')] };
+      assert.equal((await req(await sign(k2, 'k2'))).allow, true);
+      assert.equal(hits, 2);
+      // A storm of tokens naming a kid the IdP never published: denied, few fetches.
+      const bogus = await sign(k2, 'not-published');
+      for (let i = 0; i < 50; i++) {
+        const d = await req(bogus);
+        assert.equal(d.allow, false);
+        assert.equal(d.code, 'AUTH-001');
+      }
+      assert.ok(hits <= 1 + 3, `${hits - 1} unknown-kid refetches; the budget is 3`);
+      // Known keys keep working from the cache.
+      assert.equal((await req(await sign(k1, 'k1'))).allow, true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
