@@ -60,6 +60,11 @@ bindgen "$out/edgegate_verify.wasm" web pkg-js/wasm/node
 bindgen "$out/edgegate_inspect.wasm" web pkg-js/wasm/inspect
 
 # 4. TypeScript: ESM (+ declarations) and CJS.
+# The ABI facts shared with Rust (error codes, algorithms, result slots, defaults, limits) are
+# generated from the core (src/abi.rs) into pkg-js/src/abi.generated.ts; the drift test fails
+# when the committed file is stale, this regenerates it.
+log "abi.generated.ts"
+EDGEGATE_BLESS=1 cargo test -q --test abi_drift >&2
 log "tsc"
 rm -rf pkg-js/dist
 node_modules/.bin/tsc -p pkg-js/tsconfig.esm.json

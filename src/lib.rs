@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod api_key;
 pub mod b64;
 pub mod config;

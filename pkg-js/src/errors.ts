@@ -4,29 +4,10 @@
  * or a signature.
  */
 
-/** Every stable code with its HTTP status and title (DESIGN.md, "Error codes"). */
-export const ERROR_CODES = {
-  'AUTH-001': { status: 401, title: 'invalid token' },
-  'AUTH-002': { status: 401, title: 'token expired' },
-  'AUTH-003': { status: 401, title: 'invalid credentials' },
-  'AUTH-004': { status: 401, title: 'invalid signature' },
-  'AUTH-005': { status: 401, title: 'missing token' },
-  'AUTH-006': { status: 401, title: 'token decode failed' },
-  'AUTH-007': { status: 503, title: 'jwks unavailable' },
-  'AUTH-008': { status: 401, title: 'session not found' },
-  'AUTH-009': { status: 401, title: 'session expired' },
-  'AUTH-010': { status: 401, title: 'session or token revoked' },
-  'AUTH-011': { status: 403, title: 'insufficient permissions' },
-  'AUTH-012': { status: 403, title: 'insufficient roles' },
-  'AUTH-013': { status: 403, title: 'access denied' },
-  'AUTH-014': { status: 502, title: 'provider error' },
-  'AUTH-015': { status: 500, title: 'configuration error' },
-  'AUTH-016': { status: 429, title: 'rate limited' },
-  'AUTH-017': { status: 404, title: 'user not found' },
-  'AUTH-018': { status: 403, title: 'user disabled' },
-  'AUTH-019': { status: 403, title: 'email not verified' },
-  'AUTH-020': { status: 401, title: 'mfa required' },
-} as const;
+import { ERROR_CODES } from './abi.generated.js';
+
+/** Every stable code with its HTTP status and title (generated from the Rust core, src/abi.rs). */
+export { ERROR_CODES };
 
 /** A stable error code. */
 export type ErrorCode = keyof typeof ERROR_CODES;
