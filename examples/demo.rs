@@ -168,6 +168,12 @@ fn main() {
                     d.detail
                 );
             }
+            Decision::Preflight(p) => {
+                println!(
+                    "{label:<44} {:>6}  answered at the edge (CORS preflight)",
+                    p.status
+                );
+            }
         }
     }
 }

@@ -107,7 +107,15 @@ schema = {
         "rbac": obj({"roles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/role"}}, "superAdmins": STRS}),
         "routes": {"type": "array", "items": {"$ref": "#/$defs/route"}},
         "identityHeaders": obj(headers),
-        "cors": obj({"preflight": {"type": "boolean"}, "origins": STRS}),
+        "cors": obj({
+            "preflight": dict({"type": "boolean"}, description="Answer CORS preflights at the edge (never forwarded)."),
+            "origins": dict(STRS, description="Exact serialized origins, http(s)://host[:port] in lowercase (empty: any, answered with `*`)."),
+            "methods": dict(STRS, description="Access-Control-Allow-Methods (HTTP tokens)."),
+            "headers": dict(STRS, description="Access-Control-Allow-Headers (HTTP tokens)."),
+            "echoHeaders": {"type": "boolean"},
+            "maxAge": {"type": "integer", "minimum": 0, "maximum": 86400},
+            "credentials": dict({"type": "boolean"}, description="Needs a non-empty `origins`."),
+        }),
     },
     "$defs": defs,
 }

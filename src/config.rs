@@ -301,7 +301,7 @@ impl Default for IdentityHeaders {
 }
 
 impl IdentityHeaders {
-    /// Every configured name (what is stripped from incoming requests).
+    /// Every configured name.
     pub fn names(&self) -> Vec<String> {
         [
             &self.user_id,
@@ -316,15 +316,154 @@ impl IdentityHeaders {
         .cloned()
         .collect()
     }
+
+    /// What is stripped from incoming requests: every configured name and every default
+    /// name (a renamed or disabled header keeps its default name stripped), each once.
+    pub fn strip_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for n in self
+            .names()
+            .into_iter()
+            .chain(IdentityHeaders::default().names())
+        {
+            let key = header_key(&n);
+            if !out.iter().any(|m| header_key(m) == key) {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    /// Whether an incoming header named `name` must be stripped: its name equals an
+    /// identity header name (configured or default) once `_` and `.` are read as `-`,
+    /// ignoring ASCII case (CGI-style servers read `X_User_Id` as `X-User-Id`).
+    pub fn is_stripped(&self, name: &str) -> bool {
+        let key = header_key(name);
+        self.names()
+            .iter()
+            .chain(IdentityHeaders::default().names().iter())
+            .any(|n| header_key(n) == key)
+    }
 }
 
-/// CORS preflight pass-through.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A header name as CGI-style servers compare it: ASCII lowercase, `_` and `.` as `-`.
+fn header_key(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| match c {
+            '_' | '.' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Methods a preflight answer allows when `cors.methods` is not given.
+pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"];
+
+/// Longest `cors.maxAge`, seconds (browsers cap it lower: Firefox 24 h, Chromium 2 h).
+pub const MAX_CORS_MAX_AGE: u64 = 86_400;
+
+/// CORS preflights, answered by the gate itself (never forwarded to the origin).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cors {
-    /// Let `OPTIONS` requests with `Origin` and `Access-Control-Request-Method` through.
+    /// Answer `OPTIONS` requests with `Origin` and `Access-Control-Request-Method` at the
+    /// edge (a [`crate::gate::Decision::Preflight`]).
     pub preflight: bool,
-    /// Only from these origins (empty = any).
+    /// Only from these origins (exact serialized origins; empty = any, answered with `*`).
     pub origins: Vec<String>,
+    /// `Access-Control-Allow-Methods` (default [`DEFAULT_CORS_METHODS`]).
+    pub methods: Vec<String>,
+    /// `Access-Control-Allow-Headers` (default none).
+    pub headers: Vec<String>,
+    /// Echo the request's `Access-Control-Request-Headers` (a valid token list only) when
+    /// `headers` is empty.
+    pub echo_headers: bool,
+    /// `Access-Control-Max-Age`, seconds.
+    pub max_age: Option<u64>,
+    /// `Access-Control-Allow-Credentials: true` (needs an explicit `origins` list).
+    pub credentials: bool,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        Cors {
+            preflight: false,
+            origins: Vec::new(),
+            methods: DEFAULT_CORS_METHODS.iter().map(|m| (*m).into()).collect(),
+            headers: Vec::new(),
+            echo_headers: false,
+            max_age: None,
+            credentials: false,
+        }
+    }
+}
+
+/// A serialized origin: `http(s)://host[:port]`, no path, no userinfo, no wildcard.
+fn is_origin(s: &str) -> bool {
+    let rest = match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
+        Some(r) => r,
+        None => return false,
+    };
+    !rest.is_empty()
+        && rest.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+        })
+}
+
+/// A list of HTTP tokens (method or header names).
+fn token_list(o: &mut Obj<'_>, name: &str) -> CResult<Option<Vec<String>>> {
+    let list = o.opt_str_list(name)?;
+    if let Some(list) = &list {
+        for (i, t) in list.iter().enumerate() {
+            if !is_token(t) {
+                return Err(ConfigError::new(
+                    format!("{}[{i}]", o.at(name)),
+                    "not a valid token",
+                ));
+            }
+        }
+    }
+    Ok(list)
+}
+
+fn parse_cors(mut o: Obj<'_>) -> CResult<Cors> {
+    let preflight = o.opt_bool("preflight")?.unwrap_or(false);
+    let origins = o.opt_str_list("origins")?.unwrap_or_default();
+    for (i, origin) in origins.iter().enumerate() {
+        if !is_origin(origin) {
+            return Err(ConfigError::new(
+                format!("{}[{i}]", o.at("origins")),
+                "not a serialized origin (http(s)://host[:port], lowercase, no path, no *)",
+            ));
+        }
+    }
+    let methods = token_list(&mut o, "methods")?
+        .unwrap_or_else(|| DEFAULT_CORS_METHODS.iter().map(|m| (*m).into()).collect());
+    let headers = token_list(&mut o, "headers")?.unwrap_or_default();
+    let echo_headers = o.opt_bool("echoHeaders")?.unwrap_or(false);
+    let max_age = o.opt_u64("maxAge", MAX_CORS_MAX_AGE)?;
+    let credentials = o.opt_bool("credentials")?.unwrap_or(false);
+    if credentials && origins.is_empty() {
+        return Err(ConfigError::new(
+            o.at("credentials"),
+            "credentials need an explicit origins list (never *)",
+        ));
+    }
+    o.finish()?;
+    Ok(Cors {
+        preflight,
+        origins,
+        methods,
+        headers,
+        echo_headers,
+        max_age,
+        credentials,
+    })
 }
 
 /// The whole, validated configuration.
@@ -481,12 +620,7 @@ impl Config {
         };
         let cors = match root.opt_obj("cors")? {
             None => Cors::default(),
-            Some(mut o) => {
-                let preflight = o.opt_bool("preflight")?.unwrap_or(false);
-                let origins = o.opt_str_list("origins")?.unwrap_or_default();
-                o.finish()?;
-                Cors { preflight, origins }
-            }
+            Some(o) => parse_cors(o)?,
         };
         root.finish()?;
         if providers.is_empty() && !api_keys && routes.iter().any(|r| !r.public) {

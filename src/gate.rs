@@ -14,7 +14,7 @@
 //! }
 //! ```
 //!
-//! Order of checks: disabled gate -> CORS preflight -> path normalization -> first matching
+//! Order of checks: disabled gate -> CORS preflight (answered here, never forwarded) -> path normalization -> first matching
 //! route (none: AUTH-013) -> mTLS -> public -> credential (none: AUTH-005) -> API key or
 //! JWT (issuer -> provider -> keys -> signature and claims -> provider checks) ->
 //! revocation -> route providers -> roles (AUTH-012) -> permissions (AUTH-011) -> route
@@ -154,8 +154,6 @@ pub enum AllowReason {
     Public,
     /// The gate is disabled (`enabled: false` / `AUTH_ENABLED=false`).
     Disabled,
-    /// A CORS preflight let through by `cors.preflight`.
-    Preflight,
     /// A `shadow` route: the request would have been denied (see `Allow::shadow`).
     Shadow,
 }
@@ -168,7 +166,10 @@ pub struct Allow {
     pub identity: Option<Identity>,
     /// Identity headers to add to the forwarded request.
     pub headers: Vec<(String, String)>,
-    /// Incoming headers to remove before forwarding (always: a client cannot forge them).
+    /// Incoming headers to remove before forwarding (always: a client cannot forge them):
+    /// every identity header name (configured and default) and the exact names of the
+    /// request's headers that read as one of them (`X_User_Id`, `x.user.roles`). Delete
+    /// each by name; no matching is left to the host.
     pub strip_headers: Vec<String>,
     /// The matched route's label.
     pub route: Option<String>,
@@ -193,32 +194,49 @@ pub struct Deny {
     pub route: Option<String>,
 }
 
+/// A CORS preflight the host answers itself: respond with `status` (204), these headers
+/// and no body. The request is never forwarded to the origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preflight {
+    /// Always 204.
+    pub status: u16,
+    /// `Access-Control-Allow-Origin`, `-Allow-Methods`, `-Allow-Headers`, `-Max-Age`,
+    /// `-Allow-Credentials` (each when configured) and `Vary`.
+    pub headers: Vec<(String, String)>,
+}
+
 /// The gate's answer (one per request; its size does not matter).
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
+    /// Forward the request to the origin.
     Allow(Allow),
+    /// Refuse it.
     Deny(Deny),
+    /// Answer it at the edge (a CORS preflight); never forward it.
+    Preflight(Preflight),
 }
 
 impl Decision {
-    /// Whether the request may pass (shadow denials pass).
+    /// Whether the request may pass to the origin (shadow denials pass; a preflight does
+    /// not: it is answered by the host).
     pub fn is_allowed(&self) -> bool {
         matches!(self, Decision::Allow(_))
     }
 
-    /// HTTP status: 200 for allow.
+    /// HTTP status: 200 for allow, 204 for a preflight.
     pub fn status(&self) -> u16 {
         match self {
             Decision::Allow(_) => 200,
             Decision::Deny(d) => d.status,
+            Decision::Preflight(p) => p.status,
         }
     }
 
     /// The error code of a denial.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            Decision::Allow(_) => None,
+            Decision::Allow(_) | Decision::Preflight(_) => None,
             Decision::Deny(d) => Some(d.code),
         }
     }
@@ -231,6 +249,9 @@ pub enum Step {
     Done(Decision),
     Need(Io),
 }
+
+/// The one `detail` of every refused API key (malformed, unknown, wrong, expired, revoked).
+const INVALID_API_KEY: &str = "invalid api key";
 
 /// Most cached introspection results.
 pub const MAX_INTROSPECTION_ENTRIES: usize = 1024;
@@ -496,12 +517,29 @@ impl Gate {
         step
     }
 
-    fn strip(&self) -> Vec<String> {
-        self.config.identity_headers.names()
+    /// Whether an incoming header named `name` is stripped before forwarding (its name
+    /// reads as an identity header name, configured or default; see
+    /// [`crate::config::IdentityHeaders::is_stripped`]).
+    pub fn is_stripped_header(&self, name: &str) -> bool {
+        self.config.identity_headers.is_stripped(name)
+    }
+
+    /// The identity header names (configured and default), then the exact names of the
+    /// request's headers that read as one of them and are not already listed.
+    fn strip(&self, req: &Request) -> Vec<String> {
+        let ih = &self.config.identity_headers;
+        let mut out = ih.strip_names();
+        for (name, _) in &req.headers {
+            if ih.is_stripped(name) && !out.iter().any(|n| n == name) {
+                out.push(name.clone());
+            }
+        }
+        out
     }
 
     fn anonymous(
         &self,
+        req: &Request,
         reason: AllowReason,
         route: Option<String>,
         path: Option<String>,
@@ -510,35 +548,74 @@ impl Gate {
             reason,
             identity: None,
             headers: Vec::new(),
-            strip_headers: self.strip(),
+            strip_headers: self.strip(req),
             route,
             path,
             shadow: None,
         })
     }
 
-    fn is_preflight(&self, req: &Request) -> bool {
+    /// The answer to a CORS preflight: `OPTIONS` with one `Origin` that `cors.origins`
+    /// accepts and an `Access-Control-Request-Method`. Anything else is `None` and goes
+    /// through normal routing.
+    fn preflight(&self, req: &Request) -> Option<Preflight> {
         let cors = &self.config.cors;
         if !cors.preflight || !req.method.eq_ignore_ascii_case("OPTIONS") {
-            return false;
+            return None;
         }
-        let origin = req.header_values("origin").next();
-        let has_acrm = req
-            .header_values("access-control-request-method")
+        let mut origins = req.header_values("origin");
+        let origin = origins.next()?.trim();
+        if origins.next().is_some() {
+            return None;
+        }
+        req.header_values("access-control-request-method")
             .next()
-            .is_some();
-        match origin {
-            Some(o) if has_acrm => cors.origins.is_empty() || cors.origins.iter().any(|c| c == o),
-            _ => false,
+            .filter(|m| crate::config::is_token(m.trim()))?;
+        let allow_origin = if cors.origins.is_empty() {
+            // Any origin, and never with credentials (refused at start-up).
+            "*"
+        } else {
+            cors.origins.iter().find(|c| *c == origin)?.as_str()
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        headers.push(("Access-Control-Allow-Origin".into(), allow_origin.into()));
+        if cors.credentials {
+            headers.push(("Access-Control-Allow-Credentials".into(), "true".into()));
         }
+        if !cors.methods.is_empty() {
+            headers.push((
+                "Access-Control-Allow-Methods".into(),
+                cors.methods.join(", "),
+            ));
+        }
+        let mut vary = String::from("Origin");
+        if !cors.headers.is_empty() {
+            headers.push((
+                "Access-Control-Allow-Headers".into(),
+                cors.headers.join(", "),
+            ));
+        } else if cors.echo_headers {
+            vary.push_str(", Access-Control-Request-Headers");
+            if let Some(list) = echo_header_list(req) {
+                headers.push(("Access-Control-Allow-Headers".into(), list));
+            }
+        }
+        if let Some(age) = cors.max_age {
+            headers.push(("Access-Control-Max-Age".into(), format!("{age}")));
+        }
+        headers.push(("Vary".into(), vary));
+        Some(Preflight {
+            status: 204,
+            headers,
+        })
     }
 
     fn decide_inner(&self, req: &Request, now: i64, ctx: &mut Ctx) -> Step {
         if !self.config.enabled {
-            return Step::Done(self.anonymous(AllowReason::Disabled, None, None));
+            return Step::Done(self.anonymous(req, AllowReason::Disabled, None, None));
         }
-        if self.is_preflight(req) {
-            return Step::Done(self.anonymous(AllowReason::Preflight, None, None));
+        if let Some(p) = self.preflight(req) {
+            return Step::Done(Decision::Preflight(p));
         }
         let path = match crate::route::normalize(&req.path) {
             Ok(p) => p,
@@ -574,13 +651,15 @@ impl Gate {
                     reason: AllowReason::Authenticated,
                     identity: Some(identity),
                     headers,
-                    strip_headers: self.strip(),
+                    strip_headers: self.strip(req),
                     route: Some(label),
                     path: Some(norm),
                     shadow: None,
                 }))
             }
-            Ok(None) => Step::Done(self.anonymous(AllowReason::Public, Some(label), Some(norm))),
+            Ok(None) => {
+                Step::Done(self.anonymous(req, AllowReason::Public, Some(label), Some(norm)))
+            }
             Err(Flow::Need(io)) => Step::Need(io),
             Err(Flow::Deny(code, detail, scope)) => {
                 let d = self.make_deny(code, detail, scope, Some(label.clone()));
@@ -589,7 +668,7 @@ impl Gate {
                         reason: AllowReason::Shadow,
                         identity: None,
                         headers: Vec::new(),
-                        strip_headers: self.strip(),
+                        strip_headers: self.strip(req),
                         route: Some(label),
                         path: Some(norm),
                         shadow: Some(d),
@@ -786,9 +865,11 @@ impl Gate {
         if !self.config.api_keys {
             return deny(ErrorCode::InvalidCredentials, "api keys are not accepted");
         }
+        // One answer for malformed, unknown, wrong, expired and revoked keys: the same
+        // code, detail, body and headers, so a caller cannot learn which key ids exist.
         let parsed = match api_key::parse(credential) {
             Ok(p) => p,
-            Err(_) => return deny(ErrorCode::InvalidCredentials, "malformed api key"),
+            Err(_) => return deny(ErrorCode::InvalidCredentials, INVALID_API_KEY),
         };
         let record = match ctx.answers.api_keys.get(parsed.id) {
             None => {
@@ -796,14 +877,15 @@ impl Gate {
                     key_id: parsed.id.into(),
                 }))
             }
-            Some(None) => return deny(ErrorCode::InvalidCredentials, "unknown api key"),
+            Some(None) => {
+                // The same hashing and constant-time comparison as for a known key.
+                let _ = api_key::ct_eq(&[0u8; 32], &parsed.hash());
+                return deny(ErrorCode::InvalidCredentials, INVALID_API_KEY);
+            }
             Some(Some(r)) => r.clone(),
         };
         if record.check(&parsed, now).is_err() {
-            return deny(
-                ErrorCode::InvalidCredentials,
-                "invalid, expired or revoked api key",
-            );
+            return deny(ErrorCode::InvalidCredentials, INVALID_API_KEY);
         }
         self.check_revoked(&record.id, ctx)?;
         let mut claims = Map::new();
@@ -1264,25 +1346,47 @@ mod json_forms {
     }
 
     impl AllowReason {
-        /// `authenticated`, `public`, `disabled`, `preflight`, `shadow`.
+        /// `authenticated`, `public`, `disabled`, `shadow`.
         pub const fn as_str(self) -> &'static str {
             match self {
                 AllowReason::Authenticated => "authenticated",
                 AllowReason::Public => "public",
                 AllowReason::Disabled => "disabled",
-                AllowReason::Preflight => "preflight",
                 AllowReason::Shadow => "shadow",
             }
+        }
+    }
+
+    impl Preflight {
+        /// `{"allow": false, "preflight": true, "status": 204, "code": null,
+        /// "reason": "preflight", "headers": {name: value}, "route": null}`: `allow` is
+        /// false so that no host forwards it; answer it with `status`, `headers` and no body.
+        pub fn to_json(&self) -> Value {
+            let mut m = Map::new();
+            m.insert("allow".into(), Value::Bool(false));
+            m.insert("preflight".into(), Value::Bool(true));
+            m.insert("status".into(), Value::from(self.status));
+            m.insert("code".into(), Value::Null);
+            m.insert("reason".into(), Value::String("preflight".into()));
+            let headers: Map<String, Value> = self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            m.insert("headers".into(), Value::Object(headers));
+            m.insert("route".into(), Value::Null);
+            Value::Object(m)
         }
     }
 
     impl Decision {
         /// Allow: `{"allow": true, "status": 200, "code": null, "reason", "identity",
         /// "headers": {name: value}, "stripHeaders", "route", "path", "shadow"}`;
-        /// deny: see [`Deny::to_json`].
+        /// deny: see [`Deny::to_json`]; preflight: see [`Preflight::to_json`].
         pub fn to_json(&self) -> Value {
             match self {
                 Decision::Deny(d) => d.to_json(),
+                Decision::Preflight(p) => p.to_json(),
                 Decision::Allow(a) => {
                     let mut m = Map::new();
                     m.insert("allow".into(), Value::Bool(true));
@@ -1380,6 +1484,32 @@ mod json_forms {
             };
             Value::Object(m)
         }
+    }
+}
+
+/// Most header names echoed in `Access-Control-Allow-Headers`.
+const MAX_ECHOED_HEADERS: usize = 64;
+
+/// The request's `Access-Control-Request-Headers` as a lowercase list, when every item is
+/// a header name (a token) and there are at most [`MAX_ECHOED_HEADERS`]; else `None`.
+fn echo_header_list(req: &Request) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for value in req.header_values("access-control-request-headers") {
+        for item in value.split(',') {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            if !crate::config::is_token(item) || names.len() >= MAX_ECHOED_HEADERS {
+                return None;
+            }
+            names.push(item.to_ascii_lowercase());
+        }
+    }
+    if names.is_empty() {
+        None
+    } else {
+        Some(names.join(", "))
     }
 }
 

@@ -548,11 +548,11 @@ fn decision_table() {
             None,
         ),
         (
-            "cors preflight from allowed origin",
+            "cors preflight from allowed origin (answered, not forwarded)",
             Request::new("OPTIONS", "/admin/x")
                 .header("Origin", "https://app.example")
                 .header("Access-Control-Request-Method", "DELETE"),
-            true,
+            false,
             None,
         ),
         (
@@ -897,6 +897,7 @@ fn identity(d: &Decision) -> edgegate::identity::Identity {
     match d {
         Decision::Allow(a) => a.identity.clone().unwrap(),
         Decision::Deny(d) => panic!("denied: {d:?}"),
+        Decision::Preflight(p) => panic!("preflight: {p:?}"),
     }
 }
 

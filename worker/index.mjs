@@ -2,8 +2,9 @@
 //
 // A thin host: HTTP glue only. Every decision (routes, tokens, roles, mTLS, path
 // normalization) is the gate's (`Gate` from the `edgegate` package, the wasm core). This file
-// turns a `Request` into a gate request, answers denials with the gate's problem+json, and
-// forwards allowed requests to ORIGIN_URL with the identity headers the gate computed.
+// turns a `Request` into a gate request, answers CORS preflights with the headers the gate
+// computed (never forwarded), answers denials with the gate's problem+json, and forwards
+// allowed requests to ORIGIN_URL with the identity headers the gate computed.
 //
 // Bindings (wrangler.toml): EDGEGATE_CONFIG (the config JSON), ORIGIN_URL, AUTH_ENABLED, and
 // secrets such as JWT_SECRET (`wrangler secret put JWT_SECRET`). Every string binding is
@@ -82,8 +83,17 @@ function encodePath(path) {
     .join('/');
 }
 
+/** A CORS preflight answered at the edge: the gate's status (204) and headers, no body. */
+function preflight(decision) {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(decision.headers ?? {})) headers.set(k, String(v));
+  return new Response(null, { status: 204, headers });
+}
+
 async function forward(request, decision, origin, url) {
   const headers = new Headers(request.headers);
+  // Exact names from the core: the identity header names and every incoming header that reads
+  // as one (`X_User_Id`, `x.user.roles`); no name matching here.
   for (const name of decision.stripHeaders ?? []) headers.delete(name);
   headers.delete('host');
   for (const [name, value] of Object.entries(decision.headers ?? {})) headers.set(name, value);
@@ -122,7 +132,9 @@ export default {
       console.error(`edgegate: no decision (${e?.code ?? e?.name ?? 'error'}); answering 500 AUTH-015`);
       return configError();
     }
-    if (!decision.allow) {
+    // A preflight has `allow: false`: it is answered here and never reaches the origin.
+    if (decision.preflight === true) return preflight(decision);
+    if (decision.allow !== true) {
       return problem(decision.status, decision.body, {
         'www-authenticate': decision.wwwAuthenticate,
         'retry-after': decision.retryAfter,

@@ -72,6 +72,7 @@ function parse(argv: string[]): Args {
 }
 
 function text(d: GateDecision): string {
+  if (d.preflight) return `preflight ${d.status}: answered at the edge (${Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`).join('; ')})`;
   if (!d.allow) return `deny ${d.status} ${d.code}: ${d.detail}`;
   const who = d.identity ? ` sub=${d.identity.sub} provider=${d.identity.provider} roles=${d.identity.roles.join(',') || '-'}` : ' anonymous';
   const shadow = d.shadow ? ` (shadow: would deny ${d.shadow.status} ${d.shadow.code}: ${d.shadow.detail})` : '';
@@ -113,7 +114,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.format === 'json') {
     const out: Record<string, unknown> = { allow: d.allow, status: d.status, code: d.code };
-    if (d.allow) {
+    if (d.preflight) {
+      out.preflight = true;
+      out.headers = d.headers;
+    } else if (d.allow) {
       out.identity = d.identity;
       out.reason = d.reason;
       if (d.shadow) out.shadow = { status: d.shadow.status, code: d.shadow.code, detail: d.shadow.detail };

@@ -53,6 +53,7 @@ export interface GateIdentity {
 /** A denial (also carried by a shadow allow). */
 export interface GateDeny {
   allow: false;
+  preflight?: false;
   status: number;
   code: string;
   detail: string;
@@ -65,13 +66,16 @@ export interface GateDeny {
 /** The request may pass. */
 export interface GateAllow {
   allow: true;
+  preflight?: false;
   status: 200;
   code: null;
-  reason: 'authenticated' | 'public' | 'disabled' | 'preflight' | 'shadow';
+  reason: 'authenticated' | 'public' | 'disabled' | 'shadow';
   identity: GateIdentity | null;
   /** Identity headers to add when forwarding. */
   headers: Record<string, string>;
-  /** Incoming headers to remove before forwarding. */
+  /** Incoming headers to remove before forwarding, by exact name: every identity header name
+   * (configured and default) and the request's own header names that read as one of them
+   * (`X_User_Id`, `x.user.roles`). Delete each one; the matching is done by the core. */
   stripHeaders: string[];
   route: string | null;
   /** The normalized path that was checked. */
@@ -80,7 +84,25 @@ export interface GateAllow {
   shadow: GateDeny | null;
 }
 
-export type GateDecision = GateAllow | GateDeny;
+/**
+ * A CORS preflight the gate answers itself (`cors.preflight`): respond with `status` (204),
+ * `headers` and no body. Never forward it to the origin; `allow` is `false` so that a host
+ * that only forwards on `allow` cannot forward it by mistake.
+ */
+export interface GatePreflight {
+  allow: false;
+  preflight: true;
+  status: 204;
+  code: null;
+  reason: 'preflight';
+  /** `Access-Control-Allow-Origin`, `-Allow-Methods`, `-Allow-Headers`, `-Max-Age`,
+   * `-Allow-Credentials` (as configured) and `Vary`. */
+  headers: Record<string, string>;
+  route: null;
+}
+
+/** Check `preflight` first (answer it), then `allow` (forward) or deny. */
+export type GateDecision = GateAllow | GateDeny | GatePreflight;
 
 /** A stored API key record (no secret: its SHA-256, hex). */
 export interface ApiKeyRecord {
