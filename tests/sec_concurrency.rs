@@ -177,7 +177,9 @@ fn introspection_answers_stay_with_their_request_and_token() {
 fn rnd(seed: u8) -> [u8; RANDOM_BYTES] {
     let mut r = [0u8; RANDOM_BYTES];
     for (i, b) in r.iter_mut().enumerate() {
-        *b = seed.wrapping_mul(31).wrapping_add((i as u8).wrapping_mul(7));
+        *b = seed
+            .wrapping_mul(31)
+            .wrapping_add((i as u8).wrapping_mul(7));
     }
     r
 }
