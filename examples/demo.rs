@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use edgegate::b64;
-use edgegate::gate::{Ctx, Decision, Gate, Request, Step};
+use edgegate::gate::{Ctx, Decision, Gate, Pending, Request, Step};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -120,7 +120,7 @@ fn main() {
     let mut ctx = Ctx::new();
     let mut stripped_shown = false;
     for (label, req) in cases {
-        let decision = match gate.decide(&req, now, &mut ctx) {
+        let decision = match gate.decide(&Pending::new(req), now, &mut ctx) {
             Step::Done(d) => d,
             Step::Need(_) => {
                 println!("{label:<44} needs I/O (not in the demo config)");

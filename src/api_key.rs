@@ -188,47 +188,61 @@ impl ApiKeyRecord {
         })
     }
 
-    /// Parses [`ApiKeyRecord::to_json`]'s form; `None` when malformed.
+    /// Parses [`ApiKeyRecord::to_json`]'s form strictly; `None` when malformed (the gate
+    /// treats that as a store error, AUTH-015, never as an unknown or a valid key):
+    /// `id`, `account` and `hash` (64 hex digits) are required strings; `name` a string if
+    /// present; `roles` and `permissions` arrays of strings (absent or `null`: none);
+    /// `expiresAt` a required integer and `createdAt` an integer if present (`1e9`, `1.5` or
+    /// `"1"` are refused); `revoked` a required JSON boolean (`1`, `"true"` are refused).
     pub fn from_json(v: &serde_json::Value) -> Option<ApiKeyRecord> {
-        let s = |k: &str| {
-            v.get(k)
-                .and_then(serde_json::Value::as_str)
-                .map(String::from)
+        use serde_json::Value;
+        let o = v.as_object()?;
+        let s = |k: &str| match o.get(k) {
+            Some(Value::String(x)) => Some(x.clone()),
+            _ => None,
         };
         let list = |k: &str| -> Option<Vec<String>> {
-            match v.get(k) {
-                None | Some(serde_json::Value::Null) => Some(Vec::new()),
-                Some(x) => x
-                    .as_array()?
-                    .iter()
-                    .map(|i| i.as_str().map(String::from))
-                    .collect(),
+            match o.get(k) {
+                None | Some(Value::Null) => Some(Vec::new()),
+                Some(Value::Array(a)) => a.iter().map(|i| i.as_str().map(String::from)).collect(),
+                Some(_) => None,
             }
         };
+        let int = |x: &Value| match x {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        };
         let hex = s("hash")?;
-        if hex.len() != 64 {
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut hash = [0u8; 32];
         for (i, b) in hash.iter_mut().enumerate() {
             *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
         }
+        let name = match o.get("name") {
+            None => String::new(),
+            Some(Value::String(x)) => x.clone(),
+            Some(_) => return None,
+        };
+        let created_at = match o.get("createdAt") {
+            None => 0,
+            Some(x) => int(x)?,
+        };
+        let revoked = match o.get("revoked") {
+            Some(Value::Bool(b)) => *b,
+            _ => return None,
+        };
         Some(ApiKeyRecord {
             id: s("id")?,
             account: s("account")?,
-            name: s("name").unwrap_or_default(),
+            name,
             hash,
             roles: list("roles")?,
             permissions: list("permissions")?,
-            created_at: v
-                .get("createdAt")
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or(0),
-            expires_at: v.get("expiresAt").and_then(serde_json::Value::as_i64)?,
-            revoked: v
-                .get("revoked")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(false),
+            created_at,
+            expires_at: int(o.get("expiresAt")?)?,
+            revoked,
         })
     }
 }

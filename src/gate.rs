@@ -1,14 +1,18 @@
 //! The gate: a request in, a [`Step`] out. Sans-I/O: when the gate needs something from
 //! outside (a JWK Set, a discovery document, an introspection answer, an API key record,
 //! a revocation answer, a custom provider's verdict) it returns [`Step::Need`]; the host
-//! performs the I/O, hands the result to the [`Ctx`] and calls [`Gate::decide`] again.
+//! performs the I/O, hands the result to the request's [`Pending`] and calls
+//! [`Gate::decide`] again. Each request has its own `Pending` (its answers); what may be
+//! shared between requests (JWK Sets, discovery documents, the introspection cache) is in
+//! one [`Ctx`] per gate.
 //!
 //! ```text
+//! let mut pending = Pending::new(req);
 //! loop {
-//!     match gate.decide(&req, now, &mut ctx) {
+//!     match gate.decide(&pending, now, &mut ctx) {
 //!         Step::Done(decision) => break decision,
-//!         Step::Need(Io::Jwks { provider, url, .. }) => ctx.provide_jwks(&provider, &fetch(url)?),
-//!         Step::Need(Io::ApiKey { key_id }) => ctx.provide_api_key(&key_id, store.api_key(&key_id)),
+//!         Step::Need(Io::Jwks { provider, url, .. }) => pending.provide_jwks(&mut ctx, &provider, &fetch(url)?),
+//!         Step::Need(Io::ApiKey { key_id }) => pending.provide_api_key(&key_id, store.api_key(&key_id)),
 //!         ...
 //!     }
 //! }
@@ -92,18 +96,18 @@ impl Request {
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Io {
-    /// Fetch the JWK Set at `url` and call [`Ctx::provide_jwks`] (or
-    /// [`Ctx::provide_jwks_error`]). `refresh`: the cached set has no key for the token
+    /// Fetch the JWK Set at `url` and call [`Pending::provide_jwks`] (or
+    /// [`Pending::provide_jwks_error`]). `refresh`: the cached set has no key for the token
     /// (the host may refuse to refetch within its cooldown and just report an error).
     Jwks {
         provider: String,
         url: String,
         refresh: bool,
     },
-    /// Fetch the OpenID discovery document and call [`Ctx::provide_discovery`].
+    /// Fetch the OpenID discovery document and call [`Pending::provide_discovery`].
     Discovery { provider: String, url: String },
     /// POST an RFC 7662 introspection request (`token=...`, HTTP basic client auth) and
-    /// call [`Ctx::provide_introspection`].
+    /// call [`Pending::provide_introspection`].
     Introspect {
         provider: String,
         url: String,
@@ -111,11 +115,11 @@ pub enum Io {
         client_secret: String,
         token: String,
     },
-    /// Run the host's custom verifier on `token`; call [`Ctx::provide_custom`].
+    /// Run the host's custom verifier on `token`; call [`Pending::provide_custom`].
     Custom { provider: String, token: String },
-    /// Look up API key `key_id`; call [`Ctx::provide_api_key`].
+    /// Look up API key `key_id`; call [`Pending::provide_api_key`].
     ApiKey { key_id: String },
-    /// Is `id` (a `jti` or an API key id) revoked? Call [`Ctx::provide_revoked`].
+    /// Is `id` (a `jti` or an API key id) revoked? Call [`Pending::provide_revoked`].
     Revoked { id: String },
 }
 
@@ -258,34 +262,235 @@ pub const MAX_INTROSPECTION_ENTRIES: usize = 1024;
 
 #[derive(Clone, Debug, PartialEq)]
 struct CachedIntrospection {
+    provider: String,
     token_hash: [u8; 32],
     until: i64,
     claims: Map<String, Value>,
 }
 
-/// Answers for the request being decided; cleared when a decision is made or when
-/// another request comes in.
+/// What the store answered about an API key id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum KeyAnswer {
+    /// No such key.
+    Unknown,
+    Record(ApiKeyRecord),
+    /// The store returned something that is not a well-formed record (a store error:
+    /// fail closed, AUTH-015).
+    Malformed,
+}
+
+/// What the store answered about "is `id` revoked".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RevokedAnswer {
+    No,
+    Yes,
+    /// Neither an unambiguous "no" nor "yes" (a store error: fail closed, AUTH-015).
+    Malformed,
+}
+
+/// An answer about a token is bound to the provider and to the SHA-256 of the token it
+/// was asked for: an answer for another token is never used.
+type TokenKey = (String, [u8; 32]);
+
+fn token_key(provider: &str, token: &str) -> TokenKey {
+    (provider.into(), Sha256::digest(token.as_bytes()).into())
+}
+
+/// The answers of one request (see [`Pending`]).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Answers {
     jwks_failed: BTreeSet<String>,
     jwks_refreshed: BTreeSet<String>,
     discovery_failed: BTreeSet<String>,
-    introspection: BTreeMap<String, Result<Map<String, Value>, ()>>,
-    custom: BTreeMap<String, Option<Map<String, Value>>>,
-    api_keys: BTreeMap<String, Option<ApiKeyRecord>>,
-    revoked: BTreeMap<String, bool>,
+    introspection: BTreeMap<TokenKey, Result<Map<String, Value>, ()>>,
+    custom: BTreeMap<TokenKey, Option<Map<String, Value>>>,
+    api_keys: BTreeMap<String, KeyAnswer>,
+    revoked: BTreeMap<String, RevokedAnswer>,
 }
 
-/// What the host has fetched: JWK Sets and discovery documents (kept across requests:
-/// keep one `Ctx` per gate), a bounded introspection cache, and the answers for the
-/// request in progress (never reused for another request).
+/// One request being decided, with its own answers (DESIGN.md: "the step protocol is per
+/// request"). The host creates one per request, hands every answer for that request to
+/// it, and drops it when the decision is made. Answers never leave their `Pending`, so no
+/// interleaving of concurrent decisions can change any of them; what is shared between
+/// requests (key sets, discovery documents, the introspection cache) lives in [`Ctx`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    request: Request,
+    answers: Answers,
+}
+
+impl Pending {
+    /// Starts deciding `request`.
+    pub fn new(request: Request) -> Pending {
+        Pending {
+            request,
+            answers: Answers::default(),
+        }
+    }
+
+    /// The request being decided.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
+    /// A fetched JWK Set (a remote set: HMAC keys are refused), kept in `ctx` for every
+    /// request without an expiry (see [`Pending::provide_jwks_until`]). On a bad document
+    /// the previous set, if any, is kept and this request gets AUTH-007 if it has no usable
+    /// keys.
+    pub fn provide_jwks(
+        &mut self,
+        ctx: &mut Ctx,
+        provider: &str,
+        bytes: &[u8],
+    ) -> Result<(), KeyError> {
+        self.provide_jwks_until(ctx, provider, bytes, None)
+    }
+
+    /// Like [`Pending::provide_jwks`], with the instant (unix ms) from which the host's
+    /// JWKS cache policy no longer allows these keys
+    /// ([`crate::jwks_cache::JwksCache::usable_until`]: freshness + `max_stale`). Past it
+    /// the set is not used: the gate asks for the JWKS again, and if the host has nothing
+    /// newer the request gets AUTH-007.
+    pub fn provide_jwks_until(
+        &mut self,
+        ctx: &mut Ctx,
+        provider: &str,
+        bytes: &[u8],
+        usable_until_ms: Option<u64>,
+    ) -> Result<(), KeyError> {
+        self.answers.jwks_refreshed.insert(provider.into());
+        let r = ctx.provide_jwks_until(provider, bytes, usable_until_ms);
+        if r.is_err() {
+            self.answers.jwks_failed.insert(provider.into());
+        }
+        r
+    }
+
+    /// An already checked set (e.g. from the host's JWKS cache), kept in `ctx`.
+    pub fn provide_jwk_set(&mut self, ctx: &mut Ctx, provider: &str, set: JwkSet) {
+        self.answers.jwks_refreshed.insert(provider.into());
+        ctx.provide_jwk_set(provider, set);
+    }
+
+    /// The JWKS fetch failed (network, status, size, timeout, cooldown, cache policy).
+    pub fn provide_jwks_error(&mut self, provider: &str) {
+        self.answers.jwks_refreshed.insert(provider.into());
+        self.answers.jwks_failed.insert(provider.into());
+    }
+
+    /// A discovery document, kept in `ctx`; `issuer` and `jwks_uri` are checked when used.
+    pub fn provide_discovery(&mut self, ctx: &mut Ctx, provider: &str, bytes: &[u8]) {
+        if !ctx.provide_discovery(provider, bytes) {
+            self.answers.discovery_failed.insert(provider.into());
+        }
+    }
+
+    /// The discovery fetch failed.
+    pub fn provide_discovery_error(&mut self, provider: &str) {
+        self.answers.discovery_failed.insert(provider.into());
+    }
+
+    /// The introspection response body for `token` (`None`: the call failed).
+    pub fn provide_introspection(&mut self, provider: &str, token: &str, response: Option<&[u8]>) {
+        let parsed = response
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .ok_or(());
+        self.answers
+            .introspection
+            .insert(token_key(provider, token), parsed);
+    }
+
+    /// The custom verifier's verdict on `token`: the verified claims (with at least `sub`),
+    /// or `None` when it refused the token.
+    pub fn provide_custom(
+        &mut self,
+        provider: &str,
+        token: &str,
+        claims: Option<Map<String, Value>>,
+    ) {
+        self.answers
+            .custom
+            .insert(token_key(provider, token), claims);
+    }
+
+    /// The record of an API key (`None`: no such key).
+    pub fn provide_api_key(&mut self, key_id: &str, record: Option<ApiKeyRecord>) {
+        let a = match record {
+            Some(r) => KeyAnswer::Record(r),
+            None => KeyAnswer::Unknown,
+        };
+        self.answers.api_keys.insert(key_id.into(), a);
+    }
+
+    /// The record of an API key as the store returned it (JSON, see
+    /// [`ApiKeyRecord::from_json`]); `None` or JSON `null`: no such key. A record that does
+    /// not parse strictly is a store error (AUTH-015, fail closed), never "unknown" and
+    /// never accepted.
+    pub fn provide_api_key_json(&mut self, key_id: &str, record: Option<&Value>) {
+        let a = match record {
+            None | Some(Value::Null) => KeyAnswer::Unknown,
+            Some(v) => match ApiKeyRecord::from_json(v) {
+                Some(r) => KeyAnswer::Record(r),
+                None => KeyAnswer::Malformed,
+            },
+        };
+        self.answers.api_keys.insert(key_id.into(), a);
+    }
+
+    /// Whether `id` is on the revocation list.
+    pub fn provide_revoked(&mut self, id: &str, revoked: bool) {
+        let a = if revoked {
+            RevokedAnswer::Yes
+        } else {
+            RevokedAnswer::No
+        };
+        self.answers.revoked.insert(id.into(), a);
+    }
+
+    /// The store's raw answer to "is `id` revoked". Only JSON `false` and the number `0`
+    /// (Redis' "no") mean "not revoked"; `true` and `1` mean revoked; anything else
+    /// (`null`, strings such as `"false"`, other numbers, objects, arrays) is a store
+    /// error: the request is denied with AUTH-015 (fail closed).
+    pub fn provide_revoked_json(&mut self, id: &str, answer: &Value) {
+        let a = match answer {
+            Value::Bool(false) => RevokedAnswer::No,
+            Value::Bool(true) => RevokedAnswer::Yes,
+            Value::Number(n) if n.as_u64() == Some(0) => RevokedAnswer::No,
+            Value::Number(n) if n.as_u64() == Some(1) => RevokedAnswer::Yes,
+            _ => RevokedAnswer::Malformed,
+        };
+        self.answers.revoked.insert(id.into(), a);
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CachedSet {
+    set: JwkSet,
+    /// Unix ms from which the host's cache policy no longer allows the set.
+    usable_until_ms: Option<u64>,
+}
+
+impl CachedSet {
+    fn usable_at(&self, now: i64) -> bool {
+        match self.usable_until_ms {
+            None => true,
+            Some(until) => i128::from(now) * 1000 < i128::from(until),
+        }
+    }
+}
+
+/// What is shared between requests (keep one `Ctx` per gate): JWK Sets, discovery
+/// documents and a bounded introspection cache. The answers of a request live in its
+/// [`Pending`].
 #[derive(Clone, Debug, Default)]
 pub struct Ctx {
-    jwks: BTreeMap<String, JwkSet>,
+    jwks: BTreeMap<String, CachedSet>,
     discovery: BTreeMap<String, (String, String)>,
     introspection_cache: Vec<CachedIntrospection>,
-    answers: Answers,
-    answers_for: Option<[u8; 32]>,
 }
 
 impl Ctx {
@@ -294,48 +499,46 @@ impl Ctx {
         Ctx::default()
     }
 
-    fn bind(&mut self, request: [u8; 32]) {
-        if self.answers_for != Some(request) {
-            self.answers = Answers::default();
-            self.answers_for = Some(request);
-        }
-    }
-
-    fn finish_request(&mut self) {
-        self.answers = Answers::default();
-        self.answers_for = None;
-    }
-
-    /// Hands over a fetched JWK Set (a remote set: HMAC keys are refused). On a bad
-    /// document the previous set, if any, is kept.
+    /// Seeds a fetched JWK Set (a remote set: HMAC keys are refused) with no expiry. On a
+    /// bad document the previous set, if any, is kept. Answers for a request in progress go
+    /// through [`Pending::provide_jwks`].
     pub fn provide_jwks(&mut self, provider: &str, bytes: &[u8]) -> Result<(), KeyError> {
-        self.answers.jwks_refreshed.insert(provider.into());
-        match JwkSet::from_json(bytes, KeyOrigin::Remote, &Limits::DEFAULT) {
-            Ok(set) => {
-                self.jwks.insert(provider.into(), set);
-                Ok(())
-            }
-            Err(e) => {
-                self.answers.jwks_failed.insert(provider.into());
-                Err(e)
-            }
-        }
+        self.provide_jwks_until(provider, bytes, None)
     }
 
-    /// Hands over an already checked set (e.g. from the host's JWKS cache).
+    /// Seeds a fetched JWK Set usable until `usable_until_ms` (see
+    /// [`Pending::provide_jwks_until`]).
+    pub fn provide_jwks_until(
+        &mut self,
+        provider: &str,
+        bytes: &[u8],
+        usable_until_ms: Option<u64>,
+    ) -> Result<(), KeyError> {
+        let set = JwkSet::from_json(bytes, KeyOrigin::Remote, &Limits::DEFAULT)?;
+        self.jwks.insert(
+            provider.into(),
+            CachedSet {
+                set,
+                usable_until_ms,
+            },
+        );
+        Ok(())
+    }
+
+    /// Seeds an already checked set (e.g. from the host's JWKS cache).
     pub fn provide_jwk_set(&mut self, provider: &str, set: JwkSet) {
-        self.answers.jwks_refreshed.insert(provider.into());
-        self.jwks.insert(provider.into(), set);
+        self.jwks.insert(
+            provider.into(),
+            CachedSet {
+                set,
+                usable_until_ms: None,
+            },
+        );
     }
 
-    /// The fetch failed (network, status, size, timeout, cooldown).
-    pub fn provide_jwks_error(&mut self, provider: &str) {
-        self.answers.jwks_refreshed.insert(provider.into());
-        self.answers.jwks_failed.insert(provider.into());
-    }
-
-    /// Hands over a discovery document; `issuer` and `jwks_uri` are checked when used.
-    pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) {
+    /// Seeds a discovery document; `false` when it is not a JSON object with string
+    /// `issuer` and `jwks_uri` (then nothing changes).
+    pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) -> bool {
         let parsed: Option<(String, String)> =
             serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
                 let iss = v.get("issuer")?.as_str()?.to_string();
@@ -345,49 +548,15 @@ impl Ctx {
         match parsed {
             Some(p) => {
                 self.discovery.insert(provider.into(), p);
+                true
             }
-            None => {
-                self.answers.discovery_failed.insert(provider.into());
-            }
+            None => false,
         }
-    }
-
-    /// The discovery fetch failed.
-    pub fn provide_discovery_error(&mut self, provider: &str) {
-        self.answers.discovery_failed.insert(provider.into());
-    }
-
-    /// Hands over the introspection response body (`None`: the call failed).
-    pub fn provide_introspection(&mut self, provider: &str, response: Option<&[u8]>) {
-        let parsed = response
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-            .and_then(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .ok_or(());
-        self.answers.introspection.insert(provider.into(), parsed);
-    }
-
-    /// The custom verifier's verdict: the verified claims (with at least `sub`), or
-    /// `None` when it refused the token.
-    pub fn provide_custom(&mut self, provider: &str, claims: Option<Map<String, Value>>) {
-        self.answers.custom.insert(provider.into(), claims);
-    }
-
-    /// The record of an API key (`None`: no such key).
-    pub fn provide_api_key(&mut self, key_id: &str, record: Option<ApiKeyRecord>) {
-        self.answers.api_keys.insert(key_id.into(), record);
-    }
-
-    /// Whether `id` is on the revocation list.
-    pub fn provide_revoked(&mut self, id: &str, revoked: bool) {
-        self.answers.revoked.insert(id.into(), revoked);
     }
 
     /// The cached JWK Set of a provider.
     pub fn jwks(&self, provider: &str) -> Option<&JwkSet> {
-        self.jwks.get(provider)
+        self.jwks.get(provider).map(|c| &c.set)
     }
 }
 
@@ -485,36 +654,33 @@ impl Gate {
     /// or a `Need` for network I/O (JWKS, discovery, introspection, custom).
     pub fn decide_with_store(
         &self,
-        req: &Request,
+        pending: &mut Pending,
         now: i64,
         ctx: &mut Ctx,
         store: &dyn Store,
     ) -> Step {
-        let mut step = self.decide(req, now, ctx);
+        let mut step = self.decide(pending, now, ctx);
         for _ in 0..16 {
             match &step {
                 Step::Need(Io::ApiKey { key_id }) => {
                     let rec = store.api_key(key_id);
-                    ctx.provide_api_key(key_id, rec);
+                    pending.provide_api_key(key_id, rec);
                 }
                 Step::Need(Io::Revoked { id }) => {
                     let r = store.is_revoked(id, now);
-                    ctx.provide_revoked(id, r);
+                    pending.provide_revoked(id, r);
                 }
                 _ => return step,
             }
-            step = self.decide(req, now, ctx);
+            step = self.decide(pending, now, ctx);
         }
         step
     }
 
-    /// One step of the decision for `req` at `now` (unix seconds).
-    pub fn decide(&self, req: &Request, now: i64, ctx: &mut Ctx) -> Step {
-        let step = self.decide_inner(req, now, ctx);
-        if let Step::Done(_) = step {
-            ctx.finish_request();
-        }
-        step
+    /// One step of the decision for `pending`'s request at `now` (unix seconds), from the
+    /// answers given to `pending` and what `ctx` shares between requests.
+    pub fn decide(&self, pending: &Pending, now: i64, ctx: &mut Ctx) -> Step {
+        self.decide_inner(&pending.request, &pending.answers, now, ctx)
     }
 
     /// Whether an incoming header named `name` is stripped before forwarding (its name
@@ -610,7 +776,7 @@ impl Gate {
         })
     }
 
-    fn decide_inner(&self, req: &Request, now: i64, ctx: &mut Ctx) -> Step {
+    fn decide_inner(&self, req: &Request, a: &Answers, now: i64, ctx: &mut Ctx) -> Step {
         if !self.config.enabled {
             return Step::Done(self.anonymous(req, AllowReason::Disabled, None, None));
         }
@@ -644,7 +810,7 @@ impl Gate {
         };
         let label = route.label();
         let norm = path.as_path();
-        match self.decide_route(req, now, ctx, route, &params, &norm) {
+        match self.decide_route(req, a, now, ctx, route, &params) {
             Ok(Some(identity)) => {
                 let headers = self.identity_headers(&identity);
                 Step::Done(Decision::Allow(Allow {
@@ -684,11 +850,11 @@ impl Gate {
     fn decide_route(
         &self,
         req: &Request,
+        a: &Answers,
         now: i64,
         ctx: &mut Ctx,
         route: &Route,
         params: &[(String, String)],
-        norm: &str,
     ) -> R<Option<Identity>> {
         if let Mtls::Required { fingerprints } = &route.mtls {
             let ok = match &req.client_cert {
@@ -718,22 +884,10 @@ impl Gate {
             }
             Credential::Found(c) => c,
         };
-        let mut h = Sha256::new();
-        for part in [
-            req.method.as_bytes(),
-            norm.as_bytes(),
-            req.path.as_bytes(),
-            credential.as_bytes(),
-        ] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        ctx.bind(h.finalize().into());
-
         let v = if api_key::looks_like_key(&credential) {
-            self.verify_api_key(&credential, now, ctx)?
+            self.verify_api_key(&credential, a, now)?
         } else {
-            self.verify_token(&credential, now, ctx)?
+            self.verify_token(&credential, a, now, ctx)?
         };
 
         if !route.providers.is_empty() && !route.providers.contains(&v.provider) {
@@ -861,7 +1015,7 @@ impl Gate {
         Credential::None
     }
 
-    fn verify_api_key(&self, credential: &str, now: i64, ctx: &mut Ctx) -> R<Verified> {
+    fn verify_api_key(&self, credential: &str, a: &Answers, now: i64) -> R<Verified> {
         if !self.config.api_keys {
             return deny(ErrorCode::InvalidCredentials, "api keys are not accepted");
         }
@@ -871,23 +1025,30 @@ impl Gate {
             Ok(p) => p,
             Err(_) => return deny(ErrorCode::InvalidCredentials, INVALID_API_KEY),
         };
-        let record = match ctx.answers.api_keys.get(parsed.id) {
+        let record = match a.api_keys.get(parsed.id) {
             None => {
                 return Err(Flow::Need(Io::ApiKey {
                     key_id: parsed.id.into(),
                 }))
             }
-            Some(None) => {
+            Some(KeyAnswer::Unknown) => {
                 // The same hashing and constant-time comparison as for a known key.
                 let _ = api_key::ct_eq(&[0u8; 32], &parsed.hash());
                 return deny(ErrorCode::InvalidCredentials, INVALID_API_KEY);
             }
-            Some(Some(r)) => r.clone(),
+            Some(KeyAnswer::Malformed) => {
+                // A store fault, not the caller's: 500, and never accepted.
+                return deny(
+                    ErrorCode::ConfigError,
+                    "the api key store returned a malformed record",
+                );
+            }
+            Some(KeyAnswer::Record(r)) => r.clone(),
         };
         if record.check(&parsed, now).is_err() {
             return deny(ErrorCode::InvalidCredentials, INVALID_API_KEY);
         }
-        self.check_revoked(&record.id, ctx)?;
+        self.check_revoked(&record.id, a)?;
         let mut claims = Map::new();
         claims.insert("sub".into(), Value::String(record.id.clone()));
         claims.insert("key_id".into(), Value::String(record.id.clone()));
@@ -904,18 +1065,23 @@ impl Gate {
         })
     }
 
-    fn check_revoked(&self, id: &str, ctx: &Ctx) -> R<()> {
+    fn check_revoked(&self, id: &str, a: &Answers) -> R<()> {
         if !self.config.revocation {
             return Ok(());
         }
-        match ctx.answers.revoked.get(id) {
+        match a.revoked.get(id) {
             None => Err(Flow::Need(Io::Revoked { id: id.into() })),
-            Some(true) => deny(ErrorCode::Revoked, "token revoked"),
-            Some(false) => Ok(()),
+            Some(RevokedAnswer::Yes) => deny(ErrorCode::Revoked, "token revoked"),
+            Some(RevokedAnswer::No) => Ok(()),
+            // Fail closed: a store answer that is neither "no" nor "yes" is a store error.
+            Some(RevokedAnswer::Malformed) => deny(
+                ErrorCode::ConfigError,
+                "the revocation store returned a malformed answer",
+            ),
         }
     }
 
-    fn verify_token(&self, token: &str, now: i64, ctx: &mut Ctx) -> R<Verified> {
+    fn verify_token(&self, token: &str, a: &Answers, now: i64, ctx: &mut Ctx) -> R<Verified> {
         let limits = Limits::DEFAULT;
         if token.len() > limits.max_token_bytes {
             return deny(ErrorCode::DecodeFailed, "token too large");
@@ -937,16 +1103,16 @@ impl Gate {
             else {
                 return deny(ErrorCode::InvalidToken, "issuer not accepted");
             };
-            let claims = self.verify_jwt(p, token, now, ctx)?;
+            let claims = self.verify_jwt(p, token, a, now, ctx)?;
             (p, claims)
         } else {
             let Some(p) = self.config.providers.iter().find(|p| p.accepts_opaque()) else {
                 return deny(ErrorCode::DecodeFailed, "not a JWT");
             };
             let claims = if p.introspection.is_some() {
-                self.introspect(p, token, now, ctx)?
+                self.introspect(p, token, a, now, ctx)?
             } else {
-                self.custom(p, token, now, ctx)?
+                self.custom(p, token, a, now)?
             };
             (p, claims)
         };
@@ -962,8 +1128,18 @@ impl Gate {
                 return deny(ErrorCode::AccessDenied, "provider claim rule not met")
             }
         };
-        if let Some(jti) = claims.get("jti").and_then(Value::as_str) {
-            self.check_revoked(jti, ctx)?;
+        match claims.get("jti") {
+            None => {}
+            Some(Value::String(jti)) => self.check_revoked(jti, a)?,
+            // An integer jti is checked under its canonical decimal form.
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
+                self.check_revoked(&n.to_string(), a)?
+            }
+            // With revocation on, never skipped: any other jti is refused.
+            Some(_) if self.config.revocation => {
+                return deny(ErrorCode::InvalidToken, "jti is not a string")
+            }
+            Some(_) => {}
         }
         Ok(Verified {
             provider: provider.name.clone(),
@@ -975,10 +1151,19 @@ impl Gate {
         })
     }
 
-    fn remote_keys<'c>(&self, p: &Provider, url: &str, ctx: &'c Ctx) -> R<&'c JwkSet> {
-        match ctx.jwks.get(&p.name) {
-            Some(set) => Ok(set),
-            None if ctx.answers.jwks_failed.contains(&p.name) => {
+    fn remote_keys<'c>(
+        &self,
+        p: &Provider,
+        url: &str,
+        a: &Answers,
+        now: i64,
+        ctx: &'c Ctx,
+    ) -> R<&'c JwkSet> {
+        // A set past its cache policy's `max_stale` is not used (AUTH-007 once the host has
+        // nothing newer for this request).
+        match ctx.jwks.get(&p.name).filter(|c| c.usable_at(now)) {
+            Some(c) => Ok(&c.set),
+            None if a.jwks_failed.contains(&p.name) || a.jwks_refreshed.contains(&p.name) => {
                 deny(ErrorCode::JwksUnavailable, "jwks unavailable")
             }
             None => Err(Flow::Need(Io::Jwks {
@@ -989,7 +1174,7 @@ impl Gate {
         }
     }
 
-    fn jwks_url(&self, p: &Provider, ctx: &mut Ctx) -> R<Option<String>> {
+    fn jwks_url(&self, p: &Provider, a: &Answers, ctx: &mut Ctx) -> R<Option<String>> {
         match &p.keys {
             KeySource::Remote { url } => Ok(Some(url.clone())),
             KeySource::Discovery { url } => match ctx.discovery.get(&p.name) {
@@ -1013,7 +1198,7 @@ impl Gate {
                     }
                     Ok(Some(uri.clone()))
                 }
-                None if ctx.answers.discovery_failed.contains(&p.name) => {
+                None if a.discovery_failed.contains(&p.name) => {
                     deny(ErrorCode::JwksUnavailable, "discovery unavailable")
                 }
                 None => Err(Flow::Need(Io::Discovery {
@@ -1029,6 +1214,7 @@ impl Gate {
         &self,
         p: &Provider,
         token: &str,
+        a: &Answers,
         now: i64,
         ctx: &mut Ctx,
     ) -> R<Map<String, Value>> {
@@ -1047,10 +1233,10 @@ impl Gate {
                 jwt_verify(token, set, &p.options, now, self.backend.as_ref()),
                 None,
             ),
-            KeySource::Host => return self.custom(p, token, now, ctx),
+            KeySource::Host => return self.custom(p, token, a, now),
             KeySource::Remote { .. } | KeySource::Discovery { .. } => {
-                let url = self.jwks_url(p, ctx)?.unwrap_or_default();
-                let set = self.remote_keys(p, &url, ctx)?;
+                let url = self.jwks_url(p, a, ctx)?.unwrap_or_default();
+                let set = self.remote_keys(p, &url, a, now, ctx)?;
                 (
                     jwt_verify(token, set, &p.options, now, self.backend.as_ref()),
                     Some(url),
@@ -1060,7 +1246,7 @@ impl Gate {
         match result {
             Ok(v) => Ok(v.claims),
             Err(VerifyError::NoMatchingKey)
-                if remote_url.is_some() && !ctx.answers.jwks_refreshed.contains(&p.name) =>
+                if remote_url.is_some() && !a.jwks_refreshed.contains(&p.name) =>
             {
                 Err(Flow::Need(Io::Jwks {
                     provider: p.name.clone(),
@@ -1072,8 +1258,8 @@ impl Gate {
         }
     }
 
-    fn custom(&self, p: &Provider, token: &str, now: i64, ctx: &mut Ctx) -> R<Map<String, Value>> {
-        match ctx.answers.custom.get(&p.name) {
+    fn custom(&self, p: &Provider, token: &str, a: &Answers, now: i64) -> R<Map<String, Value>> {
+        match a.custom.get(&token_key(&p.name, token)) {
             None => Err(Flow::Need(Io::Custom {
                 provider: p.name.clone(),
                 token: token.into(),
@@ -1090,22 +1276,24 @@ impl Gate {
         &self,
         p: &Provider,
         token: &str,
+        a: &Answers,
         now: i64,
         ctx: &mut Ctx,
     ) -> R<Map<String, Value>> {
         let Some(cfg) = &p.introspection else {
             return deny(ErrorCode::ConfigError, "no introspection endpoint");
         };
-        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let key = token_key(&p.name, token);
+        let hash = key.1;
         ctx.introspection_cache.retain(|e| e.until > now);
         if let Some(hit) = ctx
             .introspection_cache
             .iter()
-            .find(|e| api_key::ct_eq(&e.token_hash, &hash))
+            .find(|e| e.provider == p.name && api_key::ct_eq(&e.token_hash, &hash))
         {
             return Ok(hit.claims.clone());
         }
-        let claims = match ctx.answers.introspection.get(&p.name) {
+        let claims = match a.introspection.get(&key) {
             None => {
                 return Err(Flow::Need(Io::Introspect {
                     provider: p.name.clone(),
@@ -1157,6 +1345,7 @@ impl Gate {
             }
         }
         ctx.introspection_cache.push(CachedIntrospection {
+            provider: p.name.clone(),
             token_hash: hash,
             until,
             claims: claims.clone(),
@@ -1632,14 +1821,14 @@ mod tests {
         )
         .unwrap();
         let mut ctx = Ctx::new();
-        let step = g.decide(&Request::new("GET", "/h"), 0, &mut ctx);
+        let step = g.decide(&Pending::new(Request::new("GET", "/h")), 0, &mut ctx);
         let j = step.to_json();
         assert_eq!(j["done"]["allow"], true);
         assert_eq!(j["done"]["reason"], "public");
         assert_eq!(j["done"]["code"], Value::Null);
         assert_eq!(j["done"]["stripHeaders"].as_array().unwrap().len(), 6);
         let j = g
-            .decide(&Request::new("GET", "/nope"), 0, &mut ctx)
+            .decide(&Pending::new(Request::new("GET", "/nope")), 0, &mut ctx)
             .to_json();
         assert_eq!(j["done"]["allow"], false);
         assert_eq!(j["done"]["status"], 403);

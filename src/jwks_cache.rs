@@ -275,6 +275,15 @@ impl JwksCache {
         self.last_failure = Some(now);
     }
 
+    /// The instant (ms) from which the cached keys are [`Freshness::Expired`] (freshness +
+    /// `max_stale`), if keys were ever fetched. A host that hands the keys on (the JS
+    /// `Gate` to its core context) passes this along, so the keys are withdrawn by the same
+    /// rule that answers AUTH-007 here.
+    pub fn usable_until(&self) -> Option<u64> {
+        self.fetched_at
+            .map(|_| self.fresh_until.saturating_add(self.policy.max_stale_ms))
+    }
+
     /// The times to persist with the JWKS bytes, if keys were ever fetched.
     pub fn snapshot(&self) -> Option<Snapshot> {
         self.fetched_at.map(|fetched_at| Snapshot {
@@ -322,6 +331,16 @@ mod tests {
         assert_eq!(c.decide(now, Need::Keys), Action::Fetch);
         c.fetch_succeeded(now, cc);
         c
+    }
+
+    #[test]
+    fn usable_until_is_where_freshness_expires() {
+        assert_eq!(JwksCache::new(P).usable_until(), None);
+        let c = fetched(T0, None);
+        let until = c.usable_until().unwrap_or(0);
+        assert_eq!(until, T0 + P.max_age_ms + P.max_stale_ms);
+        assert_eq!(c.freshness(until - 1), Freshness::Stale);
+        assert_eq!(c.freshness(until), Freshness::Expired);
     }
 
     #[test]

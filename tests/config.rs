@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use edgegate::config::{Config, Env};
-use edgegate::gate::{Ctx, Decision, Gate, Request, Step};
+use edgegate::gate::{Ctx, Decision, Gate, Pending, Request, Step};
 use edgegate::ErrorCode;
 use serde_json::{json, Value};
 
@@ -263,7 +263,7 @@ fn example_gate_json_validates_and_loads() {
     // GET /health public; /admin and /api need credentials; everything else denied.
     let mut ctx = Ctx::new();
     let mut check = |req: Request, allowed: bool, code: Option<ErrorCode>| {
-        let Step::Done(d) = g.decide(&req, 1_700_000_000, &mut ctx) else {
+        let Step::Done(d) = g.decide(&Pending::new(req.clone()), 1_700_000_000, &mut ctx) else {
             panic!("needs io")
         };
         assert_eq!(
@@ -485,9 +485,11 @@ fn disabled_by_env_is_loud() {
     e.insert("AUTH_ENABLED".into(), "false".into());
     let g = Gate::from_config(read("examples/gate.json").as_bytes(), &e).unwrap();
     assert!(!g.warnings().is_empty());
-    let Step::Done(Decision::Allow(_)) =
-        g.decide(&Request::new("GET", "/admin"), 0, &mut Ctx::new())
-    else {
+    let Step::Done(Decision::Allow(_)) = g.decide(
+        &Pending::new(Request::new("GET", "/admin")),
+        0,
+        &mut Ctx::new(),
+    ) else {
         panic!()
     };
 }

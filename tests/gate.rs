@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use edgegate::api_key::{MemoryStore, NewKey, Store, RANDOM_BYTES};
 use edgegate::config::Env;
-use edgegate::gate::{AllowReason, ClientCert, Ctx, Decision, Gate, Io, Request, Step};
+use edgegate::gate::{AllowReason, ClientCert, Ctx, Decision, Gate, Io, Pending, Request, Step};
 use edgegate::ErrorCode;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -148,17 +148,20 @@ fn run(
     store: &dyn Store,
 ) -> (Decision, Vec<Io>) {
     let mut ios = Vec::new();
+    let mut pending = Pending::new(req.clone());
     for _ in 0..10 {
-        match gate.decide_with_store(req, now, ctx, store) {
+        match gate.decide_with_store(&mut pending, now, ctx, store) {
             Step::Done(d) => return (d, ios),
             Step::Need(io) => {
                 match &io {
-                    Io::Jwks { provider, .. } => ctx
-                        .provide_jwks(provider, fixture("jwks.json").as_bytes())
+                    Io::Jwks { provider, .. } => pending
+                        .provide_jwks(ctx, provider, fixture("jwks.json").as_bytes())
                         .unwrap(),
-                    Io::Discovery { provider, .. } => {
-                        ctx.provide_discovery(provider, fixture("discovery.json").as_bytes())
-                    }
+                    Io::Discovery { provider, .. } => pending.provide_discovery(
+                        ctx,
+                        provider,
+                        fixture("discovery.json").as_bytes(),
+                    ),
                     other => panic!("unexpected io {other:?}"),
                 }
                 ios.push(io);
@@ -704,23 +707,24 @@ fn api_key_identity() {
     // the step machine asks for the record, then the denylist, by key id only
     let mut ctx = Ctx::new();
     let req = bearer("GET", "/api/x", &k.machine);
-    let Step::Need(Io::ApiKey { key_id }) = g.decide(&req, NOW, &mut ctx) else {
+    let mut p = Pending::new(req.clone());
+    let Step::Need(Io::ApiKey { key_id }) = g.decide(&p, NOW, &mut ctx) else {
         panic!()
     };
     assert!(k.machine.contains(&key_id) && key_id.len() == 12);
-    ctx.provide_api_key(&key_id, k.store.api_key(&key_id));
-    let Step::Need(Io::Revoked { id }) = g.decide(&req, NOW, &mut ctx) else {
+    p.provide_api_key(&key_id, k.store.api_key(&key_id));
+    let Step::Need(Io::Revoked { id }) = g.decide(&p, NOW, &mut ctx) else {
         panic!()
     };
     assert_eq!(id, key_id);
-    ctx.provide_revoked(&id, true);
-    let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
+    p.provide_revoked(&id, true);
+    let Step::Done(d) = g.decide(&p, NOW, &mut ctx) else {
         panic!()
     };
     expect(&d, false, Some(ErrorCode::Revoked), "denylisted key id");
     // answers do not leak into the next request: it asks again
     assert!(matches!(
-        g.decide(&req, NOW, &mut ctx),
+        g.decide(&Pending::new(req), NOW, &mut ctx),
         Step::Need(Io::ApiKey { .. })
     ));
 }
@@ -1088,7 +1092,7 @@ fn preset_oidc_with_discovery() {
     // a discovery document for another issuer is refused
     let g = preset_gate(p, json!({"path": "/x"}));
     let mut ctx = Ctx::new();
-    let req = bearer("GET", "/x", &token_fixture("oidc"));
+    let req = Pending::new(bearer("GET", "/x", &token_fixture("oidc")));
     let Step::Need(Io::Discovery { provider, .. }) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };
@@ -1154,11 +1158,11 @@ fn remote_keys_rotation_and_outage() {
     let mut ctx = Ctx::new();
     ctx.provide_jwks("keycloak", fixture("jwks.json").as_bytes())
         .unwrap();
-    let req = bearer("GET", "/x", &token_fixture("rsa_unknown_kid"));
+    let mut req = Pending::new(bearer("GET", "/x", &token_fixture("rsa_unknown_kid")));
     let Step::Need(Io::Jwks { refresh: true, .. }) = g.decide(&req, NOW, &mut ctx) else {
         panic!("expected a refresh")
     };
-    ctx.provide_jwks("keycloak", fixture("jwks.json").as_bytes())
+    req.provide_jwks(&mut ctx, "keycloak", fixture("jwks.json").as_bytes())
         .unwrap();
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
@@ -1171,7 +1175,7 @@ fn remote_keys_rotation_and_outage() {
     );
     // the cached set keeps serving other requests without a fetch
     let Step::Done(d) = g.decide(
-        &bearer("GET", "/x", &token_fixture("keycloak")),
+        &Pending::new(bearer("GET", "/x", &token_fixture("keycloak"))),
         NOW,
         &mut ctx,
     ) else {
@@ -1207,12 +1211,12 @@ fn remote_keys_rotation_and_outage() {
     );
     // JWKS outage with nothing cached: AUTH-007
     let mut ctx = Ctx::new();
-    let req = bearer("GET", "/x", &token_fixture("keycloak"));
+    let mut req = Pending::new(bearer("GET", "/x", &token_fixture("keycloak")));
     assert!(matches!(
         g.decide(&req, NOW, &mut ctx),
         Step::Need(Io::Jwks { .. })
     ));
-    ctx.provide_jwks_error("keycloak");
+    req.provide_jwks_error("keycloak");
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };
@@ -1258,7 +1262,7 @@ fn introspection_for_opaque_tokens_is_cached() {
     });
     let g = Gate::from_config(c.to_string().as_bytes(), &env()).unwrap();
     let mut ctx = Ctx::new();
-    let req = bearer("GET", "/x", "opaque-abc");
+    let mut req = Pending::new(bearer("GET", "/x", "opaque-abc"));
     let Step::Need(Io::Introspect {
         token, client_id, ..
     }) = g.decide(&req, NOW, &mut ctx)
@@ -1266,12 +1270,13 @@ fn introspection_for_opaque_tokens_is_cached() {
         panic!()
     };
     assert_eq!((token.as_str(), client_id.as_str()), ("opaque-abc", "gw"));
-    ctx.provide_introspection("idp", Some(br#"{"active": true, "sub": "svc-1", "scope": "reports:read", "exp": 1700009999, "iss": "https://id.acme.example"}"#));
+    req.provide_introspection("idp", "opaque-abc", Some(br#"{"active": true, "sub": "svc-1", "scope": "reports:read", "exp": 1700009999, "iss": "https://id.acme.example"}"#));
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };
     assert!(d.is_allowed(), "{d:?}");
     // cached: no second introspection within the TTL, asked again after it
+    let req = Pending::new(bearer("GET", "/x", "opaque-abc"));
     assert!(matches!(
         g.decide(&req, NOW + 30, &mut ctx),
         Step::Done(Decision::Allow(_))
@@ -1280,14 +1285,16 @@ fn introspection_for_opaque_tokens_is_cached() {
         g.decide(&req, NOW + 61, &mut ctx),
         Step::Need(Io::Introspect { .. })
     ));
-    ctx.provide_introspection("idp", Some(br#"{"active": false}"#));
+    let mut req = Pending::new(bearer("GET", "/x", "opaque-abc"));
+    req.provide_introspection("idp", "opaque-abc", Some(br#"{"active": false}"#));
     let Step::Done(d) = g.decide(&req, NOW + 61, &mut ctx) else {
         panic!()
     };
     expect(&d, false, Some(ErrorCode::InvalidToken), "inactive");
     let mut ctx = Ctx::new();
+    let mut req = Pending::new(bearer("GET", "/x", "opaque-abc"));
     let _ = g.decide(&req, NOW, &mut ctx);
-    ctx.provide_introspection("idp", None);
+    req.provide_introspection("idp", "opaque-abc", None);
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };
@@ -1304,21 +1311,23 @@ fn custom_provider_on_the_host() {
     let c = json!({"providers": [{"type": "custom", "name": "mine"}], "routes": [{"path": "/x", "roles": ["ops"]}]});
     let g = Gate::from_config(c.to_string().as_bytes(), &env()).unwrap();
     let mut ctx = Ctx::new();
-    let req = bearer("GET", "/x", "session-xyz");
+    let mut req = Pending::new(bearer("GET", "/x", "session-xyz"));
     let Step::Need(Io::Custom { provider, token }) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };
     assert_eq!((provider.as_str(), token.as_str()), ("mine", "session-xyz"));
-    ctx.provide_custom(
+    req.provide_custom(
         "mine",
+        "session-xyz",
         Some(serde_json::from_str(r#"{"sub": "u-9", "roles": ["ops"]}"#).unwrap()),
     );
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };
     assert_eq!(identity(&d).sub, "u-9");
+    let mut req = Pending::new(bearer("GET", "/x", "session-xyz"));
     let _ = g.decide(&req, NOW, &mut ctx);
-    ctx.provide_custom("mine", None);
+    req.provide_custom("mine", "session-xyz", None);
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use edgegate::api_key::{MemoryStore, NewKey, Store, RANDOM_BYTES};
 use edgegate::config::Env;
-use edgegate::gate::{Ctx, Decision, Gate, Preflight, Request, Step};
+use edgegate::gate::{Ctx, Decision, Gate, Pending, Preflight, Request, Step};
 use edgegate::ErrorCode;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -70,7 +70,7 @@ fn gate_with(extra: Value) -> Gate {
 }
 
 fn decide(g: &Gate, req: &Request, store: &dyn Store) -> Decision {
-    match g.decide_with_store(req, NOW, &mut Ctx::new(), store) {
+    match g.decide_with_store(&mut Pending::new(req.clone()), NOW, &mut Ctx::new(), store) {
         Step::Done(d) => d,
         Step::Need(io) => panic!("unexpected io {io:?}"),
     }

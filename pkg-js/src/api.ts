@@ -26,6 +26,7 @@ export interface CacheStateHandle {
   fetchFailed(now: number): void;
   snapshot(): Float64Array;
   restore(fetchedAt: number, freshUntil: number, now: number): boolean;
+  usableUntil(): number | undefined;
 }
 /** @internal What the wasm-bindgen glue exports. */
 export interface Binding extends InspectBinding {

@@ -13,20 +13,27 @@
  */
 import { gateBinding, KEY_SOURCE, type KeySource } from './api.js';
 import { ConfigError, fromCore } from './errors.js';
-import { createRemoteJWKSet, type RemoteJWKSFunction } from './remote.js';
+import { CLOCK, createRemoteJWKSet, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
 
-/** @internal The wasm class. */
+/** @internal The wasm class: the gate and what its requests share (key sets, discovery,
+ * the introspection cache). */
 interface GateCoreHandle {
   warnings(): string;
-  decide(request: string, now: number): string;
-  provideJwks(provider: string, bytes: Uint8Array): boolean;
+  begin(request: string): RequestHandle;
+  free(): void;
+}
+
+/** @internal One request being decided (wasm `GateRequestHandle`): its own answers. */
+interface RequestHandle {
+  decide(now: number): string;
+  provideJwks(provider: string, bytes: Uint8Array, usableUntil?: number): boolean;
   provideJwksError(provider: string): void;
   provideDiscovery(provider: string, bytes: Uint8Array): void;
   provideDiscoveryError(provider: string): void;
-  provideIntrospection(provider: string, body?: Uint8Array): void;
-  provideCustom(provider: string, claims?: string): void;
+  provideIntrospection(provider: string, token: string, body?: Uint8Array): void;
+  provideCustom(provider: string, token: string, claims?: string): void;
   provideApiKey(keyId: string, record?: string): void;
-  provideRevoked(id: string, revoked: boolean): void;
+  provideRevoked(id: string, answer?: string): void;
   free(): void;
 }
 
@@ -120,7 +127,9 @@ export interface ApiKeyRecord {
 /** Storage the gate consults (Workers KV, Redis, a database ...). */
 export interface GateStore {
   apiKey?(keyId: string): ApiKeyRecord | null | undefined | Promise<ApiKeyRecord | null | undefined>;
-  isRevoked?(id: string, nowSeconds: number): boolean | Promise<boolean>;
+  /** `false` (or `0`, as Redis answers) when not revoked, `true` (or `1`) when revoked.
+   * Anything else is a store error: the request is denied (AUTH-015, fail closed). */
+  isRevoked?(id: string, nowSeconds: number): boolean | number | Promise<boolean | number>;
 }
 
 /** Options of `Gate.create`. */
@@ -225,25 +234,45 @@ export class Gate {
       headers: headerPairs(request.headers),
       clientCert: request.clientCert ?? null,
     });
-    await this.#refreshStale();
-    for (let i = 0; i < MAX_STEPS; i++) {
-      const now = (this.#opts.now ?? Date.now)();
-      let step: { done?: GateDecision; need?: Io };
-      try {
-        step = JSON.parse(this.#core.decide(req, Math.floor(now / 1000)));
-      } catch (e) {
-        throw fromCore(e, 'AUTH-015');
-      }
-      if (step.done) return step.done;
-      if (!step.need) break;
-      await this.#perform(step.need, now);
+    // This request's own scope in the core: every answer below goes to it, so concurrent
+    // decisions never see each other's answers (DESIGN.md: the step protocol is per request).
+    let handle: RequestHandle;
+    try {
+      handle = this.#core.begin(req);
+    } catch (e) {
+      throw fromCore(e, 'AUTH-015');
     }
-    throw new ConfigError('gate: no decision after too many steps');
+    try {
+      await this.#refreshStale(handle);
+      for (let i = 0; i < MAX_STEPS; i++) {
+        const now = (this.#opts.now ?? Date.now)();
+        let step: { done?: GateDecision; need?: Io };
+        try {
+          step = JSON.parse(handle.decide(Math.floor(now / 1000)));
+        } catch (e) {
+          throw fromCore(e, 'AUTH-015');
+        }
+        if (step.done) return step.done;
+        if (!step.need) break;
+        await this.#perform(handle, step.need, now);
+      }
+      throw new ConfigError('gate: no decision after too many steps');
+    } finally {
+      handle.free();
+    }
+  }
+
+  /** The remote set's key document with the instant its cache policy stops allowing it
+   * (past `maxStale` the core withdraws the keys: AUTH-007 when no refresh succeeds). */
+  #provideKeys(handle: RequestHandle, provider: string, remote: RemoteJWKSFunction): boolean {
+    const doc = remote.jwks();
+    if (!doc) return false;
+    return handle.provideJwks(provider, UTF8.encode(JSON.stringify(doc)), (remote as unknown as { [USABLE_UNTIL](): number | undefined })[USABLE_UNTIL]());
   }
 
   /** Key sets past their freshness (the remote set's cache policy) are refetched and handed
-   * to the core again; on failure the core keeps the keys it has. */
-  async #refreshStale(): Promise<void> {
+   * to the core again; on failure the core keeps the keys it has until their `maxStale`. */
+  async #refreshStale(handle: RequestHandle): Promise<void> {
     for (const [provider, remote] of this.#remotes) {
       if (remote.fresh) continue;
       try {
@@ -251,12 +280,11 @@ export class Gate {
       } catch {
         continue;
       }
-      const doc = remote.jwks();
-      if (doc) this.#core.provideJwks(provider, UTF8.encode(JSON.stringify(doc)));
+      this.#provideKeys(handle, provider, remote);
     }
   }
 
-  async #perform(io: Io, now: number): Promise<void> {
+  async #perform(handle: RequestHandle, io: Io, now: number): Promise<void> {
     const o = this.#opts;
     const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
     const timeout = o.timeoutDuration ?? 5_000;
@@ -264,30 +292,30 @@ export class Gate {
       case 'jwks': {
         let remote = this.#remotes.get(io.provider);
         if (!remote) {
-          remote = createRemoteJWKSet(io.url, { fetch: o.fetch, timeoutDuration: timeout, cooldownDuration: o.cooldownDuration });
+          remote = createRemoteJWKSet(io.url, { fetch: o.fetch, timeoutDuration: timeout, cooldownDuration: o.cooldownDuration, [CLOCK]: o.now } as RemoteJWKSetOptions);
           this.#remotes.set(io.provider, remote);
         }
         // Whether to fetch is the core's JWKS cache policy (src/jwks_cache.rs), the same one
         // createRemoteJWKSet applies: freshness, stale-if-error, backoff after a failure, and
-        // the cooldown + refetch budget for unknown kids (io.refresh).
+        // the cooldown + refetch budget for unknown kids (io.refresh). Past maxStale the
+        // policy fails (AUTH-007) and the core withdraws the keys it holds.
+        let ok = true;
         try {
           const source = sourceOf(remote);
           if (io.refresh) await source.unknownKid?.();
           else await source.current();
         } catch {
-          /* reported below through the missing document */
+          ok = false;
         }
-        const doc = remote.jwks();
-        if (doc) this.#core.provideJwks(io.provider, UTF8.encode(JSON.stringify(doc)));
-        else this.#core.provideJwksError(io.provider);
+        if (!ok || !this.#provideKeys(handle, io.provider, remote)) handle.provideJwksError(io.provider);
         return;
       }
       case 'discovery': {
         try {
           const body = await boundedFetch(doFetch, io.url, { headers: { accept: 'application/json' } }, timeout);
-          this.#core.provideDiscovery(io.provider, body);
+          handle.provideDiscovery(io.provider, body);
         } catch {
-          this.#core.provideDiscoveryError(io.provider);
+          handle.provideDiscoveryError(io.provider);
         }
         return;
       }
@@ -304,9 +332,9 @@ export class Gate {
             },
             timeout,
           );
-          this.#core.provideIntrospection(io.provider, body);
+          handle.provideIntrospection(io.provider, io.token, body);
         } catch {
-          this.#core.provideIntrospection(io.provider, undefined);
+          handle.provideIntrospection(io.provider, io.token, undefined);
         }
         return;
       }
@@ -319,19 +347,21 @@ export class Gate {
             claims = null;
           }
         }
-        this.#core.provideCustom(io.provider, claims ? JSON.stringify(claims) : undefined);
+        handle.provideCustom(io.provider, io.token, claims ? JSON.stringify(claims) : undefined);
         return;
       }
       case 'apiKey': {
         const rec = o.store?.apiKey ? await o.store.apiKey(io.keyId) : null;
-        this.#core.provideApiKey(io.keyId, rec ? JSON.stringify(rec) : undefined);
+        handle.provideApiKey(io.keyId, rec === null || rec === undefined ? undefined : JSON.stringify(rec));
         return;
       }
       case 'revoked': {
         // Fail closed: revocation is on in the config, so a store must answer.
         if (!o.store?.isRevoked) throw new ConfigError('gate: the config enables revocation but options.store.isRevoked is missing');
-        const revoked = await o.store.isRevoked(io.id, Math.floor(now / 1000));
-        this.#core.provideRevoked(io.id, revoked === true);
+        // The raw answer goes to the core: only `false`/`0` mean "not revoked" there;
+        // anything else denies (finding 3: `1`, `"true"`, objects failed open).
+        const revoked: unknown = await o.store.isRevoked(io.id, Math.floor(now / 1000));
+        handle.provideRevoked(io.id, revoked === undefined ? undefined : JSON.stringify(revoked));
         return;
       }
     }

@@ -59,6 +59,13 @@ export interface RemoteJWKSFunction extends JWKSFunction {
   jwks(): JSONWebKeySet | undefined;
 }
 
+/** @internal Option key: the clock (ms) of the host that owns this key set (the `Gate`'s
+ * `now` option), so the cache policy and the gate agree on time. */
+export const CLOCK = Symbol('edgegate.clock');
+/** @internal Method key: the instant (ms) from which the cached keys are past `maxStale`
+ * (the core's `JwksCache::usable_until`), `undefined` before the first fetch. */
+export const USABLE_UNTIL = Symbol('edgegate.usableUntil');
+
 /** Fetches in flight, by URL + headers + size bound (default fetch only). */
 const inFlight = new Map<string, Promise<{ bytes: Uint8Array; cacheControl: string | null }>>();
 
@@ -122,6 +129,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   const doFetch = options.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
   const persist = options.persist;
   const maxBytes = options.maxBytes ?? defaultLimits().maxJwksBytes;
+  const clock: () => number = (options as { [CLOCK]?: () => number })[CLOCK] ?? Date.now;
   const shareKey = options.fetch ? undefined : `${target.href}\n${JSON.stringify(headers)}\n${maxBytes}`;
 
   let state: ReturnType<typeof cacheState> | undefined;
@@ -173,7 +181,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
       }
       const work = net.then(({ bytes, cacheControl }) => ({ entry: importRemote(bytes), bytes, cacheControl }));
       const { entry, bytes, cacheControl } = await Promise.race([work, timedOut]);
-      const now = Date.now();
+      const now = clock();
       st().fetchSucceeded(now, cacheControl);
       current = entry;
       currentJson = undefined;
@@ -189,7 +197,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
       }
       currentBytes = bytes;
     } catch (e) {
-      st().fetchFailed(Date.now());
+      st().fetchFailed(clock());
       lastError = isAuthError(e) ? e : new JwksFetchError('JWKS fetch failed', { cause: e });
     } finally {
       clearTimeout(timer);
@@ -204,7 +212,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
       if (!snap || typeof snap !== 'object' || !snap.jwks) return;
       const jwks = typeof snap.jwks === 'string' ? JSON.parse(snap.jwks) : snap.jwks;
       const entry = importRemote(new TextEncoder().encode(JSON.stringify(jwks)));
-      if (st().restore(Number(snap.fetchedAt), Number(snap.freshUntil), Date.now())) {
+      if (st().restore(Number(snap.fetchedAt), Number(snap.freshUntil), clock())) {
         current = entry;
         currentJson = jwks;
       }
@@ -217,7 +225,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
     if (decided === undefined) await (loaded ??= loadPersisted().finally(() => (loadedDone = true)));
     const before = current;
     for (let i = 0; i < 8; i++) {
-      const a = i === 0 && decided !== undefined ? decided : st().decide(Date.now(), unknownKid);
+      const a = i === 0 && decided !== undefined ? decided : st().decide(clock(), unknownKid);
       if (a === USE) {
         if (!current) throw new JwksFetchError('no JWKS keys available');
         return current;
@@ -245,7 +253,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
     // Hot path: fresh keys are returned synchronously (no promise per verification).
     current: () => {
       if (loadedDone && current) {
-        const a = st().decide(Date.now(), false);
+        const a = st().decide(clock(), false);
         if (a === USE) return current;
         return keys(false, a) as Promise<KeySetEntry>;
       }
@@ -255,7 +263,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   };
   const f = jwksFunction(source, async () => source.current()) as RemoteJWKSFunction;
   Object.defineProperties(f, {
-    fresh: { get: () => (current ? Date.now() < (st().snapshot()[1] ?? 0) : false) },
+    fresh: { get: () => (current ? clock() < (st().snapshot()[1] ?? 0) : false) },
     reload: {
       value: async () => {
         if (inflight) return inflight;
@@ -266,6 +274,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
         if (!current && lastError) throw lastError;
       },
     },
+    [USABLE_UNTIL]: { value: () => (current ? st().usableUntil() : undefined) },
     jwks: {
       value: () => {
         if (!currentJson && currentBytes) currentJson = JSON.parse(new TextDecoder().decode(currentBytes));

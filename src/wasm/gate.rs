@@ -2,27 +2,45 @@
 //! config, route, rbac, providers, api_key); this file turns JSON strings and bytes into
 //! core calls and back.
 
+use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use super::js_error;
-use crate::api_key::{self, ApiKeyRecord, NewKey};
+use crate::api_key::{self, NewKey};
 use crate::config::Env;
 use crate::error::ErrorCode;
-use crate::gate::{Ctx, Gate, Request};
+use crate::gate::{Ctx, Gate, Pending, Request};
 
-/// A configured gate and its context (fetched keys, discovery, introspection cache, the
-/// answers for the request in progress).
+/// A configured gate and the context its requests share (fetched keys, discovery, the
+/// introspection cache). Requests are decided through [`GateRequestHandle`]s from
+/// [`GateCore::begin`], one per request.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct GateCore {
-    gate: Gate,
-    ctx: Ctx,
+    gate: Rc<Gate>,
+    ctx: Rc<RefCell<Ctx>>,
+}
+
+/// One request being decided, with its own answers (DESIGN.md: "the step protocol is per
+/// request"). JWKS and discovery answers also update the key sets the gate shares; every
+/// other answer stays with this request. `free()` it when done.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct GateRequestHandle {
+    gate: Rc<Gate>,
+    ctx: Rc<RefCell<Ctx>>,
+    pending: Pending,
 }
 
 fn usage(message: &str) -> JsValue {
     js_error(ErrorCode::ConfigError, message, None, None)
+}
+
+fn busy() -> JsValue {
+    js_error(ErrorCode::ConfigError, "gate: re-entrant call", None, None)
 }
 
 #[wasm_bindgen]
@@ -44,8 +62,8 @@ impl GateCore {
         let gate = Gate::from_config(config.as_bytes(), &map)
             .map_err(|e| js_error(e.code(), &e.to_string(), None, Some(&e.path)))?;
         Ok(GateCore {
-            gate,
-            ctx: Ctx::new(),
+            gate: Rc::new(gate),
+            ctx: Rc::new(RefCell::new(Ctx::new())),
         })
     }
 
@@ -54,69 +72,119 @@ impl GateCore {
         serde_json::to_string(self.gate.warnings()).unwrap_or_else(|_| "[]".into())
     }
 
-    /// One step for `request` (JSON, see `Request::from_json`) at `now` (unix seconds):
-    /// `{"done": decision}` or `{"need": io}` as JSON.
-    pub fn decide(&mut self, request: &str, now: f64) -> Result<String, JsValue> {
+    /// Starts deciding `request` (JSON, see `Request::from_json`): a handle holding this
+    /// request's answers.
+    pub fn begin(&self, request: &str) -> Result<GateRequestHandle, JsValue> {
         let v: serde_json::Value =
             serde_json::from_str(request).map_err(|_| usage("request: expected JSON"))?;
         let req = Request::from_json(&v).map_err(|m| usage(&m))?;
+        Ok(GateRequestHandle {
+            gate: Rc::clone(&self.gate),
+            ctx: Rc::clone(&self.ctx),
+            pending: Pending::new(req),
+        })
+    }
+}
+
+/// `usableUntil` (ms) from the JS host: absent or not a finite non-negative number means
+/// "no expiry given".
+fn until_ms(v: Option<f64>) -> Option<u64> {
+    v.filter(|x| x.is_finite() && *x >= 0.0).map(|x| x as u64)
+}
+
+#[wasm_bindgen]
+impl GateRequestHandle {
+    /// One step at `now` (unix seconds): `{"done": decision}` or `{"need": io}` as JSON.
+    pub fn decide(&mut self, now: f64) -> Result<String, JsValue> {
         let now = if now.is_finite() { now as i64 } else { 0 };
+        let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
         Ok(self
             .gate
-            .decide(&req, now, &mut self.ctx)
+            .decide(&self.pending, now, &mut ctx)
             .to_json()
             .to_string())
     }
 
-    /// A fetched JWK Set; `false` when refused (the previous set, if any, is kept).
+    /// A fetched JWK Set and the instant (ms) its cache policy stops allowing it
+    /// (`JwksCache::usable_until`); `false` when refused (the previous set, if any, is kept).
     #[wasm_bindgen(js_name = provideJwks)]
-    pub fn provide_jwks(&mut self, provider: &str, bytes: &[u8]) -> bool {
-        self.ctx.provide_jwks(provider, bytes).is_ok()
+    pub fn provide_jwks(
+        &mut self,
+        provider: &str,
+        bytes: &[u8],
+        usable_until: Option<f64>,
+    ) -> bool {
+        match self.ctx.try_borrow_mut() {
+            Ok(mut ctx) => self
+                .pending
+                .provide_jwks_until(&mut ctx, provider, bytes, until_ms(usable_until))
+                .is_ok(),
+            Err(_) => {
+                self.pending.provide_jwks_error(provider);
+                false
+            }
+        }
     }
 
     #[wasm_bindgen(js_name = provideJwksError)]
     pub fn provide_jwks_error(&mut self, provider: &str) {
-        self.ctx.provide_jwks_error(provider);
+        self.pending.provide_jwks_error(provider);
     }
 
     #[wasm_bindgen(js_name = provideDiscovery)]
     pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) {
-        self.ctx.provide_discovery(provider, bytes);
+        match self.ctx.try_borrow_mut() {
+            Ok(mut ctx) => self.pending.provide_discovery(&mut ctx, provider, bytes),
+            Err(_) => self.pending.provide_discovery_error(provider),
+        }
     }
 
     #[wasm_bindgen(js_name = provideDiscoveryError)]
     pub fn provide_discovery_error(&mut self, provider: &str) {
-        self.ctx.provide_discovery_error(provider);
+        self.pending.provide_discovery_error(provider);
     }
 
-    /// The introspection response body, or `undefined` when the call failed.
+    /// The introspection response body for `token`, or `undefined` when the call failed.
     #[wasm_bindgen(js_name = provideIntrospection)]
-    pub fn provide_introspection(&mut self, provider: &str, body: Option<Vec<u8>>) {
-        self.ctx.provide_introspection(provider, body.as_deref());
+    pub fn provide_introspection(&mut self, provider: &str, token: &str, body: Option<Vec<u8>>) {
+        self.pending
+            .provide_introspection(provider, token, body.as_deref());
     }
 
-    /// The custom verifier's claims (JSON object), or `undefined` when it refused the token.
+    /// The custom verifier's claims on `token` (JSON object), or `undefined` when it
+    /// refused the token.
     #[wasm_bindgen(js_name = provideCustom)]
-    pub fn provide_custom(&mut self, provider: &str, claims: Option<String>) {
+    pub fn provide_custom(&mut self, provider: &str, token: &str, claims: Option<String>) {
         let parsed = claims.and_then(|c| match serde_json::from_str::<serde_json::Value>(&c) {
             Ok(serde_json::Value::Object(m)) => Some(m),
             _ => None,
         });
-        self.ctx.provide_custom(provider, parsed);
+        self.pending.provide_custom(provider, token, parsed);
     }
 
-    /// An API key record (JSON, see `ApiKeyRecord::to_json`), or `undefined` when unknown.
+    /// An API key record as the store returned it (JSON, see `ApiKeyRecord::from_json`),
+    /// or `undefined` when unknown. A malformed record is a store error (AUTH-015).
     #[wasm_bindgen(js_name = provideApiKey)]
     pub fn provide_api_key(&mut self, key_id: &str, record: Option<String>) {
-        let rec = record
-            .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
-            .and_then(|v| ApiKeyRecord::from_json(&v));
-        self.ctx.provide_api_key(key_id, rec);
+        match record {
+            None => self.pending.provide_api_key_json(key_id, None),
+            Some(r) => {
+                // Text that is not JSON is a malformed record, not an unknown key.
+                let v = serde_json::from_str::<serde_json::Value>(&r)
+                    .unwrap_or(serde_json::Value::String(String::new()));
+                self.pending.provide_api_key_json(key_id, Some(&v));
+            }
+        }
     }
 
+    /// The store's raw "is revoked" answer as JSON text (`undefined`: the store answered
+    /// nothing). See `Pending::provide_revoked_json`: only `false`/`0` mean not revoked.
     #[wasm_bindgen(js_name = provideRevoked)]
-    pub fn provide_revoked(&mut self, id: &str, revoked: bool) {
-        self.ctx.provide_revoked(id, revoked);
+    pub fn provide_revoked(&mut self, id: &str, answer: Option<String>) {
+        let v = answer
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
+            .unwrap_or(serde_json::Value::Null);
+        self.pending.provide_revoked_json(id, &v);
     }
 }
 

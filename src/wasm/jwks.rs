@@ -75,6 +75,13 @@ impl JwksCacheState {
         self.c.fetch_failed(ms(now));
     }
 
+    /// The instant (ms) from which the cached keys are past `maxStale`
+    /// (`JwksCache::usable_until`), or `undefined` when nothing was fetched.
+    #[wasm_bindgen(js_name = usableUntil)]
+    pub fn usable_until(&self) -> Option<f64> {
+        self.c.usable_until().map(|u| u as f64)
+    }
+
     /// `[fetchedAt, freshUntil]` in ms, or empty when nothing was fetched.
     pub fn snapshot(&self) -> Vec<f64> {
         match self.c.snapshot() {

@@ -25,7 +25,7 @@ mod jwks;
 mod verify;
 
 #[cfg(feature = "wasm-gate")]
-pub use self::gate::{create_api_key, GateCore};
+pub use self::gate::{create_api_key, GateCore, GateRequestHandle};
 #[cfg(feature = "wasm-verify")]
 pub use self::jwks::JwksCacheState;
 #[cfg(feature = "wasm-verify")]
