@@ -49,7 +49,11 @@ pub fn check(
     let (t, cap) = interval_and_capacity(policy);
     let tat = u128::from(old.tat_us).max(now);
     let used = tat - now;
-    let avail = if used >= cap { 0 } else { sat((cap - used) / t) };
+    let avail = if used >= cap {
+        0
+    } else {
+        sat((cap - used) / t)
+    };
     let reset_ms = ceil_div_u128(used, 1000);
     drive(
         policy,

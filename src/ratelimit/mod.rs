@@ -133,7 +133,10 @@ impl fmt::Display for PolicyError {
             ),
             PolicyError::ZeroLimit => f.write_str("rate limit must be greater than 0"),
             PolicyError::LimitTooLarge { max, actual } => {
-                write!(f, "rate limit too large: expected at most {max}, got {actual}")
+                write!(
+                    f,
+                    "rate limit too large: expected at most {max}, got {actual}"
+                )
             }
             PolicyError::InvalidName => write!(
                 f,
@@ -426,7 +429,12 @@ mod tests {
                 Err(PolicyError::InvalidName)
             );
         }
-        let p = Policy::new("a \"q\" \\", Algorithm::FixedWindow, MAX_LIMIT, MAX_WINDOW_MS);
+        let p = Policy::new(
+            "a \"q\" \\",
+            Algorithm::FixedWindow,
+            MAX_LIMIT,
+            MAX_WINDOW_MS,
+        );
         assert!(p.is_ok());
         assert_eq!(PolicyError::ZeroWindow.code().as_str(), "AUTH-015");
         assert_eq!(

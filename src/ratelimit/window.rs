@@ -311,7 +311,12 @@ mod tests {
     #[test]
     fn extremes_do_not_overflow() {
         for alg in [Algorithm::FixedWindow, Algorithm::SlidingWindow] {
-            for (l, w) in [(1, 1), (MAX_LIMIT, 1), (MAX_LIMIT, MAX_WINDOW_MS), (1, MAX_WINDOW_MS)] {
+            for (l, w) in [
+                (1, 1),
+                (MAX_LIMIT, 1),
+                (MAX_LIMIT, MAX_WINDOW_MS),
+                (1, MAX_WINDOW_MS),
+            ] {
                 let p = pol(alg, l, w);
                 for now in [0, 1, MAX_NOW_MS, u64::MAX] {
                     for st in [0, 1, u64::MAX - 1, u64::MAX] {
