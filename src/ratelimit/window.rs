@@ -115,18 +115,19 @@ impl View {
 
     /// The wait until cost `c` (`<= limit`, not available now) passes.
     fn sliding_wait(&self, c: u128) -> u64 {
-        if self.curr + c <= self.l && self.prev > 0 {
+        if self.curr + c <= self.l {
             // Later in this window, once the previous window's weight has dropped enough:
-            // prev * (w - e') <= (l - curr - c) * w.
-            let e2 = self.w - ((self.l - self.curr - c) * self.w / self.prev).min(self.w);
-            self.until(0, e2)
-        } else if self.curr > 0 {
-            // In the next window, where this window's count becomes the previous one.
-            let e2 = self.w - (self.l.saturating_sub(c) * self.w / self.curr).min(self.w);
-            self.until(1, e2)
-        } else {
+            // prev * (w - e') <= (l - curr - c) * w. (prev > 0: otherwise c would pass now.)
+            if let Some(q) = ((self.l - self.curr - c) * self.w).checked_div(self.prev) {
+                return self.until(0, self.w - q.min(self.w));
+            }
+        }
+        // In the next window, where this window's count becomes the previous one:
+        // curr * (w - e') <= (l - c) * w.
+        match (self.l.saturating_sub(c) * self.w).checked_div(self.curr) {
+            Some(q) => self.until(1, self.w - q.min(self.w)),
             // Unreachable for a consistent view (c <= limit would pass); fail closed.
-            self.until(2, 0)
+            None => self.until(2, 0),
         }
     }
 
