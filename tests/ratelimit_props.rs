@@ -3,8 +3,8 @@
 //! and header values that parse as Structured Fields lists.
 
 use edgegate::ratelimit::{
-    check, gcra, headers, merge, window, Algorithm, GcraState, Outcome, Policy, State, WindowState,
-    MAX_LIMIT, MAX_NOW_MS, MAX_WINDOW_MS,
+    add, check, gcra, headers, merge, window, Algorithm, GcraState, Outcome, Policy, State,
+    WindowState, MAX_LIMIT, MAX_NOW_MS, MAX_WINDOW_MS,
 };
 use proptest::prelude::*;
 
@@ -353,6 +353,59 @@ proptest! {
         let rm = peek(&p, Some(m), end).remaining;
         prop_assert!(rm <= peek(&p, Some(a), end).remaining);
         prop_assert!(rm <= peek(&p, Some(b), end).remaining);
+    }
+
+    /// `add` (summing usage, for coalesced deltas): commutative, associative, and never more
+    /// quota than either input; with a fresh state it is the identity in usage.
+    #[test]
+    fn add_is_commutative_associative_and_monotonic(
+        (p, now, a) in policy_and_near_state(), sb in 0u64..=u64::MAX, sc in 0u64..=u64::MAX,
+    ) {
+        // Two more states of the same kind near `now`, derived from the seeds.
+        let idx = now / p.window_ms();
+        let mk = |seed: u64| match a {
+            State::Gcra(_) => State::Gcra(GcraState { tat_us: now * 1000 + seed % (p.window_ms() * 2000) }),
+            State::Window(_) => State::Window(WindowState {
+                window: idx.saturating_sub(seed % 3),
+                count: (seed >> 8) % (p.limit() + 2),
+                prev: (seed >> 24) % (p.limit() + 2),
+            }),
+        };
+        let (b, c) = (mk(sb), mk(sc));
+        prop_assert_eq!(add(a, b, now), add(b, a, now));
+        prop_assert_eq!(add(add(a, b, now), c, now), add(a, add(b, c, now), now));
+        // In or after the later window (windows) / at `now` (GCRA).
+        let later = match (a, b) {
+            (State::Window(x), State::Window(y)) => (x.window.max(y.window) * p.window_ms()).max(now),
+            _ => now,
+        };
+        let rs = peek(&p, Some(add(a, b, now)), later).remaining;
+        prop_assert!(rs <= peek(&p, Some(a), later).remaining);
+        prop_assert!(rs <= peek(&p, Some(b), later).remaining);
+        let fresh = match a {
+            State::Gcra(_) => State::Gcra(GcraState::default()),
+            State::Window(_) => State::Window(WindowState::default()),
+        };
+        prop_assert_eq!(
+            peek(&p, Some(add(a, fresh, now)), now).remaining,
+            peek(&p, Some(a), now).remaining
+        );
+    }
+
+    /// `add` sums: two writers that each consumed part of the quota at one instant add up
+    /// to both consumptions (where `merge` keeps only the larger).
+    #[test]
+    fn add_sums_two_writers(
+        (p, x, y) in small_policy().prop_flat_map(|p| {
+            let l = p.limit();
+            (Just(p), 0..=l).prop_flat_map(move |(p, x)| (Just(p), Just(x), 0..=l - x))
+        }),
+        now in 0u64..=MAX_NOW_MS,
+    ) {
+        let (_, a) = check(&p, None, now, x);
+        let (_, b) = check(&p, None, now, y);
+        prop_assert_eq!(peek(&p, Some(add(a, b, now)), now).remaining, p.limit() - x - y);
+        prop_assert_eq!(peek(&p, Some(merge(a, b)), now).remaining, p.limit() - x.max(y));
     }
 
     /// States survive a JSON round trip (what a store keeps).

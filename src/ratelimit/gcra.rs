@@ -85,6 +85,18 @@ pub fn merge(a: GcraState, b: GcraState) -> GcraState {
     }
 }
 
+/// Adds the quota used by two states at `now_ms` (e.g. a store's global state and a
+/// coalesced local delta): the result's usage at `now_ms` is the sum of both usages.
+/// Commutative and associative for one `now_ms`, not idempotent (use [`merge`] for states
+/// that may be applied twice); never has more quota than either input.
+pub fn add(a: GcraState, b: GcraState, now_ms: u64) -> GcraState {
+    let now = u128::from(clamp_now(now_ms)) * 1000;
+    let used = |s: GcraState| u128::from(s.tat_us).saturating_sub(now);
+    GcraState {
+        tat_us: sat(now + used(a) + used(b)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Algorithm, MAX_LIMIT, MAX_NOW_MS, MAX_WINDOW_MS};
@@ -199,6 +211,22 @@ mod tests {
         assert_eq!(merge(a, b), b);
         assert_eq!(merge(b, a), b);
         assert_eq!(merge(a, a), a);
+    }
+
+    #[test]
+    fn add_sums_usage() {
+        let p = pol(10, 10_000); // T = 1 s
+        let (_, a) = check(&p, None, 5_000, 3);
+        let (_, b) = check(&p, None, 5_000, 4);
+        let sum = add(a, b, 5_000);
+        assert_eq!(add(b, a, 5_000), sum);
+        let (o, _) = check(&p, Some(sum), 5_000, 0);
+        assert_eq!(o.remaining, 3);
+        // Usage already refilled by `now` does not count.
+        assert_eq!(
+            add(a, GcraState::default(), 9_000),
+            GcraState { tat_us: 9_000_000 }
+        );
     }
 
     #[test]

@@ -30,8 +30,10 @@
 //! commutative, associative and idempotent, and the merged state never has more quota than
 //! either input (for the window algorithms: at any time in or after the later input's
 //! window). Merging takes the *maximum* of the usage, not the sum: it is safe to apply the
-//! same state twice, but it does not add up concurrent consumption of two writers. Adding
-//! per-isolate deltas is a store's job (see issue 10, the KV store).
+//! same state twice, but it does not add up concurrent consumption of two writers. For
+//! that (a store's global counts plus an isolate's coalesced delta), [`add`] sums the
+//! usage: commutative and associative, never lowers a count, but not idempotent (each delta
+//! must be applied once).
 //!
 //! **Headers.** [`headers`] renders the IETF `RateLimit-Policy` and `RateLimit` fields
 //! (draft-ietf-httpapi-ratelimit-headers) as Structured Fields lists, one member per policy.
@@ -302,6 +304,16 @@ pub fn merge(a: State, b: State) -> State {
     match (a, b) {
         (State::Gcra(x), State::Gcra(y)) => State::Gcra(gcra::merge(x, y)),
         (State::Window(x), State::Window(y)) => State::Window(window::merge(x, y)),
+        (a, _) => a,
+    }
+}
+
+/// Adds the usage of two states of one key at `now_ms` (see the module docs; the time
+/// matters for GCRA only). States of different kinds: the result is `a`.
+pub fn add(a: State, b: State, now_ms: u64) -> State {
+    match (a, b) {
+        (State::Gcra(x), State::Gcra(y)) => State::Gcra(gcra::add(x, y, now_ms)),
+        (State::Window(x), State::Window(y)) => State::Window(window::add(x, y)),
         (a, _) => a,
     }
 }

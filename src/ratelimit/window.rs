@@ -203,21 +203,38 @@ pub fn check_fixed(
 /// merged state has no more quota than either input, for both window algorithms.
 pub fn merge(a: WindowState, b: WindowState) -> WindowState {
     let k = a.window.max(b.window);
-    let norm = |s: WindowState| -> (u64, u64) {
-        if s.window == k {
-            (s.count, s.prev)
-        } else if s.window.checked_add(1) == Some(k) {
-            (0, s.count)
-        } else {
-            (0, 0)
-        }
-    };
-    let (ca, pa) = norm(a);
-    let (cb, pb) = norm(b);
+    let (ca, pa) = moved_to(a, k);
+    let (cb, pb) = moved_to(b, k);
     WindowState {
         window: k,
         count: ca.max(cb),
         prev: pa.max(pb),
+    }
+}
+
+/// Moves a state to window `k` (`k >= s.window`): (count, prev).
+fn moved_to(s: WindowState, k: u64) -> (u64, u64) {
+    if s.window == k {
+        (s.count, s.prev)
+    } else if s.window.checked_add(1) == Some(k) {
+        (0, s.count)
+    } else {
+        (0, 0)
+    }
+}
+
+/// Adds two window states of one key (e.g. a store's global counts and a coalesced local
+/// delta): both are moved to the later window and the counts are summed (saturating).
+/// Commutative and associative, not idempotent (use [`merge`] for states that may be
+/// applied twice); never has more quota than either input in or after the later window.
+pub fn add(a: WindowState, b: WindowState) -> WindowState {
+    let k = a.window.max(b.window);
+    let (ca, pa) = moved_to(a, k);
+    let (cb, pb) = moved_to(b, k);
+    WindowState {
+        window: k,
+        count: ca.saturating_add(cb),
+        prev: pa.saturating_add(pb),
     }
 }
 
@@ -335,6 +352,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn add_sums_counts_in_the_later_window() {
+        let a = WindowState {
+            window: 4,
+            count: 7,
+            prev: 1,
+        };
+        let b = WindowState {
+            window: 5,
+            count: 2,
+            prev: 3,
+        };
+        assert_eq!(
+            add(a, b),
+            WindowState {
+                window: 5,
+                count: 2,
+                prev: 10
+            }
+        );
+        assert_eq!(add(b, a), add(a, b));
+        let m = WindowState {
+            window: 5,
+            count: u64::MAX,
+            prev: 0,
+        };
+        assert_eq!(add(m, b).count, u64::MAX);
     }
 
     #[test]
