@@ -41,6 +41,7 @@ pub mod jwks_cache;
 pub mod limits;
 pub mod pem;
 pub mod providers;
+pub mod ratelimit;
 pub mod rbac;
 pub mod revocation;
 pub mod roca;
