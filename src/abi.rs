@@ -12,10 +12,10 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
 
-use crate::api_key;
-use crate::crypto::Algorithm;
 use crate::error::ErrorCode;
-use crate::jwks_cache::CachePolicy;
+use crate::gate::api_key;
+use crate::jose::alg::Algorithm;
+use crate::jose::jwks_cache::CachePolicy;
 use crate::limits::Limits;
 
 /// Result slots of the wasm `verify` call (an `Int32Array`).

@@ -7,10 +7,10 @@ use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
 use super::js_error;
-use crate::api_key::{self, ApiKeyRecord, NewKey};
-use crate::config::Env;
 use crate::error::ErrorCode;
-use crate::gate::{Ctx, Gate, Request};
+use crate::gate::api_key::{self, ApiKeyRecord, NewKey};
+use crate::gate::cfg::Env;
+use crate::gate::decide::{Ctx, Gate, Request};
 
 /// A configured gate and its context (fetched keys, discovery, introspection cache, the
 /// answers for the request in progress).

@@ -29,18 +29,20 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::api_key::{self, ApiKeyRecord, Store};
-use crate::config::{Config, ConfigError, Env, TokenSource, API_KEY_PROVIDER};
-use crate::crypto::{CryptoBackend, PureBackend};
 use crate::error::ErrorCode;
-use crate::identity::Identity;
-use crate::jwk::{JwkSet, KeyError, KeyOrigin};
+use crate::gate::api_key::{self, ApiKeyRecord, Store};
+use crate::gate::cfg::{ConfigError, Env};
+use crate::gate::config::{Config, TokenSource, API_KEY_PROVIDER};
+use crate::gate::identity::Identity;
+use crate::gate::providers::{KeySource, Provider, ProviderRejection};
+use crate::gate::rbac::Missing;
+use crate::gate::route::{Mtls, Route};
+use crate::jose::crypto::{CryptoBackend, PureBackend};
+use crate::jose::jwk::JwkSet;
+use crate::jose::key::{KeyError, KeyOrigin};
+use crate::jose::token::UntrustedToken;
+use crate::jose::verify::{jwt_verify, VerifyError};
 use crate::limits::Limits;
-use crate::providers::{KeySource, Provider, ProviderRejection};
-use crate::rbac::Missing;
-use crate::route::{Mtls, Route};
-use crate::token::UntrustedToken;
-use crate::verify::{jwt_verify, VerifyError};
 
 /// A client certificate as the host's TLS layer saw it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -540,7 +542,7 @@ impl Gate {
         if self.is_preflight(req) {
             return Step::Done(self.anonymous(AllowReason::Preflight, None, None));
         }
-        let path = match crate::route::normalize(&req.path) {
+        let path = match crate::gate::route::normalize(&req.path) {
             Ok(p) => p,
             Err(_) => {
                 return Step::Done(Decision::Deny(self.make_deny(
@@ -616,7 +618,7 @@ impl Gate {
                 Some(c) if c.verified => {
                     fingerprints.is_empty()
                         || c.fingerprint_sha256.as_deref().is_some_and(|f| {
-                            let f = crate::route::normalize_fingerprint(f);
+                            let f = crate::gate::route::normalize_fingerprint(f);
                             fingerprints.contains(&f)
                         })
                 }
@@ -758,8 +760,10 @@ impl Gate {
                         .unwrap_or("");
                     for pair in query.split('&') {
                         let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        if crate::route::percent_decode(n).ok().as_deref() == Some(name.as_str()) {
-                            match crate::route::percent_decode(v) {
+                        if crate::gate::route::percent_decode(n).ok().as_deref()
+                            == Some(name.as_str())
+                        {
+                            match crate::gate::route::percent_decode(v) {
                                 Ok(v) if !v.is_empty() => found.push(v),
                                 Ok(_) => {}
                                 Err(_) => return Credential::Ambiguous,
@@ -1108,7 +1112,7 @@ impl Gate {
         }
         if let Some(n) = &h.claims {
             let json = serde_json::to_vec(&id.claims).unwrap_or_default();
-            out.push((n.clone(), crate::b64::encode(&json)));
+            out.push((n.clone(), crate::codec::b64::encode(&json)));
         }
         out
     }
@@ -1413,7 +1417,7 @@ fn check_exp(claims: &Map<String, Value>, now: i64, tolerance: u64) -> R<()> {
 }
 
 fn verify_detail(e: &VerifyError) -> String {
-    use crate::verify::ClaimError;
+    use crate::jose::verify::ClaimError;
     // Both enums are non_exhaustive: new variants fall back to generic details.
     #[allow(unreachable_patterns)]
     match e {
