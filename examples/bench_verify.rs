@@ -14,10 +14,11 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use edgegate::crypto::PureBackend;
-use edgegate::jwk::{Jwk, JwkSet, KeyOrigin};
-use edgegate::verify::{jwt_verify, prepare, VerifyOptions};
-use edgegate::{b64, Limits};
+use edgegate::codec::b64;
+use edgegate::jose::PureBackend;
+use edgegate::jose::{jwt_verify, prepare, VerifyOptions};
+use edgegate::jose::{Jwk, JwkSet, KeyOrigin};
+use edgegate::Limits;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -89,13 +90,13 @@ fn main() {
     .expect("jwks");
 
     bench("payload json::parse_object (Value)", 50_000, rounds, || {
-        edgegate::json::parse_object(black_box(PAYLOAD.as_bytes()), 16).is_ok()
+        edgegate::codec::parse_object(black_box(PAYLOAD.as_bytes()), 16).is_ok()
     });
     bench(
         "payload json::scan_object (no Value)",
         50_000,
         rounds,
-        || edgegate::json::scan_object(black_box(PAYLOAD.as_bytes()), 16).is_ok(),
+        || edgegate::codec::scan_object(black_box(PAYLOAD.as_bytes()), 16).is_ok(),
     );
     bench("RS256 prepare only", 50_000, rounds, || {
         prepare(black_box(RS256_TOKEN), &rs_set, &opts).is_ok()

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use edgegate::b64;
+use edgegate::codec::b64;
 use edgegate::gate::{Ctx, Decision, Gate, Pending, Request, Step};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

@@ -12,10 +12,10 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
 
-use crate::api_key;
-use crate::crypto::Algorithm;
 use crate::error::ErrorCode;
-use crate::jwks_cache::CachePolicy;
+use crate::gate::api_key;
+use crate::jose::alg::Algorithm;
+use crate::jose::jwks_cache::CachePolicy;
 use crate::limits::Limits;
 
 /// Result slots of the wasm `verify` call (an `Int32Array`).
@@ -151,7 +151,7 @@ pub fn typescript() -> String {
     let p = CachePolicy::DEFAULT;
     let _ = write!(
         o,
-        "/** The JWKS cache policy defaults, in milliseconds (src/jwks_cache.rs). */\n\
+        "/** The JWKS cache policy defaults, in milliseconds (src/jose/jwks_cache.rs). */\n\
          export const JWKS_DEFAULTS = {{\n  cacheMaxAge: {},\n  cooldownDuration: {},\n  maxStale: {},\n  maxFresh: {},\n  retryAfterError: {},\n  refetchBudget: {},\n}} as const;\n\n",
         p.max_age_ms, p.cooldown_ms, p.max_stale_ms, p.max_fresh_ms, p.retry_after_error_ms, p.refetch_budget,
     );

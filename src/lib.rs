@@ -27,38 +27,26 @@
 
 extern crate alloc;
 
+// Layers (docs/architecture.md): leaves (`error`, `limits`, `abi`) <- `codec` <- `jose` <- `gate`
+// <- hosts (`wasm`). Dependencies point down only; each layer exports a chosen surface.
 pub mod abi;
-pub mod api_key;
-pub mod b64;
-pub mod config;
-pub mod crypto;
+pub mod codec;
 pub mod error;
 pub mod gate;
-pub mod identity;
-pub mod json;
-pub mod jwk;
-pub mod jwks_cache;
+pub mod jose;
 pub mod limits;
-pub mod pem;
-pub mod providers;
 pub mod ratelimit;
-pub mod rbac;
-pub mod revocation;
-pub mod roca;
-pub mod route;
-pub mod token;
-pub mod verify;
 #[cfg(feature = "wasm-inspect")]
 pub mod wasm;
 
-pub use crate::crypto::{Algorithm, CryptoBackend, PureBackend};
 pub use crate::error::ErrorCode;
-pub use crate::jwk::{Jwk, JwkSet, KeyError, KeyOrigin};
-pub use crate::limits::Limits;
-pub use crate::token::{inspect, DecodeError, Header, Inspection, UntrustedToken};
-pub use crate::verify::{
-    compact_verify, jwt_verify, ClaimError, VerifiedJws, VerifiedToken, VerifyError, VerifyOptions,
+pub use crate::gate::{Config, ConfigError, Decision, Env, Gate, Request, Step};
+pub use crate::jose::{
+    compact_verify, inspect, jwt_verify, Algorithm, ClaimError, CryptoBackend, DecodeError, Header,
+    Inspection, Jwk, JwkSet, KeyError, KeyOrigin, PureBackend, UntrustedToken, VerifiedJws,
+    VerifiedToken, VerifyError, VerifyOptions,
 };
+pub use crate::limits::Limits;
 
 /// The README's Rust examples run as doc tests.
 #[cfg(doctest)]

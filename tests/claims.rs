@@ -3,9 +3,9 @@
 //! they do not depend on a crypto backend; `tests/jose_fixtures.rs` runs the same checks
 //! through `jwt_verify` on real signed tokens.
 
-use edgegate::b64::encode;
-use edgegate::token::Header;
-use edgegate::verify::{check_claims, ClaimError};
+use edgegate::codec::b64::encode;
+use edgegate::jose::Header;
+use edgegate::jose::{check_claims, ClaimError};
 use edgegate::{ErrorCode, Limits, UntrustedToken, VerifyError, VerifyOptions};
 use serde_json::{json, Map, Value};
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use edgegate::config::{Config, Env};
+use edgegate::gate::{Config, Env};
 use edgegate::gate::{Ctx, Decision, Gate, Pending, Request, Step};
 use edgegate::ErrorCode;
 use serde_json::{json, Value};

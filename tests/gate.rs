@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use edgegate::api_key::{MemoryStore, NewKey, Store, RANDOM_BYTES};
-use edgegate::config::Env;
+use edgegate::gate::Env;
 use edgegate::gate::{AllowReason, ClientCert, Ctx, Decision, Gate, Io, Pending, Request, Step};
+use edgegate::gate::{MemoryStore, NewKey, Store, RANDOM_BYTES};
 use edgegate::ErrorCode;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -220,7 +220,7 @@ fn keys() -> Keys {
         .unwrap();
     store.revoke_key(&r.record.id).unwrap();
     store.revoke("revoked-jti", NOW + 3600);
-    let unknown = edgegate::api_key::create(mk(&[], NOW + 60), &rnd(9), NOW)
+    let unknown = edgegate::gate::create_api_key(mk(&[], NOW + 60), &rnd(9), NOW)
         .unwrap()
         .key;
     Keys {
@@ -897,7 +897,7 @@ fn preset_case(name: &str, provider: Value, route: Value, token: &str) -> (Decis
     r
 }
 
-fn identity(d: &Decision) -> edgegate::identity::Identity {
+fn identity(d: &Decision) -> edgegate::gate::Identity {
     match d {
         Decision::Allow(a) => a.identity.clone().unwrap(),
         Decision::Deny(d) => panic!("denied: {d:?}"),

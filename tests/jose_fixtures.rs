@@ -2,8 +2,8 @@
 //! version pinned in its package.json). Every algorithm verifies with `jwt_verify` at a
 //! fixed `now` inside the validity window, and the claims round-trip exactly.
 
-use edgegate::crypto::Algorithm;
-use edgegate::verify::ClaimError;
+use edgegate::jose::Algorithm;
+use edgegate::jose::ClaimError;
 use edgegate::{
     jwt_verify, Jwk, JwkSet, KeyOrigin, Limits, PureBackend, VerifyError, VerifyOptions,
 };
@@ -266,7 +266,7 @@ fn split_prepare_host_check_finish() {
     let token = e["token"].as_str().expect("token");
     let keys = single(e);
     let opts = options();
-    let prepared = edgegate::verify::prepare(token, &keys, &opts).expect("prepare");
+    let prepared = edgegate::jose::prepare(token, &keys, &opts).expect("prepare");
     assert_eq!(prepared.alg, Algorithm::Es256);
     assert_eq!(prepared.candidates.len(), 1);
     assert_eq!(

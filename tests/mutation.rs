@@ -3,7 +3,7 @@
 //! signature is flipped (one at a time, re-encoded as strict base64url). One test per
 //! algorithm, so the harness runs them in parallel.
 
-use edgegate::b64::{decode, encode};
+use edgegate::codec::b64::{decode, encode};
 use edgegate::{compact_verify, Jwk, JwkSet, KeyOrigin, Limits, PureBackend, VerifyOptions};
 use serde_json::Value;
 
@@ -77,7 +77,7 @@ macro_rules! per_algorithm {
         #[test]
         fn every_algorithm_has_a_mutation_test() {
             let covered = [$($alg),*];
-            for a in edgegate::crypto::Algorithm::ALL {
+            for a in edgegate::jose::Algorithm::ALL {
                 assert!(covered.contains(&a.name()), "no mutation test for {}", a.name());
             }
         }

@@ -2,9 +2,9 @@
 //! `jwt_verify`, `check_claims` or `JwkSet::from_json` (a panic aborts a Worker isolate).
 //! Case counts are modest so the suite stays fast.
 
-use edgegate::b64::encode;
-use edgegate::crypto::Algorithm;
-use edgegate::verify::check_claims;
+use edgegate::codec::b64::encode;
+use edgegate::jose::check_claims;
+use edgegate::jose::Algorithm;
 use edgegate::{
     inspect, jwt_verify, Jwk, JwkSet, KeyOrigin, Limits, PureBackend, UntrustedToken, VerifyOptions,
 };
@@ -112,8 +112,8 @@ proptest! {
         let _ = JwkSet::from_json(&bytes, KeyOrigin::Remote, &limits(small));
         let _ = JwkSet::from_json(&bytes, KeyOrigin::Local, &limits(small));
         let _ = Jwk::from_json(&bytes, &limits(small));
-        let _ = edgegate::json::parse_object(&bytes, 16);
-        let _ = edgegate::b64::decode(&bytes);
+        let _ = edgegate::codec::parse_object(&bytes, 16);
+        let _ = edgegate::codec::b64::decode(&bytes);
     }
 
     #[test]
@@ -182,7 +182,7 @@ fn deep_nesting_and_huge_inputs_are_budget_errors() {
     assert!(matches!(
         UntrustedToken::parse(&token, &big),
         Err(edgegate::DecodeError::Json {
-            error: edgegate::json::JsonError::TooDeep { limit: 16 },
+            error: edgegate::codec::JsonError::TooDeep { limit: 16 },
             ..
         })
     ));

@@ -2,9 +2,9 @@
 //! and RFC 7520 section 4 (4.1 RS256, 4.2 PS384, 4.3 ES512, 4.4 HS256) verify, exactly as
 //! published, and stop verifying when one byte changes.
 
-use edgegate::crypto::Algorithm;
-use edgegate::token::Part;
-use edgegate::verify::ClaimError;
+use edgegate::jose::Algorithm;
+use edgegate::jose::ClaimError;
+use edgegate::jose::Part;
 use edgegate::{
     compact_verify, jwt_verify, DecodeError, Jwk, JwkSet, KeyOrigin, Limits, PureBackend,
     VerifyError, VerifyOptions,
@@ -133,7 +133,7 @@ fn rfc7515_a4_es512() {
         jwt_verify(A4_JWS, &keys, &VerifyOptions::default(), 0, &PureBackend).unwrap_err(),
         VerifyError::Decode(DecodeError::Json {
             part: Part::Payload,
-            error: edgegate::json::JsonError::Syntax
+            error: edgegate::codec::JsonError::Syntax
         })
     );
     assert_eq!(
@@ -206,7 +206,7 @@ fn rfc7520_4_4_hs256() {
 #[test]
 fn rfc7520_payload_constant_matches_its_encoding() {
     assert_eq!(
-        edgegate::b64::decode(RFC7520_PAYLOAD_B64.as_bytes()).as_deref(),
+        edgegate::codec::b64::decode(RFC7520_PAYLOAD_B64.as_bytes()).as_deref(),
         Ok(RFC7520_PAYLOAD.as_bytes())
     );
 }

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use edgegate::api_key::{MemoryStore, NewKey, Store, RANDOM_BYTES};
-use edgegate::config::Env;
+use edgegate::gate::Env;
 use edgegate::gate::{Ctx, Decision, Gate, Io, Pending, Request, Step};
-use edgegate::jwks_cache::{CachePolicy, JwksCache, Need};
+use edgegate::gate::{MemoryStore, NewKey, Store, RANDOM_BYTES};
+use edgegate::jose::{CachePolicy, JwksCache, Need};
 use edgegate::ErrorCode;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use edgegate::api_key::{MemoryStore, NewKey, Store, RANDOM_BYTES};
-use edgegate::config::Env;
+use edgegate::gate::Env;
 use edgegate::gate::{Ctx, Decision, Gate, Pending, Preflight, Request, Step};
+use edgegate::gate::{MemoryStore, NewKey, Store, RANDOM_BYTES};
 use edgegate::ErrorCode;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -369,12 +369,12 @@ fn refused_api_keys_all_get_one_answer() {
     let expired = store.create(mk(NOW - 1), &rnd(2), NOW - 100).unwrap().key;
     let revoked = store.create(mk(NOW + 86_400), &rnd(3), NOW - 100).unwrap();
     store.revoke_key(&revoked.record.id).unwrap();
-    let unknown = edgegate::api_key::create(mk(NOW + 60), &rnd(9), NOW)
+    let unknown = edgegate::gate::create_api_key(mk(NOW + 60), &rnd(9), NOW)
         .unwrap()
         .key;
     // a known id with another secret (and a valid checksum: made by a key with the same id)
     let wrong_secret = {
-        let other = edgegate::api_key::create(mk(NOW + 60), &rnd(10), NOW)
+        let other = edgegate::gate::create_api_key(mk(NOW + 60), &rnd(10), NOW)
             .unwrap()
             .key;
         let forged = format!(
@@ -402,7 +402,7 @@ fn refused_api_keys_all_get_one_answer() {
         }
         format!("{forged}{}", std::str::from_utf8(&check).unwrap())
     };
-    assert!(edgegate::api_key::parse(&wrong_secret).is_ok());
+    assert!(edgegate::gate::parse_api_key(&wrong_secret).is_ok());
     let malformed = format!("{}x", &good.key[..good.key.len() - 1]);
     let ok = decide(&g, &bearer("GET", "/api/x", &good.key), &store);
     assert!(ok.is_allowed(), "{ok:?}");

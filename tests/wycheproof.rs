@@ -13,7 +13,7 @@
 //! JWS, same key: a defect in the vector file), so they are accepted; `ACCEPTED_INVALID`
 //! lists them and a test asserts they are identical to 357. Any other disagreement fails.
 
-use edgegate::token::Part;
+use edgegate::jose::Part;
 use edgegate::{
     compact_verify, DecodeError, Jwk, JwkSet, KeyError, KeyOrigin, Limits, PureBackend,
     VerifyError, VerifyOptions,

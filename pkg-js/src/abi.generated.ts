@@ -51,7 +51,7 @@ export const CACHE_FETCH = 1;
 export const CACHE_WAIT = 2;
 export const CACHE_FAIL = 3;
 
-/** The JWKS cache policy defaults, in milliseconds (src/jwks_cache.rs). */
+/** The JWKS cache policy defaults, in milliseconds (src/jose/jwks_cache.rs). */
 export const JWKS_DEFAULTS = {
   cacheMaxAge: 600000,
   cooldownDuration: 30000,

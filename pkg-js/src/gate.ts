@@ -1,6 +1,6 @@
 /**
  * The gate for JS hosts: routes, providers, RBAC, API keys and revocation decided by the
- * wasm core (`src/gate.rs`). This file only does the I/O the core asks for (JWKS and
+ * wasm core (`src/gate/decide.rs`). This file only does the I/O the core asks for (JWKS and
  * discovery fetches, introspection, store lookups, a custom verifier) and translates.
  *
  * ```ts
@@ -295,7 +295,7 @@ export class Gate {
           remote = createRemoteJWKSet(io.url, { fetch: o.fetch, timeoutDuration: timeout, cooldownDuration: o.cooldownDuration, [CLOCK]: o.now } as RemoteJWKSetOptions);
           this.#remotes.set(io.provider, remote);
         }
-        // Whether to fetch is the core's JWKS cache policy (src/jwks_cache.rs), the same one
+        // Whether to fetch is the core's JWKS cache policy (src/jose/jwks_cache.rs), the same one
         // createRemoteJWKSet applies: freshness, stale-if-error, backoff after a failure, and
         // the cooldown + refetch budget for unknown kids (io.refresh). Past maxStale the
         // policy fails (AUTH-007) and the core withdraws the keys it holds.

@@ -1,7 +1,7 @@
 /**
  * `createRemoteJWKSet`: the JS host side of the remote JWKS cache. Every cache decision
  * (fresh, stale-if-error, cooldown, unknown-kid budget, `Cache-Control`) is made by the
- * core (`src/jwks_cache.rs`); this file only fetches, times out, bounds the body and
+ * core (`src/jose/jwks_cache.rs`); this file only fetches, times out, bounds the body and
  * persists.
  */
 import { cacheState, defaultLimits, importRemote, jwksFunction, type JSONWebKeySet, type JWKSFunction, type KeySetEntry, type KeySource } from './api.js';

@@ -9,10 +9,10 @@ use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use super::js_error;
-use crate::api_key::{self, NewKey};
-use crate::config::Env;
 use crate::error::ErrorCode;
-use crate::gate::{Ctx, Gate, Pending, Request};
+use crate::gate::api_key::{self, NewKey};
+use crate::gate::cfg::Env;
+use crate::gate::decide::{Ctx, Gate, Pending, Request};
 
 /// A configured gate and the context its requests share (fetched keys, discovery, the
 /// introspection cache). Requests are decided through [`GateRequestHandle`]s from

@@ -1,9 +1,9 @@
-//! The remote JWKS cache policy (`crate::jwks_cache`) for the JS host. The host does the
+//! The remote JWKS cache policy (`crate::jose::jwks_cache`) for the JS host. The host does the
 //! fetch and the timers; every decision is made here.
 
 use wasm_bindgen::prelude::*;
 
-use crate::jwks_cache::{Action, CachePolicy, JwksCache, Need, Snapshot};
+use crate::jose::jwks_cache::{Action, CachePolicy, JwksCache, Need, Snapshot};
 
 /// `decide` results.
 const A_USE: u32 = 0;

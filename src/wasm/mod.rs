@@ -14,8 +14,8 @@ use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 use crate::error::ErrorCode;
+use crate::jose::token::{DecodeError, Part};
 use crate::limits::Limits;
-use crate::token::{DecodeError, Part};
 
 #[cfg(feature = "wasm-gate")]
 mod gate;
@@ -120,7 +120,7 @@ fn now_secs(now: f64) -> i64 {
 /// keeps JSON serialisation out of the small inspect build.
 fn segment_json(token: &str, index: usize) -> Result<String, JsValue> {
     let seg = token.split('.').nth(index).unwrap_or("");
-    crate::b64::decode(seg.as_bytes())
+    crate::codec::b64::decode(seg.as_bytes())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| js_error(ErrorCode::DecodeFailed, "token decode failed", None, None))
@@ -163,7 +163,8 @@ fn push_string(out: &mut String, s: &str) {
 #[wasm_bindgen(js_name = decodeToken)]
 pub fn decode_token(token: &str) -> Result<String, JsValue> {
     let limits = Limits::DEFAULT;
-    let t = crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
+    let t =
+        crate::jose::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
     t.claims_unverified(&limits).map_err(|e| decode_error(&e))?;
     let header = segment_json(token, 0)?;
     let claims = segment_json(token, 1)?;
@@ -176,14 +177,14 @@ pub fn decode_token(token: &str) -> Result<String, JsValue> {
 #[wasm_bindgen(js_name = decodeHeader)]
 pub fn decode_header(token: &str) -> Result<String, JsValue> {
     let limits = Limits::DEFAULT;
-    crate::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
+    crate::jose::token::UntrustedToken::parse(token, &limits).map_err(|e| decode_error(&e))?;
     segment_json(token, 0)
 }
 
 /// `token::inspect` as JSON text (`now` in unix seconds).
 #[wasm_bindgen(js_name = inspectToken)]
 pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
-    let i = crate::token::inspect(token, now_secs(now), &Limits::DEFAULT)
+    let i = crate::jose::token::inspect(token, now_secs(now), &Limits::DEFAULT)
         .map_err(|e| decode_error(&e))?;
     let header = segment_json(token, 0)?;
     let claims = segment_json(token, 1)?;

@@ -15,11 +15,14 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::{describe_decode, js_error};
-use crate::crypto::{Algorithm, CryptoBackend, PureBackend};
 use crate::error::ErrorCode;
-use crate::jwk::{EcCurve, Jwk, JwkSet, KeyError, KeyOrigin, KeyParams};
+use crate::jose::alg::Algorithm;
+use crate::jose::alg::EcCurve;
+use crate::jose::crypto::{CryptoBackend, PureBackend};
+use crate::jose::jwk::{Jwk, JwkSet};
+use crate::jose::key::{KeyError, KeyOrigin, KeyParams};
+use crate::jose::verify::{ClaimError, VerifyError, VerifyOptions};
 use crate::limits::Limits;
-use crate::verify::{ClaimError, VerifyError, VerifyOptions};
 
 /// A checked key set held in wasm memory.
 #[wasm_bindgen]
@@ -83,7 +86,7 @@ fn crv_name(c: EcCurve) -> &'static str {
 /// The public JWK of a key as JSON (for the host's native import), or `null` for an HMAC
 /// secret (which never leaves wasm).
 fn public_jwk(k: &Jwk) -> serde_json::Value {
-    use crate::b64::encode;
+    use crate::codec::b64::encode;
     match &k.params {
         KeyParams::Rsa { n, e } => {
             serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
@@ -382,9 +385,9 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     let jwt = flags & F_JWT != 0;
     if flags & F_HOST == 0 {
         let r = if jwt {
-            crate::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg)
+            crate::jose::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg)
         } else {
-            crate::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg)
+            crate::jose::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg)
         };
         return match r {
             Ok(alg) => {
@@ -394,7 +397,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
             Err(e) => fail(&mut out, &e),
         };
     }
-    let p = match crate::verify::prepare(token, set, opts) {
+    let p = match crate::jose::verify::prepare(token, set, opts) {
         Ok(p) => p,
         Err(e) => return fail(&mut out, &e),
     };

@@ -2,7 +2,7 @@
 //! EC P-256/384/521 (RFC 5480) and Ed25519 (RFC 8410), and `RSA PUBLIC KEY` (PKCS#1,
 //! RFC 8017). Parsing uses the RustCrypto `der` / `spki` / `pkcs1` crates, which decode
 //! strict DER and never panic on bad input. This module only extracts the key material;
-//! [`crate::jwk::Jwk::from_pem`] runs the same checks as for a JWK (size, exponent,
+//! [`crate::jose::jwk::Jwk::from_pem`] runs the same checks as for a JWK (size, exponent,
 //! ROCA, point on the curve).
 
 use alloc::vec::Vec;
@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 use der::asn1::ObjectIdentifier;
 use der::Decode;
 
-use crate::jwk::{EcCurve, KeyError, KeyParams};
+use crate::jose::alg::EcCurve;
+use crate::jose::key::{KeyError, KeyParams};
 
 /// rsaEncryption (PKCS#1).
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -140,12 +141,12 @@ mod tests {
     use alloc::{borrow::ToOwned, string::ToString};
 
     use super::*;
-    use crate::jwk::Jwk;
+    use crate::jose::jwk::Jwk;
     use crate::limits::Limits;
     use alloc::string::String;
     use serde_json::Value;
 
-    const FIXTURES: &str = include_str!("../tests/fixtures/keys/keys.json");
+    const FIXTURES: &str = include_str!("../../tests/fixtures/keys/keys.json");
 
     fn entry(name: &str) -> Value {
         let f: Value = serde_json::from_str(FIXTURES).unwrap();

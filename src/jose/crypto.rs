@@ -36,135 +36,9 @@ use jwt_compact::{Algorithm as JwtAlgorithm, AlgorithmSignature};
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::jwk::{EcCurve, Jwk, KeyParams};
-
-/// A JWS signature algorithm edgegate supports. `none` is not one of them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Algorithm {
-    Hs256,
-    Hs384,
-    Hs512,
-    Rs256,
-    Rs384,
-    Rs512,
-    Ps256,
-    Ps384,
-    Ps512,
-    Es256,
-    Es384,
-    Es512,
-    EdDsa,
-}
-
-impl Algorithm {
-    /// Every supported algorithm.
-    pub const ALL: [Algorithm; 13] = [
-        Algorithm::Hs256,
-        Algorithm::Hs384,
-        Algorithm::Hs512,
-        Algorithm::Rs256,
-        Algorithm::Rs384,
-        Algorithm::Rs512,
-        Algorithm::Ps256,
-        Algorithm::Ps384,
-        Algorithm::Ps512,
-        Algorithm::Es256,
-        Algorithm::Es384,
-        Algorithm::Es512,
-        Algorithm::EdDsa,
-    ];
-
-    /// The JOSE name (`"RS256"`, `"EdDSA"`, ...).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Algorithm::Hs256 => "HS256",
-            Algorithm::Hs384 => "HS384",
-            Algorithm::Hs512 => "HS512",
-            Algorithm::Rs256 => "RS256",
-            Algorithm::Rs384 => "RS384",
-            Algorithm::Rs512 => "RS512",
-            Algorithm::Ps256 => "PS256",
-            Algorithm::Ps384 => "PS384",
-            Algorithm::Ps512 => "PS512",
-            Algorithm::Es256 => "ES256",
-            Algorithm::Es384 => "ES384",
-            Algorithm::Es512 => "ES512",
-            Algorithm::EdDsa => "EdDSA",
-        }
-    }
-
-    /// Looks up a JOSE name, case-sensitively. `"none"` and unknown names give `None`.
-    pub fn from_name(name: &str) -> Option<Algorithm> {
-        Algorithm::ALL.iter().copied().find(|a| a.name() == name)
-    }
-
-    /// HMAC algorithms (a shared secret, never from a remote JWK Set).
-    pub const fn is_symmetric(self) -> bool {
-        matches!(self, Algorithm::Hs256 | Algorithm::Hs384 | Algorithm::Hs512)
-    }
-
-    /// The JWK `kty` a key for this algorithm has (`"oct"`, `"RSA"`, `"EC"`, `"OKP"`).
-    pub const fn key_type(self) -> &'static str {
-        match self {
-            Algorithm::Hs256 | Algorithm::Hs384 | Algorithm::Hs512 => "oct",
-            Algorithm::Rs256
-            | Algorithm::Rs384
-            | Algorithm::Rs512
-            | Algorithm::Ps256
-            | Algorithm::Ps384
-            | Algorithm::Ps512 => "RSA",
-            Algorithm::Es256 | Algorithm::Es384 | Algorithm::Es512 => "EC",
-            Algorithm::EdDsa => "OKP",
-        }
-    }
-
-    /// The curve an ECDSA algorithm is bound to (RFC 7518 section 3.4).
-    pub const fn curve(self) -> Option<EcCurve> {
-        match self {
-            Algorithm::Es256 => Some(EcCurve::P256),
-            Algorithm::Es384 => Some(EcCurve::P384),
-            Algorithm::Es512 => Some(EcCurve::P521),
-            _ => None,
-        }
-    }
-
-    /// Output length of the SHA-2 hash the algorithm uses (EdDSA: SHA-512 inside Ed25519).
-    pub const fn hash_len(self) -> usize {
-        match self {
-            Algorithm::Hs256 | Algorithm::Rs256 | Algorithm::Ps256 | Algorithm::Es256 => 32,
-            Algorithm::Hs384 | Algorithm::Rs384 | Algorithm::Ps384 | Algorithm::Es384 => 48,
-            Algorithm::Hs512
-            | Algorithm::Rs512
-            | Algorithm::Ps512
-            | Algorithm::Es512
-            | Algorithm::EdDsa => 64,
-        }
-    }
-
-    /// Shortest HMAC secret accepted for an `HS*` algorithm: the hash length
-    /// (RFC 7518 section 3.2). `None` for asymmetric algorithms.
-    pub const fn min_hmac_key_len(self) -> Option<usize> {
-        if self.is_symmetric() {
-            Some(self.hash_len())
-        } else {
-            None
-        }
-    }
-
-    /// The exact signature length, when it does not depend on the key (RSA: modulus length).
-    pub const fn signature_len(self) -> Option<usize> {
-        match self {
-            Algorithm::Hs256 => Some(32),
-            Algorithm::Hs384 => Some(48),
-            Algorithm::Hs512 => Some(64),
-            Algorithm::Es256 => Some(64),
-            Algorithm::Es384 => Some(96),
-            Algorithm::Es512 => Some(132),
-            Algorithm::EdDsa => Some(64),
-            _ => None,
-        }
-    }
-}
+use crate::jose::alg::{Algorithm, EcCurve};
+use crate::jose::jwk::Jwk;
+use crate::jose::key::{ed25519_key, p256_key, p384_key, p521_key, rsa_public_key, KeyParams};
 
 /// Checks one signature with one key. The key has already been selected and checked as
 /// usable for `alg` by the caller (verify.rs); a backend must still refuse a key whose
@@ -217,60 +91,6 @@ impl core::fmt::Debug for PreparedKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "PreparedKey {{ alg: {} }}", self.alg.name())
     }
-}
-
-/// Largest RSA modulus accepted, in bits (bounds the cost of one verification).
-pub const RSA_MAX_BITS: usize = 8192;
-
-/// Largest RSA public exponent accepted (the `rsa` crate's bound, 2^33 - 1).
-pub const RSA_MAX_EXPONENT: u64 = (1 << 33) - 1;
-
-pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Option<rsa::RsaPublicKey> {
-    let n = rsa::BigUint::from_bytes_be(n);
-    let e = rsa::BigUint::from_bytes_be(e);
-    rsa::RsaPublicKey::new_with_max_size(n, e, RSA_MAX_BITS).ok()
-}
-
-pub(crate) fn ec_point_is_valid(crv: EcCurve, x: &[u8], y: &[u8]) -> bool {
-    match crv {
-        EcCurve::P256 => p256_key(x, y).is_some(),
-        EcCurve::P384 => p384_key(x, y).is_some(),
-        EcCurve::P521 => p521_key(x, y).is_some(),
-    }
-}
-
-fn p256_key(x: &[u8], y: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
-    if x.len() != 32 || y.len() != 32 {
-        return None;
-    }
-    let point = p256::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
-    p256::ecdsa::VerifyingKey::from_encoded_point(&point).ok()
-}
-
-fn p384_key(x: &[u8], y: &[u8]) -> Option<p384::ecdsa::VerifyingKey> {
-    if x.len() != 48 || y.len() != 48 {
-        return None;
-    }
-    let point = p384::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
-    p384::ecdsa::VerifyingKey::from_encoded_point(&point).ok()
-}
-
-fn p521_key(x: &[u8], y: &[u8]) -> Option<p521::ecdsa::VerifyingKey> {
-    if x.len() != 66 || y.len() != 66 {
-        return None;
-    }
-    let point = p521::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
-    p521::ecdsa::VerifyingKey::from_encoded_point(&point).ok()
-}
-
-/// An Ed25519 public key that decodes to a curve point and is not of small order.
-pub(crate) fn ed25519_key(x: &[u8]) -> Option<ed25519_dalek::VerifyingKey> {
-    let bytes: &[u8; 32] = x.try_into().ok()?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).ok()?;
-    if key.is_weak() {
-        return None;
-    }
-    Some(key)
 }
 
 impl PreparedKey {
@@ -546,20 +366,21 @@ mod tests {
     use alloc::{borrow::ToOwned, string::ToString};
 
     use super::*;
-    use crate::jwk::{JwkSet, KeyOrigin};
+    use crate::jose::jwk::JwkSet;
+    use crate::jose::key::KeyOrigin;
     use crate::limits::Limits;
     use alloc::string::String;
     use alloc::vec;
     use serde_json::Value;
 
-    const FIXTURES: &str = include_str!("../tests/fixtures/keys/keys.json");
+    const FIXTURES: &str = include_str!("../../tests/fixtures/keys/keys.json");
 
     fn fixtures() -> Value {
         serde_json::from_str(FIXTURES).unwrap()
     }
 
     fn b64(s: &str) -> Vec<u8> {
-        crate::b64::decode(s.as_bytes()).unwrap()
+        crate::codec::b64::decode(s.as_bytes()).unwrap()
     }
 
     fn fixture_key(name: &str) -> (Jwk, Value) {
@@ -871,7 +692,7 @@ mod tests {
     fn rsa_signature_not_below_the_modulus_is_refused() {
         let msg = message();
         let (key, _) = fixture_key("rsa2048");
-        let crate::jwk::KeyParams::Rsa { n, .. } = &key.params else {
+        let crate::jose::key::KeyParams::Rsa { n, .. } = &key.params else {
             panic!("not rsa")
         };
         assert_eq!(n.len(), 256);
@@ -921,7 +742,7 @@ mod tests {
         const DIVERGENT: [u64; 6] = [346, 347, 350, 351, 372, 373];
         const SAME_AS_357: [u64; 2] = [367, 370];
         let doc: Value = serde_json::from_str(include_str!(
-            "../tests/vectors/wycheproof/json_web_signature_test.json"
+            "../../tests/vectors/wycheproof/json_web_signature_test.json"
         ))
         .unwrap();
         let mut total = 0;
@@ -952,7 +773,7 @@ mod tests {
 
     /// Minimal compact-JWS check for the vector test above (not the product's parser).
     fn accepts(set: &JwkSet, jws: &str) -> bool {
-        use crate::b64::decode;
+        use crate::codec::b64::decode;
         let parts: Vec<&str> = jws.split('.').collect();
         let [h, p, s] = parts[..] else { return false };
         let (Ok(header), Ok(_), Ok(sig)) = (

@@ -1,6 +1,6 @@
 //! The revocation list: a denylist of `jti` values (and API key ids) whose entries expire
 //! with the token they revoke. The gate checks it after the signature, through the
-//! [`crate::api_key::Store`] interface (or the `Io::Revoked` step). Revoked = AUTH-010.
+//! [`crate::gate::api_key::Store`] interface (or the `Io::Revoked` step). Revoked = AUTH-010.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;

@@ -23,10 +23,12 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde_json::{Map, Value};
 
-use crate::crypto::{Algorithm, CryptoBackend};
-use crate::jwk::{Jwk, JwkSet, KeyOrigin};
+use crate::jose::alg::Algorithm;
+use crate::jose::crypto::CryptoBackend;
+use crate::jose::jwk::{Jwk, JwkSet};
+use crate::jose::key::KeyOrigin;
+use crate::jose::token::{DecodeError, Header, UntrustedToken};
 use crate::limits::Limits;
-use crate::token::{DecodeError, Header, UntrustedToken};
 
 /// What the caller requires of a token (jose's `JWTVerifyOptions`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -353,14 +355,13 @@ impl<'a> Prepared<'a> {
         self.candidates
             .get(key_index)
             .ok_or(VerifyError::InvalidSignature)?;
-        let raw = crate::json::scan_object(&self.payload, options.limits.max_json_depth).map_err(
-            |error| {
+        let raw = crate::codec::json::scan_object(&self.payload, options.limits.max_json_depth)
+            .map_err(|error| {
                 VerifyError::Decode(DecodeError::Json {
-                    part: crate::token::Part::Payload,
+                    part: crate::jose::token::Part::Payload,
                     error,
                 })
-            },
-        )?;
+            })?;
         check_claims_in(&self.header, &raw, now, options)?;
         Ok(())
     }
@@ -377,7 +378,7 @@ impl<'a> Prepared<'a> {
             .candidates
             .get(key_index)
             .ok_or(VerifyError::InvalidSignature)?;
-        let claims = crate::token::parse_claims(&self.payload, &options.limits)?;
+        let claims = crate::jose::token::parse_claims(&self.payload, &options.limits)?;
         check_claims(&self.header, &claims, now, options)?;
         Ok(VerifiedToken {
             kid: key.kid.clone(),
@@ -435,19 +436,19 @@ impl Claims for Map<String, Value> {
     }
 }
 
-fn raw_in(s: crate::json::RawName<'_>, accepted: &[String]) -> bool {
+fn raw_in(s: crate::codec::json::RawName<'_>, accepted: &[String]) -> bool {
     let s = s.decode();
     accepted.iter().any(|a| *a == *s)
 }
 
-impl Claims for crate::json::RawObject<'_> {
+impl Claims for crate::codec::json::RawObject<'_> {
     fn has(&self, name: &str) -> bool {
         self.contains_key(name)
     }
 
     fn string_in(&self, name: &str, accepted: &[String]) -> bool {
         self.get(name)
-            .and_then(crate::json::raw_string)
+            .and_then(crate::codec::json::raw_string)
             .is_some_and(|s| raw_in(s, accepted))
     }
 
@@ -455,9 +456,9 @@ impl Claims for crate::json::RawObject<'_> {
         let Some(text) = self.get("aud") else {
             return false;
         };
-        match crate::json::raw_string(text) {
+        match crate::codec::json::raw_string(text) {
             Some(s) => raw_in(s, accepted),
-            None => crate::json::raw_array_any_string(text, |s| raw_in(s, accepted)),
+            None => crate::codec::json::raw_array_any_string(text, |s| raw_in(s, accepted)),
         }
     }
 
@@ -625,8 +626,8 @@ pub fn jwt_verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::b64::encode;
-    use crate::jwk::KeyOrigin;
+    use crate::codec::b64::encode;
+    use crate::jose::key::KeyOrigin;
     use alloc::format;
     use alloc::vec;
     use serde_json::json;

@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
-use crate::config::{CResult, ConfigError, Obj};
+use crate::gate::cfg::{CResult, ConfigError, Obj};
 
 /// Deepest inheritance chain accepted (a role inheriting a role ... 10 levels).
 pub const MAX_DEPTH: usize = 10;
@@ -55,7 +55,7 @@ impl Rbac {
         let mut rbac = Rbac::default();
         if let Some(mut roles) = o.opt_obj("roles")? {
             for (name, def) in roles.entries() {
-                let p = crate::config::join(&roles.path, name);
+                let p = crate::gate::cfg::join(&roles.path, name);
                 if name.is_empty() {
                     return Err(ConfigError::new(p, "role name must not be empty"));
                 }

@@ -22,7 +22,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
-use crate::revocation::Denylist;
+use crate::gate::revocation::Denylist;
 
 /// The prefix of every edgegate API key.
 pub const PREFIX: &str = "egk_";

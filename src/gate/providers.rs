@@ -11,12 +11,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
-use crate::config::{join, CResult, ConfigError, Env, Obj};
-use crate::crypto::Algorithm;
-use crate::jwk::{Jwk, JwkSet, KeyOrigin};
+use crate::gate::cfg::{join, CResult, ConfigError, Env, Obj};
+pub use crate::gate::claim_path::strings_at;
+use crate::gate::claim_path::ClaimPath;
+use crate::gate::route::ClaimCondition;
+use crate::jose::alg::Algorithm;
+use crate::jose::jwk::{Jwk, JwkSet};
+use crate::jose::key::KeyOrigin;
+use crate::jose::verify::VerifyOptions;
 use crate::limits::Limits;
-use crate::route::ClaimCondition;
-use crate::verify::VerifyOptions;
 
 /// The preset a provider was built from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,64 +108,6 @@ impl core::fmt::Debug for Introspection {
             .field("client_id", &self.client_id)
             .field("cache_ttl", &self.cache_ttl)
             .finish_non_exhaustive()
-    }
-}
-
-/// Where a value sits in the claims. [`ClaimPath::parse`] gives a path that first tries
-/// the whole string as a top-level claim name (Auth0's `https://example.com/roles`), then
-/// as a `.`-separated path (`realm_access.roles`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClaimPath {
-    /// Exactly these nested member names.
-    Exact(Vec<String>),
-    /// A top-level name, or else a dotted path.
-    Flexible(String),
-}
-
-impl ClaimPath {
-    /// A path as written in the config.
-    pub fn parse(s: &str) -> ClaimPath {
-        ClaimPath::Flexible(s.into())
-    }
-
-    fn exact(segs: &[&str]) -> ClaimPath {
-        ClaimPath::Exact(segs.iter().map(|s| s.to_string()).collect())
-    }
-
-    /// Looks the value up.
-    pub fn lookup<'a>(&self, claims: &'a Map<String, Value>) -> Option<&'a Value> {
-        match self {
-            ClaimPath::Exact(segs) => walk(claims, segs.iter().map(String::as_str)),
-            ClaimPath::Flexible(s) => claims
-                .get(s.as_str())
-                .or_else(|| walk(claims, s.split('.'))),
-        }
-    }
-}
-
-fn walk<'a, 'b>(
-    claims: &'a Map<String, Value>,
-    mut segs: impl Iterator<Item = &'b str>,
-) -> Option<&'a Value> {
-    let first = segs.next()?;
-    let mut v = claims.get(first)?;
-    for s in segs {
-        v = v.as_object()?.get(s)?;
-    }
-    Some(v)
-}
-
-/// Strings at a claim: an array's string members, or a string split on whitespace
-/// (`scope`); anything else gives none.
-pub fn strings_at(claims: &Map<String, Value>, path: &ClaimPath) -> Vec<String> {
-    match path.lookup(claims) {
-        Some(Value::String(s)) => s.split_whitespace().map(ToString::to_string).collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str())
-            .map(ToString::to_string)
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
@@ -426,7 +371,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     if let Some(items) = o.opt_array("claims")? {
         for (cp, cv) in items {
             let c = ClaimCondition::from_value(&cp, cv)?;
-            if matches!(c.test, crate::route::ClaimTest::EqualsParam(_)) {
+            if matches!(c.test, crate::gate::route::ClaimTest::EqualsParam(_)) {
                 return Err(ConfigError::new(
                     format!("{cp}.equalsParam"),
                     "only routes have path parameters",
@@ -642,7 +587,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         ProviderKind::Jwt | ProviderKind::Custom => {
             issuer = None;
             keys = jwt_keys(&mut o, env, jwks_url_override.clone())?;
-            let hmac = |k: &Jwk| matches!(k.params, crate::jwk::KeyParams::Oct { .. });
+            let hmac = |k: &Jwk| matches!(k.params, crate::jose::key::KeyParams::Oct { .. });
             let symmetric = match &keys {
                 Some(KeySource::Key(k)) => hmac(k),
                 Some(KeySource::Local(set)) => set.keys().iter().any(hmac),

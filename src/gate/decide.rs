@@ -33,18 +33,20 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::api_key::{self, ApiKeyRecord, Store};
-use crate::config::{Config, ConfigError, Env, TokenSource, API_KEY_PROVIDER};
-use crate::crypto::{CryptoBackend, PureBackend};
 use crate::error::ErrorCode;
-use crate::identity::Identity;
-use crate::jwk::{JwkSet, KeyError, KeyOrigin};
+use crate::gate::api_key::{self, ApiKeyRecord, Store};
+use crate::gate::cfg::{ConfigError, Env};
+use crate::gate::config::{Config, TokenSource, API_KEY_PROVIDER};
+use crate::gate::identity::Identity;
+use crate::gate::providers::{KeySource, Provider, ProviderRejection};
+use crate::gate::rbac::Missing;
+use crate::gate::route::{Mtls, Route};
+use crate::jose::crypto::{CryptoBackend, PureBackend};
+use crate::jose::jwk::JwkSet;
+use crate::jose::key::{KeyError, KeyOrigin};
+use crate::jose::token::UntrustedToken;
+use crate::jose::verify::{jwt_verify, VerifyError};
 use crate::limits::Limits;
-use crate::providers::{KeySource, Provider, ProviderRejection};
-use crate::rbac::Missing;
-use crate::route::{Mtls, Route};
-use crate::token::UntrustedToken;
-use crate::verify::{jwt_verify, VerifyError};
 
 /// A client certificate as the host's TLS layer saw it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -348,7 +350,7 @@ impl Pending {
 
     /// Like [`Pending::provide_jwks`], with the instant (unix ms) from which the host's
     /// JWKS cache policy no longer allows these keys
-    /// ([`crate::jwks_cache::JwksCache::usable_until`]: freshness + `max_stale`). Past it
+    /// ([`crate::jose::jwks_cache::JwksCache::usable_until`]: freshness + `max_stale`). Past it
     /// the set is not used: the gate asks for the JWKS again, and if the host has nothing
     /// newer the request gets AUTH-007.
     pub fn provide_jwks_until(
@@ -685,7 +687,7 @@ impl Gate {
 
     /// Whether an incoming header named `name` is stripped before forwarding (its name
     /// reads as an identity header name, configured or default; see
-    /// [`crate::config::IdentityHeaders::is_stripped`]).
+    /// [`crate::gate::config::IdentityHeaders::is_stripped`]).
     pub fn is_stripped_header(&self, name: &str) -> bool {
         self.config.identity_headers.is_stripped(name)
     }
@@ -736,7 +738,7 @@ impl Gate {
         }
         req.header_values("access-control-request-method")
             .next()
-            .filter(|m| crate::config::is_token(m.trim()))?;
+            .filter(|m| crate::gate::cfg::is_token(m.trim()))?;
         let allow_origin = if cors.origins.is_empty() {
             // Any origin, and never with credentials (refused at start-up).
             "*"
@@ -783,7 +785,7 @@ impl Gate {
         if let Some(p) = self.preflight(req) {
             return Step::Done(Decision::Preflight(p));
         }
-        let path = match crate::route::normalize(&req.path) {
+        let path = match crate::gate::route::normalize(&req.path) {
             Ok(p) => p,
             Err(_) => {
                 return Step::Done(Decision::Deny(self.make_deny(
@@ -861,7 +863,7 @@ impl Gate {
                 Some(c) if c.verified => {
                     fingerprints.is_empty()
                         || c.fingerprint_sha256.as_deref().is_some_and(|f| {
-                            let f = crate::route::normalize_fingerprint(f);
+                            let f = crate::gate::route::normalize_fingerprint(f);
                             fingerprints.contains(&f)
                         })
                 }
@@ -991,8 +993,10 @@ impl Gate {
                         .unwrap_or("");
                     for pair in query.split('&') {
                         let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        if crate::route::percent_decode(n).ok().as_deref() == Some(name.as_str()) {
-                            match crate::route::percent_decode(v) {
+                        if crate::gate::route::percent_decode(n).ok().as_deref()
+                            == Some(name.as_str())
+                        {
+                            match crate::gate::route::percent_decode(v) {
                                 Ok(v) if !v.is_empty() => found.push(v),
                                 Ok(_) => {}
                                 Err(_) => return Credential::Ambiguous,
@@ -1379,7 +1383,7 @@ impl Gate {
         }
         if let Some(n) = &h.claims {
             let json = serde_json::to_vec(&id.claims).unwrap_or_default();
-            out.push((n.clone(), crate::b64::encode(&json)));
+            out.push((n.clone(), crate::codec::b64::encode(&json)));
         }
         out
     }
@@ -1689,7 +1693,7 @@ fn echo_header_list(req: &Request) -> Option<String> {
             if item.is_empty() {
                 continue;
             }
-            if !crate::config::is_token(item) || names.len() >= MAX_ECHOED_HEADERS {
+            if !crate::gate::cfg::is_token(item) || names.len() >= MAX_ECHOED_HEADERS {
                 return None;
             }
             names.push(item.to_ascii_lowercase());
@@ -1732,7 +1736,7 @@ fn check_exp(claims: &Map<String, Value>, now: i64, tolerance: u64) -> R<()> {
 }
 
 fn verify_detail(e: &VerifyError) -> String {
-    use crate::verify::ClaimError;
+    use crate::jose::verify::ClaimError;
     // Both enums are non_exhaustive: new variants fall back to generic details.
     #[allow(unreachable_patterns)]
     match e {

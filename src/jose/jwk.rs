@@ -23,55 +23,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
-use crate::crypto::Algorithm;
+use crate::jose::alg::{Algorithm, EcCurve};
+use crate::jose::key::{check_params, KeyError, KeyOrigin, KeyParams};
 use crate::limits::Limits;
-
-/// Where a key set came from. A remote (fetched) set never yields HMAC keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyOrigin {
-    /// Given by the caller (config, code).
-    Local,
-    /// Fetched from a `jwks_uri`.
-    Remote,
-}
-
-/// An elliptic curve.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EcCurve {
-    P256,
-    P384,
-    P521,
-}
-
-/// Public key material, checked at import.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyParams {
-    /// RSA public key: big-endian `n` (>= 2048 bits) and `e` (odd, > 1).
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    /// EC public key, a point on `crv`: big-endian affine coordinates.
-    Ec {
-        crv: EcCurve,
-        x: Vec<u8>,
-        y: Vec<u8>,
-    },
-    /// Ed25519 public key.
-    Ed25519 { x: Vec<u8> },
-    /// HMAC secret (at least the hash length of the algorithm it is used with).
-    Oct { k: Vec<u8> },
-}
-
-impl core::fmt::Debug for KeyParams {
-    // Never print key material.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            KeyParams::Rsa { n, .. } => write!(f, "Rsa {{ bits: {} }}", n.len() * 8),
-            KeyParams::Ec { crv, .. } => write!(f, "Ec {{ crv: {crv:?} }}"),
-            KeyParams::Ed25519 { .. } => f.write_str("Ed25519"),
-            KeyParams::Oct { k } => write!(f, "Oct {{ bytes: {} }}", k.len()),
-        }
-    }
-}
 
 /// One imported, checked public key (or HMAC secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,92 +40,6 @@ pub struct Jwk {
     pub key_ops: Option<Vec<String>>,
     /// The key material.
     pub params: KeyParams,
-}
-
-/// Why a key or key set was refused. Never carries key material.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// Not a JSON object, or a member of the wrong type.
-    Malformed { reason: &'static str },
-    /// `kty` missing or not one edgegate supports.
-    UnsupportedKeyType,
-    /// A private key where a public one is expected.
-    PrivateKey,
-    /// RSA modulus under 2048 bits.
-    RsaTooSmall { bits: usize },
-    /// RSA public exponent even, 1, or otherwise unusable.
-    RsaBadExponent,
-    /// RSA modulus with the ROCA (CVE-2017-15361) fingerprint.
-    RsaRoca,
-    /// EC point not on the curve, or coordinates of the wrong length.
-    InvalidPoint,
-    /// HMAC secret shorter than allowed.
-    HmacTooShort { bytes: usize, min: usize },
-    /// Two keys in one set share a `kid`.
-    DuplicateKid,
-    /// A set mixes HMAC and asymmetric keys, or public and private keys.
-    MixedSet,
-    /// An HMAC key in a fetched (remote) set.
-    SymmetricInRemoteSet,
-    /// More keys than `Limits::max_keys_per_set`.
-    TooManyKeys { limit: usize },
-    /// A JWKS document larger than `Limits::max_jwks_bytes`.
-    TooLarge { limit: usize },
-    /// A PEM/SPKI document that could not be parsed.
-    Pem,
-    /// RSA modulus over [`crate::crypto::RSA_MAX_BITS`].
-    RsaTooLarge { bits: usize },
-    /// JSON nested deeper than `Limits::max_json_depth`.
-    TooDeep { limit: usize },
-}
-
-impl core::fmt::Display for KeyError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            KeyError::Malformed { reason } => write!(f, "malformed key: {reason}"),
-            KeyError::UnsupportedKeyType => f.write_str("unsupported key type"),
-            KeyError::PrivateKey => f.write_str("private key where a public key is expected"),
-            KeyError::RsaTooSmall { bits } => write!(f, "rsa modulus of {bits} bits is under 2048"),
-            KeyError::RsaBadExponent => f.write_str("rsa public exponent is unusable"),
-            KeyError::RsaRoca => {
-                f.write_str("rsa modulus has the roca (cve-2017-15361) fingerprint")
-            }
-            KeyError::InvalidPoint => f.write_str("invalid curve point"),
-            KeyError::HmacTooShort { bytes, min } => {
-                write!(f, "hmac secret of {bytes} bytes is shorter than {min}")
-            }
-            KeyError::DuplicateKid => f.write_str("two keys share a kid"),
-            KeyError::MixedSet => {
-                f.write_str("key set mixes hmac and asymmetric, or public and private keys")
-            }
-            KeyError::SymmetricInRemoteSet => f.write_str("hmac key in a remote key set"),
-            KeyError::TooManyKeys { limit } => write!(f, "more than {limit} keys in the set"),
-            KeyError::TooLarge { limit } => write!(f, "key set larger than {limit} bytes"),
-            KeyError::Pem => f.write_str("pem document could not be parsed"),
-            KeyError::RsaTooLarge { bits } => write!(f, "rsa modulus of {bits} bits is too large"),
-            KeyError::TooDeep { limit } => write!(f, "json nested deeper than {limit}"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for KeyError {}
-
-impl KeyError {
-    /// The stable code: a bad key given by the caller is a configuration error.
-    pub const fn code(&self) -> crate::ErrorCode {
-        crate::ErrorCode::ConfigError
-    }
-
-    /// The stable code for a set of this origin: a caller's own keys are a configuration
-    /// error (AUTH-015); a fetched JWKS that cannot be used is "JWKS unavailable" (AUTH-007).
-    pub const fn code_for(&self, origin: KeyOrigin) -> crate::ErrorCode {
-        match origin {
-            KeyOrigin::Local => crate::ErrorCode::ConfigError,
-            KeyOrigin::Remote => crate::ErrorCode::JwksUnavailable,
-        }
-    }
 }
 
 /// A checked set of keys.
@@ -503,7 +371,7 @@ impl Jwk {
     /// Imports a PEM `PUBLIC KEY` (SPKI) document: RSA, EC P-256/384/521 or Ed25519;
     /// also `RSA PUBLIC KEY` (PKCS#1). The key gets the same checks as a JWK.
     pub fn from_pem(pem: &str) -> Result<Jwk, KeyError> {
-        let params = crate::pem::parse_public_key_pem(pem)?;
+        let params = crate::jose::pem::parse_public_key_pem(pem)?;
         check_params(&params)?;
         Ok(Jwk {
             kid: None,
@@ -516,7 +384,7 @@ impl Jwk {
 
     /// Imports a DER `SubjectPublicKeyInfo`.
     pub fn from_spki_der(der: &[u8]) -> Result<Jwk, KeyError> {
-        let params = crate::pem::parse_spki_der(der)?;
+        let params = crate::jose::pem::parse_spki_der(der)?;
         check_params(&params)?;
         Ok(Jwk {
             kid: None,
@@ -627,26 +495,6 @@ impl Jwk {
     }
 }
 
-impl EcCurve {
-    /// The JWK `crv` name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            EcCurve::P256 => "P-256",
-            EcCurve::P384 => "P-384",
-            EcCurve::P521 => "P-521",
-        }
-    }
-
-    /// Length of one coordinate (and of a scalar) in bytes.
-    pub const fn field_len(self) -> usize {
-        match self {
-            EcCurve::P256 => 32,
-            EcCurve::P384 => 48,
-            EcCurve::P521 => 66,
-        }
-    }
-}
-
 /// Decides what one member of a set's `keys` array becomes.
 fn classify_in_set(obj: &Map<String, Value>) -> Entry {
     let key = match Jwk::from_object(obj) {
@@ -708,71 +556,6 @@ const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "oth"];
 
 fn has_private_members(obj: &Map<String, Value>) -> bool {
     PRIVATE_MEMBERS.iter().any(|m| obj.contains_key(*m))
-}
-
-/// The checks on key material shared by JWK and PEM import.
-pub(crate) fn check_params(params: &KeyParams) -> Result<(), KeyError> {
-    match params {
-        KeyParams::Rsa { n, e } => {
-            let bits = bit_len(n);
-            if bits < 2048 {
-                return Err(KeyError::RsaTooSmall { bits });
-            }
-            if bits > crate::crypto::RSA_MAX_BITS {
-                return Err(KeyError::RsaTooLarge { bits });
-            }
-            // e odd, > 1, and within the rsa crate's bound.
-            let e_bits = bit_len(e);
-            let odd = e.last().is_some_and(|b| b & 1 == 1);
-            if !odd || e_bits <= 1 || e_bits > 33 {
-                return Err(KeyError::RsaBadExponent);
-            }
-            if n.last().is_some_and(|b| b & 1 == 0) {
-                return Err(KeyError::Malformed {
-                    reason: "rsa modulus is even",
-                });
-            }
-            if crate::roca::has_fingerprint(n) {
-                return Err(KeyError::RsaRoca);
-            }
-            if crate::crypto::rsa_public_key(n, e).is_none() {
-                return Err(KeyError::RsaBadExponent);
-            }
-            Ok(())
-        }
-        KeyParams::Ec { crv, x, y } => {
-            if x.len() != crv.field_len() || y.len() != crv.field_len() {
-                return Err(KeyError::InvalidPoint);
-            }
-            if !crate::crypto::ec_point_is_valid(*crv, x, y) {
-                return Err(KeyError::InvalidPoint);
-            }
-            Ok(())
-        }
-        KeyParams::Ed25519 { x } => {
-            if crate::crypto::ed25519_key(x).is_none() {
-                return Err(KeyError::InvalidPoint);
-            }
-            Ok(())
-        }
-        KeyParams::Oct { k } => {
-            if k.is_empty() {
-                return Err(KeyError::HmacTooShort { bytes: 0, min: 32 });
-            }
-            Ok(())
-        }
-    }
-}
-
-/// Bit length of a big-endian unsigned integer.
-fn bit_len(be: &[u8]) -> usize {
-    match be.iter().position(|&b| b != 0) {
-        Some(i) => {
-            let top = be.get(i).copied().unwrap_or(0);
-            (be.len() - i - 1) * 8 + (8 - top.leading_zeros() as usize)
-        }
-        None => 0,
-    }
 }
 
 fn strip_leading_zeros(mut v: Vec<u8>) -> Vec<u8> {
@@ -839,18 +622,18 @@ fn missing_reason(name: &str) -> &'static str {
 
 /// Strict unpadded base64url (no padding, no whitespace, canonical trailing bits).
 fn b64_decode(input: &[u8]) -> Option<Vec<u8>> {
-    crate::b64::decode(input).ok()
+    crate::codec::b64::decode(input).ok()
 }
 
 fn b64_encode(input: &[u8]) -> String {
-    crate::b64::encode(input)
+    crate::codec::b64::encode(input)
 }
 
 /// Parses one JSON object with the shared strict parser (UTF-8, duplicate member names
 /// refused, depth bounded).
 fn parse_json_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, KeyError> {
-    use crate::json::JsonError;
-    crate::json::parse_object(bytes, max_depth).map_err(|e| match e {
+    use crate::codec::json::JsonError;
+    crate::codec::json::parse_object(bytes, max_depth).map_err(|e| match e {
         JsonError::TooDeep { limit } => KeyError::TooDeep { limit },
         JsonError::DuplicateMember { .. } => KeyError::Malformed {
             reason: "duplicate member name",
@@ -872,9 +655,9 @@ mod tests {
     use alloc::format;
     use alloc::vec;
 
-    const FIXTURES: &str = include_str!("../tests/fixtures/keys/keys.json");
+    const FIXTURES: &str = include_str!("../../tests/fixtures/keys/keys.json");
     const WYCHEPROOF_KEYS: &str =
-        include_str!("../tests/vectors/wycheproof/json_web_key_test.json");
+        include_str!("../../tests/vectors/wycheproof/json_web_key_test.json");
 
     fn fixtures() -> Value {
         serde_json::from_str(FIXTURES).unwrap()
@@ -1013,7 +796,7 @@ mod tests {
         let KeyParams::Rsa { n, .. } = &key.params else {
             panic!()
         };
-        assert!(!crate::roca::has_fingerprint(n));
+        assert!(!crate::jose::roca::has_fingerprint(n));
         // In a set it is skipped and recorded.
         let s = set(&[key_obj(&group["public"]["keys"][0])], KeyOrigin::Remote).unwrap();
         assert!(s.is_empty());
@@ -1608,9 +1391,9 @@ mod tests {
     /// group's `public` key where there is one), key sets through `JwkSet::from_json`.
     #[test]
     fn wycheproof_crypto_jws_groups() {
-        use crate::crypto::{CryptoBackend, PureBackend};
+        use crate::jose::crypto::{CryptoBackend, PureBackend};
         let doc: Value = serde_json::from_str(include_str!(
-            "../tests/vectors/wycheproof/json_web_crypto_test.json"
+            "../../tests/vectors/wycheproof/json_web_crypto_test.json"
         ))
         .unwrap();
         let mut total = 0;
@@ -1683,7 +1466,7 @@ mod tests {
     /// as "rejected". The full harness (through `verify`) is `tests/wycheproof.rs`.
     #[test]
     fn wycheproof_key_groups() {
-        use crate::crypto::{CryptoBackend, PureBackend};
+        use crate::jose::crypto::{CryptoBackend, PureBackend};
         let doc: Value = serde_json::from_str(WYCHEPROOF_KEYS).unwrap();
         let mut total = 0;
         let mut failures = Vec::new();

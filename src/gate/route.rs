@@ -26,7 +26,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::Value;
 
-use crate::config::{is_token, CResult, ConfigError, Obj};
+use crate::gate::cfg::{is_token, CResult, ConfigError, Obj};
+use crate::gate::claim_path::ClaimPath;
 
 /// Why a request path was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,8 +237,10 @@ pub enum ClaimTest {
 /// `{"claim": "org_id", "equals": "acme"}` and friends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClaimCondition {
-    /// Claim path (see [`crate::providers::ClaimPath`]).
+    /// The claim path as written in the config (for messages).
     pub claim: String,
+    /// The same path, parsed once at config time.
+    pub path: ClaimPath,
     pub test: ClaimTest,
 }
 
@@ -274,7 +277,12 @@ impl ClaimCondition {
             }
         };
         o.finish()?;
-        Ok(ClaimCondition { claim, test })
+        let parsed = ClaimPath::parse(&claim);
+        Ok(ClaimCondition {
+            claim,
+            path: parsed,
+            test,
+        })
     }
 
     /// Evaluates against verified claims and route params.
@@ -283,7 +291,7 @@ impl ClaimCondition {
         claims: &serde_json::Map<String, Value>,
         params: &[(String, String)],
     ) -> bool {
-        let value = crate::providers::ClaimPath::parse(&self.claim).lookup(claims);
+        let value = self.path.lookup(claims);
         match (&self.test, value) {
             (_, None) | (_, Some(Value::Null)) => false,
             (ClaimTest::Exists, Some(_)) => true,
@@ -371,7 +379,7 @@ impl Route {
         };
         let permissions = o.opt_str_list("permissions")?.unwrap_or_default();
         for (i, perm) in permissions.iter().enumerate() {
-            crate::rbac::check_permission_pattern(
+            crate::gate::rbac::check_permission_pattern(
                 &format!("{}[{i}]", o.at("permissions")),
                 perm,
                 false,

@@ -4,8 +4,8 @@
 //! signatures (more may be added).
 //!
 //! Parsing is strict and cheap: the size budget first, then exactly three parts, strict
-//! base64url for each (see [`crate::b64`]), and a strict JSON object for the header (see
-//! [`crate::json`]: UTF-8, no duplicate members, bounded depth). The payload stays raw
+//! base64url for each (see [`crate::codec::b64`]), and a strict JSON object for the header (see
+//! [`crate::codec::json`]: UTF-8, no duplicate members, bounded depth). The payload stays raw
 //! bytes (a JWS payload need not be JSON); [`UntrustedToken::claims_unverified`] parses it.
 //! Nothing here is trusted: `alg`, `kid`, `jwk`, `jku`, `x5u`, `x5c`, `x5t` are data.
 
@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde_json::{Map, Value};
 
-use crate::json::JsonError;
+use crate::codec::json::JsonError;
 use crate::limits::Limits;
 
 /// Which part of a compact token a decode error is about.
@@ -55,7 +55,7 @@ pub enum DecodeError {
     /// A part is not valid JSON / UTF-8 / an object, has duplicate members, or is too deep.
     Json {
         part: Part,
-        error: crate::json::JsonError,
+        error: crate::codec::json::JsonError,
     },
     /// The header has no string `alg`.
     MissingAlg,
@@ -169,20 +169,19 @@ impl<'a> UntrustedToken<'a> {
                 })
             }
         };
-        let header_bytes = crate::b64::decode(h.as_bytes())
+        let header_bytes = crate::codec::b64::decode(h.as_bytes())
             .map_err(|_| DecodeError::Base64 { part: Part::Header })?;
-        let payload = crate::b64::decode(p.as_bytes()).map_err(|_| DecodeError::Base64 {
+        let payload = crate::codec::b64::decode(p.as_bytes()).map_err(|_| DecodeError::Base64 {
             part: Part::Payload,
         })?;
-        let signature = crate::b64::decode(s.as_bytes()).map_err(|_| DecodeError::Base64 {
-            part: Part::Signature,
-        })?;
-        let raw_header =
-            crate::json::parse_object(&header_bytes, limits.max_json_depth).map_err(|error| {
-                DecodeError::Json {
-                    part: Part::Header,
-                    error,
-                }
+        let signature =
+            crate::codec::b64::decode(s.as_bytes()).map_err(|_| DecodeError::Base64 {
+                part: Part::Signature,
+            })?;
+        let raw_header = crate::codec::json::parse_object(&header_bytes, limits.max_json_depth)
+            .map_err(|error| DecodeError::Json {
+                part: Part::Header,
+                error,
             })?;
         let header = Header::from_map(raw_header)?;
         Ok(UntrustedToken {
@@ -236,7 +235,7 @@ pub(crate) fn parse_claims(
     payload: &[u8],
     limits: &Limits,
 ) -> Result<Map<String, Value>, DecodeError> {
-    crate::json::parse_object(payload, limits.max_json_depth).map_err(|error: JsonError| {
+    crate::codec::json::parse_object(payload, limits.max_json_depth).map_err(|error: JsonError| {
         DecodeError::Json {
             part: Part::Payload,
             error,
@@ -305,7 +304,7 @@ pub fn inspect(token: &str, now: i64, limits: &Limits) -> Result<Inspection, Dec
 
     if header.alg.eq_ignore_ascii_case("none") {
         push_unique(&mut warnings, warning::ALG_NONE);
-    } else if crate::crypto::Algorithm::from_name(&header.alg).is_none() {
+    } else if crate::jose::alg::Algorithm::from_name(&header.alg).is_none() {
         push_unique(&mut warnings, warning::ALG_UNSUPPORTED);
     }
     if header.raw.contains_key("crit") {
@@ -373,7 +372,7 @@ pub fn inspect(token: &str, now: i64, limits: &Limits) -> Result<Inspection, Dec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::b64::encode;
+    use crate::codec::b64::encode;
     use alloc::format;
 
     fn tok(header: &str, payload: &str, sig: &[u8]) -> String {

@@ -1,0 +1,38 @@
+//! The gate: config, providers, routes, RBAC, API keys, revocation and the decision.
+//! Depends on `jose`, `codec` and the crate's leaves; nothing below depends on it.
+//!
+//! Inside the layer: `cfg` (the config-reading toolkit) and `claim_path` are leaves;
+//! `rbac`, `route`, `providers`, `api_key`, `revocation`, `identity` build on them; `config`
+//! assembles them; `decide` runs a request through all of it.
+
+pub(crate) mod api_key;
+pub(crate) mod cfg;
+pub(crate) mod claim_path;
+pub(crate) mod config;
+pub(crate) mod decide;
+pub(crate) mod identity;
+pub(crate) mod providers;
+pub(crate) mod rbac;
+pub(crate) mod revocation;
+pub(crate) mod route;
+
+pub use api_key::{
+    create as create_api_key, hash_key, looks_like_key, parse as parse_api_key, ApiKeyError,
+    ApiKeyRecord, CreatedKey, MemoryStore, NewKey, ParsedKey, Store, KEY_LEN, MAX_LIFETIME,
+    PREFIX as API_KEY_PREFIX, RANDOM_BYTES,
+};
+pub use cfg::{ConfigError, Env};
+pub use claim_path::ClaimPath;
+pub use config::{
+    Config, Cors, IdentityHeaders, TokenSource, API_KEY_PROVIDER, DEFAULT_CORS_METHODS,
+    MAX_CORS_MAX_AGE,
+};
+pub use decide::{
+    Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
+    Step, MAX_INTROSPECTION_ENTRIES,
+};
+pub use identity::Identity;
+pub use providers::{KeySource, Provider, ProviderKind};
+pub use rbac::{Missing, Rbac, RoleDef};
+pub use revocation::Denylist;
+pub use route::{normalize, NormalizedPath, PathError, Route};
