@@ -510,10 +510,12 @@ impl Config {
     }
 }
 
+/// Exactly `true` or `false`: anything else (`0`, `no`, `off`, `FALSE`, `" false"`) is a
+/// configuration error, never a guess that could turn authentication off.
 fn parse_bool_str(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
+    match s {
+        "true" => Some(true),
+        "false" => Some(false),
         _ => None,
     }
 }

@@ -45,6 +45,7 @@ pub mod revocation;
 pub mod roca;
 pub mod route;
 pub mod token;
+pub mod url;
 pub mod verify;
 #[cfg(feature = "wasm-inspect")]
 pub mod wasm;
