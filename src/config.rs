@@ -341,6 +341,9 @@ pub struct Config {
     /// Check `jti` against the revocation list.
     pub revocation: bool,
     pub routes: Vec<Route>,
+    /// `caseInsensitivePaths`: literal route segments match regardless of case (for
+    /// origins that treat `/ADMIN` as `/admin`). Default `false`.
+    pub case_insensitive_paths: bool,
     pub rbac: Rbac,
     pub identity_headers: IdentityHeaders,
     pub cors: Cors,
@@ -452,10 +455,14 @@ impl Config {
             None => Rbac::default(),
             Some(v) => Rbac::from_value("rbac", v)?,
         };
+        let case_insensitive_paths = root.opt_bool("caseInsensitivePaths")?.unwrap_or(false);
         let mut routes = Vec::new();
         if let Some(items) = root.opt_array("routes")? {
             for (p, v) in items {
-                let route = Route::from_value(&p, v)?;
+                let mut route = Route::from_value(&p, v)?;
+                if case_insensitive_paths {
+                    route.pattern = route.pattern.case_insensitive();
+                }
                 for (i, name) in route.providers.iter().enumerate() {
                     let known =
                         name == API_KEY_PROVIDER || providers.iter().any(|pr| &pr.name == name);
@@ -503,6 +510,7 @@ impl Config {
             api_keys,
             revocation,
             routes,
+            case_insensitive_paths,
             rbac,
             identity_headers,
             cors,
