@@ -24,7 +24,7 @@
 //! or a final `**` (zero or more segments: `/admin/**` matches `/admin` and
 //! `/admin/a/b`). Matching is case-sensitive unless the config sets
 //! `"caseInsensitivePaths": true` (for origins that treat `/ADMIN` as `/admin`): then
-//! literal segments match whatever their (Unicode) case. A rule's `methods` apply to `HEAD`
+//! literal segments match when equal after Unicode lower- or upper-casing. A rule's `methods` apply to `HEAD`
 //! as to `GET` (servers answer `HEAD` with the `GET` handler), so a `GET`-only rule also
 //! decides `HEAD`. Rules are tried in order; the first match wins; no match is denied
 //! (AUTH-013).
@@ -168,12 +168,16 @@ pub struct Pattern {
     case_insensitive: bool,
 }
 
-/// Equal after Unicode lower-casing (`ADMIN`, `Admin`, `admin`).
+/// Equal after Unicode lower-casing or upper-casing (`ADMIN`, `Admin`, `admin`; and
+/// `admın`, whose dotless `ı` upper-cases to `I` as servers comparing upper-cased paths do).
 fn eq_ignore_case(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
         || a.chars()
             .flat_map(char::to_lowercase)
             .eq(b.chars().flat_map(char::to_lowercase))
+        || a.chars()
+            .flat_map(char::to_uppercase)
+            .eq(b.chars().flat_map(char::to_uppercase))
 }
 
 impl Pattern {
