@@ -13,7 +13,8 @@
 //! 4. Refused (AUTH-013) because origins may read them as another path: any other segment
 //!    ending in `.` or a space after decoding (`/admin./x`, `/admin%20/x`; also before a
 //!    `;`), and segments with non-ASCII characters that NFKC normalization would change
-//!    (full-width `ａｄｍｉｎ`, ligatures, non-breaking spaces).
+//!    (full-width `ａｄｍｉｎ`, ligatures, non-breaking spaces) or might change (the NFKC
+//!    quick check's "maybe": combining marks, conjoining jamo).
 //!
 //! So `/api/../admin/x`, `/api/%2e%2e/admin/x` and `/api/%2E%2E/admin/x` are all
 //! `/admin/x`, and never match `/api/**`. The normalized path is in the decision so the
@@ -111,6 +112,13 @@ pub(crate) fn percent_decode(s: &str) -> Result<String, PathError> {
     String::from_utf8(out).map_err(|_| PathError::NotUtf8)
 }
 
+/// Whether NFKC leaves `s` as it is, by the quick check alone (its one small table): a
+/// "maybe" (combining marks, conjoining jamo that might compose) counts as not stable.
+/// Fail closed and far smaller than the full check's decomposition tables in the wasm.
+fn nfkc_stable(s: &str) -> bool {
+    unicode_normalization::is_nfkc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes
+}
+
 /// Normalizes a request target (path with optional query) as described in the module docs.
 pub fn normalize(target: &str) -> Result<NormalizedPath, PathError> {
     let path = target.split(['?', '#']).next().unwrap_or("");
@@ -139,7 +147,7 @@ pub fn normalize(target: &str) -> Result<NormalizedPath, PathError> {
                 if [seg.as_str(), before_params]
                     .iter()
                     .any(|s| s.ends_with('.') || s.ends_with(' '))
-                    || (!seg.is_ascii() && !unicode_normalization::is_nfkc(&seg))
+                    || (!seg.is_ascii() && !nfkc_stable(&seg))
                 {
                     return Err(PathError::Ambiguous);
                 }
@@ -579,6 +587,12 @@ mod tests {
         assert_eq!(n("/.well-known/x"), Ok("/.well-known/x".into()));
         assert_eq!(n("/a.b/c"), Ok("/a.b/c".into()));
         assert_eq!(n("/a%20b"), Ok("/a b".into()));
+        assert_eq!(
+            n("/%ED%95%9C/\u{65e5}\u{672c}"),
+            Ok("/\u{d55c}/\u{65e5}\u{672c}".into())
+        );
+        // a combining mark is a "maybe" for the quick check: refused (fail closed)
+        assert_eq!(n("/x%CC%81"), Err(PathError::Ambiguous));
     }
 
     #[test]
