@@ -106,6 +106,7 @@ schema = {
         "revocation": obj({"enabled": {"type": "boolean"}}),
         "rbac": obj({"roles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/role"}}, "superAdmins": STRS}),
         "routes": {"type": "array", "items": {"$ref": "#/$defs/route"}},
+        "caseInsensitivePaths": {"type": "boolean"},
         "identityHeaders": obj(headers),
         "cors": obj({
             "preflight": dict({"type": "boolean"}, description="Answer CORS preflights at the edge (never forwarded)."),

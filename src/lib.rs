@@ -36,6 +36,7 @@ pub mod gate;
 pub mod jose;
 pub mod limits;
 pub mod ratelimit;
+pub mod url;
 #[cfg(feature = "wasm-inspect")]
 pub mod wasm;
 

@@ -38,6 +38,7 @@ export interface Binding extends InspectBinding {
   };
   Options: new (json: string) => OptionsHandle;
   JwksCacheState: new (maxAge: number, cooldown: number, maxStale: number, retryAfterError: number, refetchBudget: number) => CacheStateHandle;
+  fetchableUrl(url: string): string | undefined;
   verify(token: string, keys: KeySetHandle, options: OptionsHandle, now: number, flags: number): Int32Array;
   takeError(): unknown;
   signatureFailed(): number;
@@ -650,6 +651,11 @@ export { jwksFunction, authError };
 export function defaultLimits(): { maxTokenBytes: number; maxJsonDepth: number; maxKeysPerSet: number; maxJwksBytes: number; maxCandidateKeys: number } {
   const l = w().defaultLimits();
   return { maxTokenBytes: l[0], maxJsonDepth: l[1], maxKeysPerSet: l[2], maxJwksBytes: l[3], maxCandidateKeys: l[4] };
+}
+
+/** @internal The core's URL rule (src/url.rs): `undefined` if `url` may be fetched, else why not. */
+export function fetchableUrl(url: string): string | undefined {
+  return w().fetchableUrl(url) ?? undefined;
 }
 
 /** @internal */

@@ -4,7 +4,7 @@
  * core (`src/jose/jwks_cache.rs`); this file only fetches, times out, bounds the body and
  * persists.
  */
-import { cacheState, defaultLimits, importRemote, jwksFunction, type JSONWebKeySet, type JWKSFunction, type KeySetEntry, type KeySource } from './api.js';
+import { cacheState, defaultLimits, fetchableUrl, importRemote, jwksFunction, type JSONWebKeySet, type JWKSFunction, type KeySetEntry, type KeySource } from './api.js';
 import { ConfigError, JwksFetchError, isAuthError } from './errors.js';
 
 /** Cache times and keys a host can keep in KV between isolates. */
@@ -118,7 +118,10 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   } catch {
     throw new ConfigError('createRemoteJWKSet: invalid URL');
   }
-  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new ConfigError('createRemoteJWKSet: URL must be http(s)');
+  // The core judges the URL that will be fetched (https anywhere; http only to localhost,
+  // 127.0.0.1, [::1]; no userinfo): one rule for the gate and this function.
+  const refused = fetchableUrl(target.href);
+  if (refused !== undefined) throw new ConfigError(`createRemoteJWKSet: ${refused}`);
   const maxAge = duration(options.cacheMaxAge, 600_000, 'cacheMaxAge');
   const cooldown = duration(options.cooldownDuration, 30_000, 'cooldownDuration');
   const timeout = duration(options.timeoutDuration, 5_000, 'timeoutDuration');

@@ -237,6 +237,9 @@ pub struct Config {
     /// Check `jti` against the revocation list.
     pub revocation: bool,
     pub routes: Vec<Route>,
+    /// `caseInsensitivePaths`: literal route segments match regardless of case (for
+    /// origins that treat `/ADMIN` as `/admin`). Default `false`.
+    pub case_insensitive_paths: bool,
     pub rbac: Rbac,
     pub identity_headers: IdentityHeaders,
     pub cors: Cors,
@@ -348,10 +351,14 @@ impl Config {
             None => Rbac::default(),
             Some(v) => Rbac::from_value("rbac", v)?,
         };
+        let case_insensitive_paths = root.opt_bool("caseInsensitivePaths")?.unwrap_or(false);
         let mut routes = Vec::new();
         if let Some(items) = root.opt_array("routes")? {
             for (p, v) in items {
-                let route = Route::from_value(&p, v)?;
+                let mut route = Route::from_value(&p, v)?;
+                if case_insensitive_paths {
+                    route.pattern = route.pattern.case_insensitive();
+                }
                 for (i, name) in route.providers.iter().enumerate() {
                     let known =
                         name == API_KEY_PROVIDER || providers.iter().any(|pr| &pr.name == name);
@@ -394,6 +401,7 @@ impl Config {
             api_keys,
             revocation,
             routes,
+            case_insensitive_paths,
             rbac,
             identity_headers,
             cors,
@@ -401,10 +409,12 @@ impl Config {
     }
 }
 
+/// Exactly `true` or `false`: anything else (`0`, `no`, `off`, `FALSE`, `" false"`) is a
+/// configuration error, never a guess that could turn authentication off.
 fn parse_bool_str(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
+    match s {
+        "true" => Some(true),
+        "false" => Some(false),
         _ => None,
     }
 }

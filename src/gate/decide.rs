@@ -901,9 +901,11 @@ impl Gate {
         let rbac = &self.config.rbac;
         let roles = rbac.expand_roles(&v.roles);
         let permissions = rbac.expand_permissions(&roles, &v.permissions);
+        // Role permissions may be patterns; the token's (or key record's) are literal.
         match rbac.check(
             &roles,
-            &permissions,
+            &rbac.role_permissions(&roles),
+            &v.permissions,
             &route.roles,
             route.all_roles,
             &route.permissions,
@@ -1183,11 +1185,8 @@ impl Gate {
             KeySource::Remote { url } => Ok(Some(url.clone())),
             KeySource::Discovery { url } => match ctx.discovery.get(&p.name) {
                 Some((iss, uri)) => {
-                    let https = uri.starts_with("https://")
-                        || uri.starts_with("http://localhost/")
-                        || uri.starts_with("http://localhost:")
-                        || uri.starts_with("http://127.0.0.1/")
-                        || uri.starts_with("http://127.0.0.1:");
+                    // The one URL rule (src/url.rs): https, or http to a loopback host.
+                    let https = crate::url::fetchable(uri).is_ok();
                     let problem = if Some(iss.as_str()) != p.issuer.as_deref() {
                         Some("discovery issuer does not match the provider")
                     } else if !https {

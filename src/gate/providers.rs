@@ -237,20 +237,12 @@ impl Provider {
     }
 }
 
-/// Accepts `https://...`; `http://` only for `localhost` / `127.0.0.1` (development).
+/// Accepts what [`crate::url::fetchable`] accepts: `https://...`; `http://` only for the
+/// hosts `localhost`, `127.0.0.1`, `[::1]` (development); no userinfo.
 fn check_url(path: &str, url: &str) -> CResult<()> {
-    let ok = if let Some(rest) = url.strip_prefix("https://") {
-        !rest.is_empty() && !rest.starts_with('/')
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        host == "localhost" || host == "127.0.0.1"
-    } else {
-        false
-    };
-    if !ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ConfigError::new(path, "expected an https:// URL"));
-    }
-    Ok(())
+    crate::url::fetchable(url)
+        .map(|_| ())
+        .map_err(|e| ConfigError::new(path, e.to_string()))
 }
 
 fn trim_slash(s: &str) -> &str {
@@ -656,6 +648,10 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         };
     }
     let keys = keys.unwrap_or(KeySource::Host);
+    // URLs built from preset fields (`domain`, `serverUrl`, ...) pass the same rule.
+    if let KeySource::Remote { url } | KeySource::Discovery { url } = &keys {
+        check_url(path, url)?;
+    }
     if algorithms.is_empty() {
         algorithms = default_algs;
     }

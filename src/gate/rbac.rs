@@ -12,8 +12,11 @@
 //! otherwise a `*` segment matches exactly one segment, except as the last segment, where it
 //! matches one or more (`reports:*` grants `reports:read` and `reports:read:all`;
 //! `*:read` grants `posts:read`, not `posts:read:all`). Required permissions are literal.
+//! Only permissions granted by config roles are patterns: permissions from a token or an
+//! API key record are literal strings (a token's `scope: "*"` grants the permission `*`
+//! only, never `admin:delete`).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -88,19 +91,40 @@ impl Rbac {
                 }
             }
         }
-        for name in rbac.roles.keys() {
-            let mut chain = Vec::new();
-            rbac.check_chain(path, name, &mut chain)?;
-        }
+        rbac.check_hierarchy(path)?;
         Ok(rbac)
     }
 
-    fn check_chain<'a>(
+    /// Cycle and depth checks in one depth-first pass with memoized heights: every role and
+    /// every `inherits` edge is looked at once (linear in the size of the role graph), and
+    /// the recursion never goes deeper than [`MAX_DEPTH`] + 1 frames.
+    fn check_hierarchy(&self, path: &str) -> CResult<()> {
+        let mut height: BTreeMap<&str, usize> = BTreeMap::new();
+        for name in self.roles.keys() {
+            let mut chain = Vec::new();
+            let h = self.height(path, name, &mut chain, &mut height)?;
+            if h > MAX_DEPTH {
+                return Err(ConfigError::new(
+                    format!("{path}.roles.{name}.inherits"),
+                    format!("inheritance deeper than {MAX_DEPTH}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The longest inheritance chain below `role`, in edges. `chain` is the path from the
+    /// role being checked (grey nodes); `memo` holds finished roles (black nodes).
+    fn height<'a>(
         &'a self,
         path: &str,
         role: &'a str,
         chain: &mut Vec<&'a str>,
-    ) -> CResult<()> {
+        memo: &mut BTreeMap<&'a str, usize>,
+    ) -> CResult<usize> {
+        if let Some(h) = memo.get(role) {
+            return Ok(*h);
+        }
         let at = format!(
             "{path}.roles.{}.inherits",
             chain.first().copied().unwrap_or(role)
@@ -119,46 +143,58 @@ impl Rbac {
             ));
         }
         chain.push(role);
+        let mut h = 0;
         if let Some(def) = self.roles.get(role) {
             for parent in &def.inherits {
-                self.check_chain(path, parent, chain)?;
+                h = h.max(self.height(path, parent, chain, memo)? + 1);
             }
         }
         chain.pop();
-        Ok(())
+        memo.insert(role, h);
+        Ok(h)
     }
 
     /// The roles and every role they inherit (sorted, deduplicated). Unknown roles are kept.
     pub fn expand_roles(&self, roles: &[String]) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut stack: Vec<(&str, usize)> = roles.iter().map(|r| (r.as_str(), 0)).collect();
         while let Some((role, depth)) = stack.pop() {
-            if out.iter().any(|r| r == role) {
+            if !seen.insert(role) {
                 continue;
             }
-            out.push(role.into());
             if depth < MAX_DEPTH {
                 if let Some(def) = self.roles.get(role) {
                     stack.extend(def.inherits.iter().map(|p| (p.as_str(), depth + 1)));
                 }
             }
         }
-        out.sort();
-        out
+        seen.into_iter().map(String::from).collect()
     }
 
-    /// Token permissions plus those of every (expanded) role, sorted, deduplicated.
-    pub fn expand_permissions(
-        &self,
-        expanded_roles: &[String],
-        token_permissions: &[String],
-    ) -> Vec<String> {
-        let mut out: Vec<String> = token_permissions.to_vec();
+    /// The permissions the config grants to the (expanded) roles, sorted, deduplicated.
+    /// These may be patterns (`reports:*`, `*:read`, `*`).
+    pub fn role_permissions(&self, expanded_roles: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         for role in expanded_roles {
             if let Some(def) = self.roles.get(role) {
                 out.extend(def.permissions.iter().cloned());
             }
         }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Token permissions plus those of every (expanded) role, sorted, deduplicated: the
+    /// identity's list, for reporting. Checks keep the two apart ([`Rbac::check`]): only
+    /// role permissions are patterns.
+    pub fn expand_permissions(
+        &self,
+        expanded_roles: &[String],
+        token_permissions: &[String],
+    ) -> Vec<String> {
+        let mut out = self.role_permissions(expanded_roles);
+        out.extend(token_permissions.iter().cloned());
         out.sort();
         out.dedup();
         out
@@ -171,10 +207,16 @@ impl Rbac {
 
     /// Checks required roles (`all` or any) and permissions (all) against an identity's
     /// expanded roles and permissions.
+    ///
+    /// `role_permissions` come from config roles ([`Rbac::role_permissions`]) and may be
+    /// patterns; `token_permissions` come from a token or an API key record and are
+    /// literal: a token's `*`, `admin:*` or `*:*` grants only a permission spelled exactly
+    /// so.
     pub fn check(
         &self,
         roles: &[String],
-        permissions: &[String],
+        role_permissions: &[String],
+        token_permissions: &[String],
         required_roles: &[String],
         all_roles: bool,
         required_permissions: &[String],
@@ -199,7 +241,10 @@ impl Rbac {
         }
         let missing: Vec<String> = required_permissions
             .iter()
-            .filter(|need| !permissions.iter().any(|g| grants(g, need)))
+            .filter(|need| {
+                !role_permissions.iter().any(|g| grants(g, need))
+                    && !token_permissions.iter().any(|t| t == *need)
+            })
             .cloned()
             .collect();
         if !missing.is_empty() {
@@ -300,10 +345,13 @@ mod tests {
         assert_eq!(roles, s(&["admin", "editor", "viewer"]));
         let perms = r.expand_permissions(&roles, &s(&["extra:x"]));
         assert_eq!(perms, s(&["*:read", "extra:x", "posts:write", "reports:*"]));
+        let perms = r.role_permissions(&roles);
+        assert_eq!(perms, s(&["*:read", "posts:write", "reports:*"]));
         assert_eq!(
             r.check(
                 &roles,
                 &perms,
+                &s(&["extra:x"]),
                 &s(&["viewer"]),
                 false,
                 &s(&["reports:export", "posts:read"])
@@ -311,22 +359,54 @@ mod tests {
             Ok(())
         );
         let viewer = r.expand_roles(&s(&["viewer"]));
-        let vperms = r.expand_permissions(&viewer, &[]);
+        let vperms = r.role_permissions(&viewer);
         assert_eq!(
-            r.check(&viewer, &vperms, &s(&["admin", "editor"]), false, &[]),
+            r.check(&viewer, &vperms, &[], &s(&["admin", "editor"]), false, &[]),
             Err(Missing::Roles(s(&["admin", "editor"])))
         );
         assert_eq!(
-            r.check(&viewer, &vperms, &[], false, &s(&["posts:write"])),
+            r.check(&viewer, &vperms, &[], &[], false, &s(&["posts:write"])),
             Err(Missing::Permissions(s(&["posts:write"])))
         );
         assert_eq!(
-            r.check(&roles, &perms, &s(&["admin", "owner"]), true, &[]),
+            r.check(&roles, &perms, &[], &s(&["admin", "owner"]), true, &[]),
             Err(Missing::Roles(s(&["owner"])))
         );
         // super-admin passes everything
         assert_eq!(
-            r.check(&s(&["root"]), &[], &s(&["owner"]), true, &s(&["x:y"])),
+            r.check(&s(&["root"]), &[], &[], &s(&["owner"]), true, &s(&["x:y"])),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn token_permissions_are_literal() {
+        let r = rbac(r#"{"roles": {"viewer": {"permissions": ["*:read"]}}}"#).unwrap();
+        let roles = r.expand_roles(&s(&["viewer"]));
+        let rp = r.role_permissions(&roles);
+        for token in [
+            &["*"][..],
+            &["admin:*"],
+            &["*:*"],
+            &["*:delete"],
+            &["admin:*:*"],
+        ] {
+            assert_eq!(
+                r.check(&[], &[], &s(token), &[], false, &s(&["admin:delete"])),
+                Err(Missing::Permissions(s(&["admin:delete"]))),
+                "{token:?}"
+            );
+        }
+        // literal token permissions still count, as do role patterns
+        assert_eq!(
+            r.check(
+                &roles,
+                &rp,
+                &s(&["admin:delete"]),
+                &[],
+                false,
+                &s(&["admin:delete", "posts:read"])
+            ),
             Ok(())
         );
     }

@@ -10,6 +10,11 @@
 //!    dot segments).
 //! 3. Empty segments (`//`, a trailing `/`) are dropped, `.` is dropped, `..` removes the
 //!    previous segment (never above the root, as RFC 3986 `remove_dot_segments`).
+//! 4. Refused (AUTH-013) because origins may read them as another path: any other segment
+//!    ending in `.` or a space after decoding (`/admin./x`, `/admin%20/x`; also before a
+//!    `;`), and segments with non-ASCII characters that NFKC normalization would change
+//!    (full-width `ａｄｍｉｎ`, ligatures, non-breaking spaces) or might change (the NFKC
+//!    quick check's "maybe": combining marks, conjoining jamo).
 //!
 //! So `/api/../admin/x`, `/api/%2e%2e/admin/x` and `/api/%2E%2E/admin/x` are all
 //! `/admin/x`, and never match `/api/**`. The normalized path is in the decision so the
@@ -18,8 +23,12 @@
 //! ## Patterns
 //! Segments of a pattern are literals, `:name` (one segment, captured), `*` (one segment)
 //! or a final `**` (zero or more segments: `/admin/**` matches `/admin` and
-//! `/admin/a/b`). Matching is case-sensitive. Rules are tried in order; the first match
-//! wins; no match is denied (AUTH-013).
+//! `/admin/a/b`). Matching is case-sensitive unless the config sets
+//! `"caseInsensitivePaths": true` (for origins that treat `/ADMIN` as `/admin`): then
+//! literal segments match when equal after Unicode lower- or upper-casing. A rule's `methods` apply to `HEAD`
+//! as to `GET` (servers answer `HEAD` with the `GET` handler), so a `GET`-only rule also
+//! decides `HEAD`. Rules are tried in order; the first match wins; no match is denied
+//! (AUTH-013).
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -40,6 +49,10 @@ pub enum PathError {
     NotUtf8,
     /// An encoded `/`, `\` or `%`, a control character, or a `.;`/`..;` segment.
     Forbidden,
+    /// A segment the origin may read as another one: ending in `.` or a space (Windows and
+    /// some servers drop them: `/admin./x`, `/admin%20/x`), or not NFKC-stable (full-width
+    /// `／ａｄｍｉｎ`, ligatures: servers that normalize Unicode read them as ASCII).
+    Ambiguous,
 }
 
 /// A normalized path: decoded segments with dot segments resolved.
@@ -100,6 +113,13 @@ pub(crate) fn percent_decode(s: &str) -> Result<String, PathError> {
     String::from_utf8(out).map_err(|_| PathError::NotUtf8)
 }
 
+/// Whether NFKC leaves `s` as it is, by the quick check alone (its one small table): a
+/// "maybe" (combining marks, conjoining jamo that might compose) counts as not stable.
+/// Fail closed and far smaller than the full check's decomposition tables in the wasm.
+fn nfkc_stable(s: &str) -> bool {
+    unicode_normalization::is_nfkc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes
+}
+
 /// Normalizes a request target (path with optional query) as described in the module docs.
 pub fn normalize(target: &str) -> Result<NormalizedPath, PathError> {
     let path = target.split(['?', '#']).next().unwrap_or("");
@@ -124,7 +144,16 @@ pub fn normalize(target: &str) -> Result<NormalizedPath, PathError> {
             ".." => {
                 segments.pop();
             }
-            _ => segments.push(seg),
+            _ => {
+                if [seg.as_str(), before_params]
+                    .iter()
+                    .any(|s| s.ends_with('.') || s.ends_with(' '))
+                    || (!seg.is_ascii() && !nfkc_stable(&seg))
+                {
+                    return Err(PathError::Ambiguous);
+                }
+                segments.push(seg)
+            }
         }
     }
     Ok(NormalizedPath { segments })
@@ -144,6 +173,20 @@ enum Seg {
 pub struct Pattern {
     source: String,
     segs: Vec<Seg>,
+    /// Literal segments match regardless of case (`caseInsensitivePaths`).
+    case_insensitive: bool,
+}
+
+/// Equal after Unicode lower-casing or upper-casing (`ADMIN`, `Admin`, `admin`; and
+/// `admın`, whose dotless `ı` upper-cases to `I` as servers comparing upper-cased paths do).
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+        || a.chars()
+            .flat_map(char::to_uppercase)
+            .eq(b.chars().flat_map(char::to_uppercase))
 }
 
 impl Pattern {
@@ -186,7 +229,14 @@ impl Pattern {
         Ok(Pattern {
             source: p.into(),
             segs,
+            case_insensitive: false,
         })
+    }
+
+    /// The same pattern, matching literal segments regardless of case.
+    pub fn case_insensitive(mut self) -> Pattern {
+        self.case_insensitive = true;
+        self
     }
 
     /// The pattern as written.
@@ -202,7 +252,13 @@ impl Pattern {
             match seg {
                 Seg::Rest => return Some(params),
                 Seg::Lit(l) => {
-                    if path.segments.get(i)? != l {
+                    let seg = path.segments.get(i)?;
+                    let same = if self.case_insensitive {
+                        eq_ignore_case(seg, l)
+                    } else {
+                        seg == l
+                    };
+                    if !same {
                         return None;
                     }
                 }
@@ -462,8 +518,14 @@ impl Route {
     }
 
     /// Whether this rule applies to `method` and the normalized path; returns params.
+    /// `HEAD` is matched as `GET` as well: a `GET`-only rule decides `HEAD` requests.
     pub fn matches(&self, method: &str, path: &NormalizedPath) -> Option<Vec<(String, String)>> {
-        if !self.methods.is_empty() && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+        let head = method.eq_ignore_ascii_case("HEAD");
+        if !self.methods.is_empty()
+            && !self
+                .methods
+                .iter()
+                .any(|m| m.eq_ignore_ascii_case(method) || (head && m == "GET"))
         {
             return None;
         }
@@ -514,6 +576,51 @@ mod tests {
         assert_eq!(n("/a%ff"), Err(PathError::NotUtf8));
         assert_eq!(n("api"), Err(PathError::NotAbsolute));
         assert_eq!(n("/a;b"), Ok("/a;b".into()));
+        // segments an origin may read as another one
+        for p in [
+            "/admin./x",
+            "/admin%2e/x",
+            "/admin%20/x",
+            "/admin /x",
+            "/admin.;x/y",
+            "/admin...",
+            "/%EF%BD%81dmin/x",
+            "/\u{ff41}dmin/x",
+            "/cafe%CC%81",
+            "/a%C2%A0",
+            "/%EF%AC%81le",
+        ] {
+            assert_eq!(n(p), Err(PathError::Ambiguous), "{p}");
+        }
+        assert_eq!(n("/.well-known/x"), Ok("/.well-known/x".into()));
+        assert_eq!(n("/a.b/c"), Ok("/a.b/c".into()));
+        assert_eq!(n("/a%20b"), Ok("/a b".into()));
+        assert_eq!(
+            n("/%ED%95%9C/\u{65e5}\u{672c}"),
+            Ok("/\u{d55c}/\u{65e5}\u{672c}".into())
+        );
+        // a combining mark is a "maybe" for the quick check: refused (fail closed)
+        assert_eq!(n("/x%CC%81"), Err(PathError::Ambiguous));
+    }
+
+    #[test]
+    fn head_is_matched_as_get_and_case_is_optional() {
+        let r = Route::from_value(
+            "r",
+            &serde_json::from_str(r#"{"path": "/admin/**", "methods": ["GET"]}"#).unwrap(),
+        )
+        .unwrap();
+        let p = normalize("/admin/x").unwrap();
+        assert!(r.matches("GET", &p).is_some());
+        assert!(r.matches("HEAD", &p).is_some());
+        assert!(r.matches("head", &p).is_some());
+        assert!(r.matches("POST", &p).is_none());
+        let ci = Pattern::parse("/admin/**").unwrap().case_insensitive();
+        assert!(ci.matches(&normalize("/ADMIN/x").unwrap()).is_some());
+        assert!(ci.matches(&normalize("/aDmIn").unwrap()).is_some());
+        assert!(!m("/admin/**", "/ADMIN/x"));
+        let ci = Pattern::parse("/caf\u{e9}").unwrap().case_insensitive();
+        assert!(ci.matches(&normalize("/CAF%C3%89").unwrap()).is_some());
     }
 
     #[test]

@@ -1,9 +1,17 @@
 //! The remote JWKS cache policy (`crate::jose::jwks_cache`) for the JS host. The host does the
 //! fetch and the timers; every decision is made here.
 
+use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::*;
 
 use crate::jose::jwks_cache::{Action, CachePolicy, JwksCache, Need, Snapshot};
+
+/// The core's one URL rule ([`crate::url::fetchable`]) for `createRemoteJWKSet`: `undefined`
+/// when the URL may be fetched, else why not.
+#[wasm_bindgen(js_name = fetchableUrl)]
+pub fn fetchable_url(url: &str) -> Option<String> {
+    crate::url::fetchable(url).err().map(|e| e.to_string())
+}
 
 /// `decide` results.
 const A_USE: u32 = 0;

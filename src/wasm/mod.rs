@@ -27,7 +27,7 @@ mod verify;
 #[cfg(feature = "wasm-gate")]
 pub use self::gate::{create_api_key, GateCore, GateRequestHandle};
 #[cfg(feature = "wasm-verify")]
-pub use self::jwks::JwksCacheState;
+pub use self::jwks::{fetchable_url, JwksCacheState};
 #[cfg(feature = "wasm-verify")]
 pub use self::verify::{KeySet, Options};
 
