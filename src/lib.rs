@@ -44,6 +44,7 @@ pub mod rbac;
 pub mod revocation;
 pub mod roca;
 pub mod route;
+pub mod time;
 pub mod token;
 pub mod verify;
 #[cfg(feature = "wasm-inspect")]
@@ -53,6 +54,7 @@ pub use crate::crypto::{Algorithm, CryptoBackend, PureBackend};
 pub use crate::error::ErrorCode;
 pub use crate::jwk::{Jwk, JwkSet, KeyError, KeyOrigin};
 pub use crate::limits::Limits;
+pub use crate::time::{TimeError, UnixTime};
 pub use crate::token::{inspect, DecodeError, Header, Inspection, UntrustedToken};
 pub use crate::verify::{
     compact_verify, jwt_verify, ClaimError, VerifiedJws, VerifiedToken, VerifyError, VerifyOptions,

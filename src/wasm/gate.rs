@@ -60,7 +60,7 @@ impl GateCore {
         let v: serde_json::Value =
             serde_json::from_str(request).map_err(|_| usage("request: expected JSON"))?;
         let req = Request::from_json(&v).map_err(|m| usage(&m))?;
-        let now = if now.is_finite() { now as i64 } else { 0 };
+        let now = super::unix_time(now)?.secs();
         Ok(self
             .gate
             .decide(&req, now, &mut self.ctx)
@@ -118,6 +118,18 @@ impl GateCore {
     pub fn provide_revoked(&mut self, id: &str, revoked: bool) {
         self.ctx.provide_revoked(id, revoked);
     }
+
+    /// What the host must supply for this config (`Gate::requirements`), as JSON:
+    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
+    pub fn requirements(&self) -> String {
+        let r = self.gate.requirements();
+        serde_json::json!({
+            "customProviders": r.custom_providers,
+            "revocation": r.revocation,
+            "apiKeys": r.api_keys,
+        })
+        .to_string()
+    }
 }
 
 /// Creates an API key: `new` is `{"account", "name", "roles", "permissions", "expiresAt"}`
@@ -155,7 +167,7 @@ pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsVa
     let random: &[u8; api_key::RANDOM_BYTES] = random
         .try_into()
         .map_err(|_| usage("apiKey: expected 44 random bytes"))?;
-    let now = if now.is_finite() { now as i64 } else { 0 };
+    let now = super::unix_time(now)?.secs();
     let created = api_key::create(new, random, now)
         .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
