@@ -224,7 +224,7 @@ pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
 }
 
 /// The default budgets the JS host enforces while doing I/O (it reads a JWKS body only up
-/// to `maxJwksBytes`).
+/// to `maxJwksBytes`, a discovery or introspection body up to `maxResponseBytes`).
 #[wasm_bindgen(js_name = defaultLimits)]
 pub fn default_limits() -> alloc::vec::Vec<u32> {
     let l = Limits::DEFAULT;
@@ -234,6 +234,7 @@ pub fn default_limits() -> alloc::vec::Vec<u32> {
         l.max_keys_per_set,
         l.max_jwks_bytes,
         l.max_candidate_keys,
+        Limits::MAX_RESPONSE_BYTES,
     ]
     .iter()
     .map(|v| u32::try_from(*v).unwrap_or(u32::MAX))
