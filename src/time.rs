@@ -89,10 +89,9 @@ impl UnixTime {
         if ms > max {
             return Err(TimeError::OutOfRange);
         }
-        // Finite, in 0 ..= max (< 2^53): the cast is exact after flooring.
-        Ok(UnixTime {
-            ms: ms.floor() as u64,
-        })
+        // Finite, in 0 ..= max (< 2^53): the cast truncates, which is floor for a
+        // non-negative number (no `f64::floor` in no_std).
+        Ok(UnixTime { ms: ms as u64 })
     }
 
     /// Unix seconds (floored), always in `0..=MAX_SECS`.
@@ -132,9 +131,8 @@ impl Duration {
         if ms > Self::MAX_MILLIS as f64 {
             return Err(TimeError::OutOfRange);
         }
-        Ok(Duration {
-            ms: ms.floor() as u64,
-        })
+        // Non-negative and finite: truncation is floor.
+        Ok(Duration { ms: ms as u64 })
     }
 
     /// From a host's seconds (fractions of a millisecond are floored).

@@ -36,10 +36,16 @@ fn unusable_host_times_are_errors_not_1970() {
             .secs(),
         NOW
     );
-    assert_eq!(UnixTime::from_secs(NOW).unwrap().millis(), NOW as u64 * 1000);
+    assert_eq!(
+        UnixTime::from_secs(NOW).unwrap().millis(),
+        NOW as u64 * 1000
+    );
     assert_eq!(UnixTime::from_secs(-5), Err(TimeError::Negative));
     // Durations: no NaN -> 0.
-    assert_eq!(Duration::from_millis_f64(f64::NAN), Err(TimeError::NotFinite));
+    assert_eq!(
+        Duration::from_millis_f64(f64::NAN),
+        Err(TimeError::NotFinite)
+    );
     assert_eq!(Duration::from_millis_f64(-1.0), Err(TimeError::Negative));
     assert_eq!(
         Duration::from_millis_f64(f64::INFINITY),
@@ -137,8 +143,12 @@ fn select_for_header_is_jose_local_jwkset_selection() {
         p256("e", json!({})),
         p256("s", json!({"use": "sig", "key_ops": ["verify"]})),
     ]});
-    let set = JwkSet::from_json(doc.to_string().as_bytes(), KeyOrigin::Local, &Limits::DEFAULT)
-        .unwrap();
+    let set = JwkSet::from_json(
+        doc.to_string().as_bytes(),
+        KeyOrigin::Local,
+        &Limits::DEFAULT,
+    )
+    .unwrap();
     let n = set.keys().len();
     assert_eq!(n, 3, "fixture keys imported");
     assert_eq!(set.select_for_header("ES256", None), vec![1, 2]);
@@ -146,13 +156,19 @@ fn select_for_header_is_jose_local_jwkset_selection() {
     assert_eq!(set.select_for_header("RS256", None), vec![0]);
     assert!(set.select_for_header("ES256", Some("r")).is_empty(), "kty");
     assert!(set.select_for_header("ES384", Some("e")).is_empty(), "crv");
-    assert!(set.select_for_header("PS256", Some("r")).is_empty(), "key alg");
+    assert!(
+        set.select_for_header("PS256", Some("r")).is_empty(),
+        "key alg"
+    );
     assert!(set.select_for_header("RS256", Some("e")).is_empty());
     assert!(set.select_for_header("none", None).is_empty());
     assert!(set.select_for_header("HS256", None).is_empty());
     assert!(set.select_for_header("", Some("e")).is_empty());
     // `use: enc` / `key_ops` without verify are never selected.
-    let enc = Jwk::from_json(p256("x", json!({"use": "enc"})).to_string().as_bytes(), &Limits::DEFAULT);
+    let enc = Jwk::from_json(
+        p256("x", json!({"use": "enc"})).to_string().as_bytes(),
+        &Limits::DEFAULT,
+    );
     if let Ok(enc) = enc {
         let set = JwkSet::from_keys(vec![enc], KeyOrigin::Local).unwrap();
         assert!(set.select_for_header("ES256", Some("x")).is_empty());
@@ -167,7 +183,8 @@ fn gate(config: Value) -> Gate {
 
 #[test]
 fn requirements_say_what_the_host_must_supply() {
-    let jwt = json!({"type": "jwt", "name": "m", "issuer": "https://i.example", "secret": {"env": "S"}});
+    let jwt =
+        json!({"type": "jwt", "name": "m", "issuer": "https://i.example", "secret": {"env": "S"}});
     let r = gate(json!({"providers": [jwt], "routes": [{"path": "/**"}]})).requirements();
     assert_eq!(r, Requirements::default());
     let r = gate(json!({
