@@ -81,33 +81,34 @@ describe('(a) createLocalJWKSet key function: jose key selection by the core', (
 describe('(b) verified-token cache: never serves what a fresh check refuses', () => {
   const sign = (claims) => new jose.SignJWT({ sub: 'u', ...claims }).setProtectedHeader({ alg: 'ES256' }).sign(k.ec.privateKey);
 
+  // A plain JWK object: the same key set entry (and cache) on every call.
   it('re-checks nbf at the current time on a hit', async () => {
     const t = await sign({ nbf: NOW + 300, exp: NOW + 900 });
     const opts = { cache: { max: 8 } };
-    assert.equal((await eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW + 400) })).payload.sub, 'u');
+    assert.equal((await eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW + 400) })).payload.sub, 'u');
     // Cached: at a time before nbf a fresh check fails, so must the cache.
-    await assert.rejects(eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW) }), (e) => e.code === 'AUTH-001' && e.claim === 'nbf');
-    await assert.rejects(eg.jwtVerify(t, k.ec.publicKey, { currentDate: at(NOW) }), (e) => e.code === 'AUTH-001' && e.claim === 'nbf');
+    await assert.rejects(eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW) }), (e) => e.code === 'AUTH-001' && e.claim === 'nbf');
+    await assert.rejects(eg.jwtVerify(t, k.ec.jwk, { currentDate: at(NOW) }), (e) => e.code === 'AUTH-001' && e.claim === 'nbf');
     // And after exp.
-    assert.equal((await eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW + 400) })).payload.sub, 'u');
-    await rejectsCode(eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW + 901) }), 'AUTH-002');
+    assert.equal((await eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW + 400) })).payload.sub, 'u');
+    await rejectsCode(eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW + 901) }), 'AUTH-002');
   });
 
   it('re-checks an iat in the future (maxTokenAge) at the current time', async () => {
     const t = await sign({ iat: NOW + 200, exp: NOW + 9000 });
     const opts = { cache: { max: 8 }, maxTokenAge: '1 hour' };
-    assert.equal((await eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW + 300) })).payload.sub, 'u');
-    await assert.rejects(eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW) }), (e) => e.code === 'AUTH-001' && e.claim === 'iat');
+    assert.equal((await eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW + 300) })).payload.sub, 'u');
+    await assert.rejects(eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW) }), (e) => e.code === 'AUTH-001' && e.claim === 'iat');
     // Too old (jose: JWTExpired on iat).
-    await assert.rejects(eg.jwtVerify(t, k.ec.publicKey, { ...opts, currentDate: at(NOW + 200 + 3601) }), (e) => e.code === 'AUTH-002' && e.claim === 'iat');
+    await assert.rejects(eg.jwtVerify(t, k.ec.jwk, { ...opts, currentDate: at(NOW + 200 + 3601) }), (e) => e.code === 'AUTH-002' && e.claim === 'iat');
   });
 
   it('keys on the options and the key', async () => {
     const t = await sign({ exp: NOW + 600, iss: 'a' });
     const opts = { cache: { max: 8 } };
-    await eg.jwtVerify(t, k.ec.publicKey, opts);
-    await rejectsCode(eg.jwtVerify(t, k.ec.publicKey, { ...opts, issuer: 'b' }), 'AUTH-001');
-    await assert.rejects(eg.jwtVerify(t, k.ec2.publicKey, opts), (e) => e.code === 'AUTH-004');
+    await eg.jwtVerify(t, k.ec.jwk, opts);
+    await rejectsCode(eg.jwtVerify(t, k.ec.jwk, { ...opts, issuer: 'b' }), 'AUTH-001');
+    await assert.rejects(eg.jwtVerify(t, k.ec2.jwk, opts), (e) => e.code === 'AUTH-004');
   });
 });
 
