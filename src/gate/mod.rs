@@ -29,7 +29,7 @@ pub use config::{
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
-    Step, MAX_INTROSPECTION_ENTRIES,
+    Requirements, Step, MAX_INTROSPECTION_ENTRIES,
 };
 pub use identity::Identity;
 pub use providers::{KeySource, Provider, ProviderKind};

@@ -96,7 +96,7 @@ fn until_ms(v: Option<f64>) -> Option<u64> {
 impl GateRequestHandle {
     /// One step at `now` (unix seconds): `{"done": decision}` or `{"need": io}` as JSON.
     pub fn decide(&mut self, now: f64) -> Result<String, JsValue> {
-        let now = if now.is_finite() { now as i64 } else { 0 };
+        let now = super::unix_time(now)?.secs();
         let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
         Ok(self
             .gate
@@ -186,6 +186,18 @@ impl GateRequestHandle {
             .unwrap_or(serde_json::Value::Null);
         self.pending.provide_revoked_json(id, &v);
     }
+
+    /// What the host must supply for this config (`Gate::requirements`), as JSON:
+    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
+    pub fn requirements(&self) -> String {
+        let r = self.gate.requirements();
+        serde_json::json!({
+            "customProviders": r.custom_providers,
+            "revocation": r.revocation,
+            "apiKeys": r.api_keys,
+        })
+        .to_string()
+    }
 }
 
 /// Creates an API key: `new` is `{"account", "name", "roles", "permissions", "expiresAt"}`
@@ -223,7 +235,7 @@ pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsVa
     let random: &[u8; api_key::RANDOM_BYTES] = random
         .try_into()
         .map_err(|_| usage("apiKey: expected 44 random bytes"))?;
-    let now = if now.is_finite() { now as i64 } else { 0 };
+    let now = super::unix_time(now)?.secs();
     let created = api_key::create(new, random, now)
         .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
