@@ -20,6 +20,7 @@ import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSet
 interface GateCoreHandle {
   warnings(): string;
   begin(request: string): RequestHandle;
+  requirements(): string;
   free(): void;
 }
 
@@ -34,7 +35,6 @@ interface RequestHandle {
   provideCustom(provider: string, token: string, claims?: string): void;
   provideApiKey(keyId: string, record?: string): void;
   provideRevoked(id: string, answer?: string): void;
-  requirements(): string;
   free(): void;
 }
 

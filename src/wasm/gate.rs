@@ -84,12 +84,25 @@ impl GateCore {
             pending: Pending::new(req),
         })
     }
+
+    /// What the host must supply for this config (`Gate::requirements`), as JSON:
+    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
+    pub fn requirements(&self) -> String {
+        let r = self.gate.requirements();
+        serde_json::json!({
+            "customProviders": r.custom_providers,
+            "revocation": r.revocation,
+            "apiKeys": r.api_keys,
+        })
+        .to_string()
+    }
 }
 
-/// `usableUntil` (ms) from the JS host: absent or not a finite non-negative number means
-/// "no expiry given".
+/// `usableUntil` (ms, the core's own `JwksCache::usable_until` passed back by the JS host):
+/// absent means "no expiry given"; a value that is not a usable time withdraws the set at
+/// once (fail closed), never "forever".
 fn until_ms(v: Option<f64>) -> Option<u64> {
-    v.filter(|x| x.is_finite() && *x >= 0.0).map(|x| x as u64)
+    v.map(|x| crate::time::UnixTime::from_millis_f64(x).map_or(0, |t| t.millis()))
 }
 
 #[wasm_bindgen]
@@ -185,18 +198,6 @@ impl GateRequestHandle {
             .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
             .unwrap_or(serde_json::Value::Null);
         self.pending.provide_revoked_json(id, &v);
-    }
-
-    /// What the host must supply for this config (`Gate::requirements`), as JSON:
-    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
-    pub fn requirements(&self) -> String {
-        let r = self.gate.requirements();
-        serde_json::json!({
-            "customProviders": r.custom_providers,
-            "revocation": r.revocation,
-            "apiKeys": r.api_keys,
-        })
-        .to_string()
     }
 }
 
