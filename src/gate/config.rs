@@ -392,7 +392,10 @@ impl Config {
                         return Err(ConfigError::new(at, format!("unknown rate limit {name:?}")));
                     };
                     if route.rate_limits[..i].contains(name) {
-                        return Err(ConfigError::new(at, format!("rate limit {name:?} named twice")));
+                        return Err(ConfigError::new(
+                            at,
+                            format!("rate limit {name:?} named twice"),
+                        ));
                     }
                     if route.public && policy.key.needs_identity() {
                         return Err(ConfigError::new(

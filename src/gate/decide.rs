@@ -1030,8 +1030,12 @@ impl Gate {
             Err(flow) => {
                 let d = match flow {
                     Flow::Limited(detail, headers, retry_after) => {
-                        let mut d =
-                            self.make_deny(ErrorCode::RateLimited, detail, None, Some(label.clone()));
+                        let mut d = self.make_deny(
+                            ErrorCode::RateLimited,
+                            detail,
+                            None,
+                            Some(label.clone()),
+                        );
                         d.response_headers = headers;
                         d.retry_after = Some(retry_after);
                         d.body = problem_body(ErrorCode::RateLimited, &d.detail, Some(retry_after));
@@ -1040,12 +1044,14 @@ impl Gate {
                     Flow::Deny(code, detail, scope) => {
                         self.make_deny(code, detail, scope, Some(label.clone()))
                     }
-                    Flow::Need(_) => return Step::Done(Decision::Deny(self.make_deny(
-                        ErrorCode::ConfigError,
-                        "unreachable step".into(),
-                        None,
-                        Some(label),
-                    ))),
+                    Flow::Need(_) => {
+                        return Step::Done(Decision::Deny(self.make_deny(
+                            ErrorCode::ConfigError,
+                            "unreachable step".into(),
+                            None,
+                            Some(label),
+                        )))
+                    }
                 };
                 if route.shadow {
                     Step::Done(Decision::Allow(Allow {
@@ -1180,34 +1186,33 @@ impl Gate {
         req: &Request,
         identity: Option<&Identity>,
     ) -> Option<String> {
-        let v = match &rp.key {
-            RateLimitKey::Sub => identity.map(|i| i.sub.clone()),
-            RateLimitKey::ApiKey => identity
-                .filter(|i| i.provider == API_KEY_PROVIDER)
-                .and_then(|i| i.claims.get("key_id"))
-                .and_then(Value::as_str)
-                .map(String::from),
-            RateLimitKey::Org => identity.and_then(|i| i.org.clone()),
-            RateLimitKey::Ip => req.client_ip.as_deref().map(|s| s.trim().into()),
-            RateLimitKey::Claim(path, _) => {
-                identity
+        let v =
+            match &rp.key {
+                RateLimitKey::Sub => identity.map(|i| i.sub.clone()),
+                RateLimitKey::ApiKey => identity
+                    .filter(|i| i.provider == API_KEY_PROVIDER)
+                    .and_then(|i| i.claims.get("key_id"))
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                RateLimitKey::Org => identity.and_then(|i| i.org.clone()),
+                RateLimitKey::Ip => req.client_ip.as_deref().map(|s| s.trim().into()),
+                RateLimitKey::Claim(path, _) => identity
                     .and_then(|i| path.lookup(&i.claims))
                     .and_then(|v| match v {
                         Value::String(s) => Some(s.clone()),
                         Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
                         _ => None,
-                    })
-            }
-            RateLimitKey::Header(name) => {
-                let mut values = req.header_values(name);
-                let first = values.next().map(|v| String::from(v.trim()));
-                if values.next().is_some() {
-                    None
-                } else {
-                    first
+                    }),
+                RateLimitKey::Header(name) => {
+                    let mut values = req.header_values(name);
+                    let first = values.next().map(|v| String::from(v.trim()));
+                    if values.next().is_some() {
+                        None
+                    } else {
+                        first
+                    }
                 }
-            }
-        };
+            };
         v.filter(|s| !s.is_empty())
     }
 
@@ -1356,7 +1361,10 @@ impl Gate {
         }
         let mut response: Vec<(String, String)> = Vec::new();
         if self.config.rate_limit_headers && !outcomes.is_empty() {
-            response.push(("RateLimit-Policy".into(), headers::rate_limit_policy(&outcomes)));
+            response.push((
+                "RateLimit-Policy".into(),
+                headers::rate_limit_policy(&outcomes),
+            ));
             response.push(("RateLimit".into(), headers::rate_limit(&outcomes)));
         }
         if let Some(retry) = headers::retry_after(&outcomes) {

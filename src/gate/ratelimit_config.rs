@@ -172,7 +172,9 @@ pub(crate) fn parse_window(path: &str, v: &Value) -> CResult<u64> {
                 Some(i) => s.split_at(i),
                 None => return Err(bad()),
             };
-            if digits.is_empty() || digits.len() > 15 || (digits.len() > 1 && digits.starts_with('0'))
+            if digits.is_empty()
+                || digits.len() > 15
+                || (digits.len() > 1 && digits.starts_with('0'))
             {
                 return Err(bad());
             }
@@ -336,7 +338,10 @@ pub(crate) fn parse_policy(path: &str, v: &Value) -> CResult<RateLimitPolicy> {
         .opt_u64("timeoutMs", MAX_STORE_TIMEOUT_MS)?
         .unwrap_or(DEFAULT_STORE_TIMEOUT_MS);
     if timeout_ms == 0 {
-        return Err(ConfigError::new(o.at("timeoutMs"), "must be greater than 0"));
+        return Err(ConfigError::new(
+            o.at("timeoutMs"),
+            "must be greater than 0",
+        ));
     }
     o.finish()?;
     Ok(RateLimitPolicy {
@@ -395,8 +400,19 @@ mod tests {
             assert_eq!(parse_window("w", &v(s)), Ok(ms), "{s}");
         }
         for s in [
-            "\"\"", "\"s\"", "\"10\"", "\"1 m\"", "\"1w\"", "\"-1s\"", "\"01s\"", "0", "\"0s\"",
-            "-5", "1.5", "\"99999999999999d\"", "true",
+            "\"\"",
+            "\"s\"",
+            "\"10\"",
+            "\"1 m\"",
+            "\"1w\"",
+            "\"-1s\"",
+            "\"01s\"",
+            "0",
+            "\"0s\"",
+            "-5",
+            "1.5",
+            "\"99999999999999d\"",
+            "true",
         ] {
             assert!(parse_window("w", &v(s)).is_err(), "{s}");
         }
@@ -406,9 +422,11 @@ mod tests {
     fn policy_fields_and_paths() {
         let p = parse_policy(
             "rateLimits[0]",
-            &v(r#"{"name": "u", "limit": 10, "window": "1m", "key": {"claim": "tenant.id"},
+            &v(
+                r#"{"name": "u", "limit": 10, "window": "1m", "key": {"claim": "tenant.id"},
                  "roleLimits": {"premium": 50, "gold": 100}, "skipRoles": ["admin"],
-                 "store": "redis", "onStoreError": "deny", "cost": 2}"#),
+                 "store": "redis", "onStoreError": "deny", "cost": 2}"#,
+            ),
         )
         .unwrap();
         assert_eq!(p.policy.limit(), 10);
@@ -416,10 +434,7 @@ mod tests {
         assert_eq!(p.store, StoreKind::Redis);
         assert_eq!(p.on_store_error, OnStoreError::Deny);
         assert_eq!(p.timeout_ms, DEFAULT_STORE_TIMEOUT_MS);
-        assert_eq!(
-            p.for_roles(&["premium".into(), "gold".into()]).limit(),
-            100
-        );
+        assert_eq!(p.for_roles(&["premium".into(), "gold".into()]).limit(), 100);
         assert_eq!(p.for_roles(&["x".into()]).limit(), 10);
         assert!(p.skips(&["admin".into()]));
         let err = |s: &str| parse_policy("rateLimits[1]", &v(s)).unwrap_err().path;

@@ -71,7 +71,8 @@ impl<V: Clone> Lru<V> {
         }
         self.tick = self.tick.wrapping_add(1);
         self.order.insert(self.tick, key.into());
-        self.entries.insert(key.into(), (value, expires_ms, self.tick));
+        self.entries
+            .insert(key.into(), (value, expires_ms, self.tick));
     }
 
     pub(crate) fn len(&self) -> usize {
