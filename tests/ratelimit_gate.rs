@@ -422,9 +422,11 @@ fn conflicts_are_recomputed_then_on_store_error() {
     let g = shared_gate("deny");
     let r = req("alice", json!({}));
     // Another writer took 2 of 3 between our read and our write: we recompute and take the last.
-    let mut s = SharedStore::default();
     let other = r#"{"window":{"window":28333335,"count":2,"prev":0}}"#.to_string();
-    s.race = vec![other];
+    let mut s = SharedStore {
+        race: vec![other],
+        ..SharedStore::default()
+    };
     let d = run(&g, &r, NOW_MS, &mut Ctx::new(), &mut s);
     assert!(d.is_allowed(), "{d:?}");
     let stored = decode_rate_limit_state(s.map.values().next().unwrap()).unwrap();
@@ -433,10 +435,12 @@ fn conflicts_are_recomputed_then_on_store_error() {
         "Window(WindowState { window: 28333335, count: 3, prev: 0 })"
     );
     // Every compare-and-set conflicts: bounded retries, then onStoreError (deny).
-    let mut s = SharedStore::default();
-    s.race = (0..10)
-        .map(|i| format!(r#"{{"window":{{"window":28333335,"count":0,"prev":{i}}}}}"#))
-        .collect();
+    let mut s = SharedStore {
+        race: (0..10)
+            .map(|i| format!(r#"{{"window":{{"window":28333335,"count":0,"prev":{i}}}}}"#))
+            .collect(),
+        ..SharedStore::default()
+    };
     let d = run(&g, &r, NOW_MS, &mut Ctx::new(), &mut s);
     assert_eq!(d.code(), Some(ErrorCode::ConfigError), "{d:?}");
     assert_eq!(s.writes, 0);

@@ -738,7 +738,8 @@ impl core::fmt::Debug for Gate {
 }
 
 enum Flow {
-    Need(Io),
+    /// Boxed: `Io` is large and `Flow` is the error of every check.
+    Need(Box<Io>),
     Deny(ErrorCode, String, Option<String>),
     /// 429 AUTH-016: detail, response headers, retry-after seconds.
     Limited(String, Vec<(String, String)>, u64),
@@ -1026,7 +1027,7 @@ impl Gate {
                 }
                 Step::Done(d)
             }
-            Err(Flow::Need(io)) => Step::Need(io),
+            Err(Flow::Need(io)) => Step::Need(*io),
             Err(flow) => {
                 let d = match flow {
                     Flow::Limited(detail, headers, retry_after) => {
@@ -1306,12 +1307,12 @@ impl Gate {
                     Some(RateAnswer::Error) => None,
                     None if blocked.is_some() => None,
                     None => {
-                        return Err(Flow::Need(Io::RateLimitLoad {
+                        return Err(Flow::Need(Box::new(Io::RateLimitLoad {
                             policy: rp.name().into(),
                             key,
                             store: rp.store.as_str().into(),
                             timeout_ms: rp.timeout_ms,
-                        }))
+                        })))
                     }
                 };
                 match (blocked, loaded) {
@@ -1394,7 +1395,7 @@ impl Gate {
                 ttl_ms,
             } = commit
             {
-                return Err(Flow::Need(Io::RateLimitStore {
+                return Err(Flow::Need(Box::new(Io::RateLimitStore {
                     policy: rp.name().into(),
                     key: key.clone(),
                     store: rp.store.as_str().into(),
@@ -1403,7 +1404,7 @@ impl Gate {
                     new: rls::encode_state(new),
                     ttl_ms: *ttl_ms,
                     timeout_ms: rp.timeout_ms,
-                }));
+                })));
             }
         }
         for (rp, commit) in plans {
@@ -1493,9 +1494,9 @@ impl Gate {
         };
         let record = match a.api_keys.get(parsed.id) {
             None => {
-                return Err(Flow::Need(Io::ApiKey {
+                return Err(Flow::Need(Box::new(Io::ApiKey {
                     key_id: parsed.id.into(),
-                }))
+                })))
             }
             Some(KeyAnswer::Unknown) => {
                 // The same hashing and constant-time comparison as for a known key.
@@ -1536,7 +1537,7 @@ impl Gate {
             return Ok(());
         }
         match a.revoked.get(id) {
-            None => Err(Flow::Need(Io::Revoked { id: id.into() })),
+            None => Err(Flow::Need(Box::new(Io::Revoked { id: id.into() }))),
             Some(RevokedAnswer::Yes) => deny(ErrorCode::Revoked, "token revoked"),
             Some(RevokedAnswer::No) => Ok(()),
             // Fail closed: a store answer that is neither "no" nor "yes" is a store error.
@@ -1632,11 +1633,11 @@ impl Gate {
             None if a.jwks_failed.contains(&p.name) || a.jwks_refreshed.contains(&p.name) => {
                 deny(ErrorCode::JwksUnavailable, "jwks unavailable")
             }
-            None => Err(Flow::Need(Io::Jwks {
+            None => Err(Flow::Need(Box::new(Io::Jwks {
                 provider: p.name.clone(),
                 url: url.into(),
                 refresh: false,
-            })),
+            }))),
         }
     }
 
@@ -1664,10 +1665,10 @@ impl Gate {
                 None if a.discovery_failed.contains(&p.name) => {
                     deny(ErrorCode::JwksUnavailable, "discovery unavailable")
                 }
-                None => Err(Flow::Need(Io::Discovery {
+                None => Err(Flow::Need(Box::new(Io::Discovery {
                     provider: p.name.clone(),
                     url: url.clone(),
-                })),
+                }))),
             },
             _ => Ok(None),
         }
@@ -1711,11 +1712,11 @@ impl Gate {
             Err(VerifyError::NoMatchingKey)
                 if remote_url.is_some() && !a.jwks_refreshed.contains(&p.name) =>
             {
-                Err(Flow::Need(Io::Jwks {
+                Err(Flow::Need(Box::new(Io::Jwks {
                     provider: p.name.clone(),
                     url: remote_url.unwrap_or_default(),
                     refresh: true,
-                }))
+                })))
             }
             Err(e) => deny(e.code(), verify_detail(&e)),
         }
@@ -1723,10 +1724,10 @@ impl Gate {
 
     fn custom(&self, p: &Provider, token: &str, a: &Answers, now: i64) -> R<Map<String, Value>> {
         match a.custom.get(&token_key(&p.name, token)) {
-            None => Err(Flow::Need(Io::Custom {
+            None => Err(Flow::Need(Box::new(Io::Custom {
                 provider: p.name.clone(),
                 token: token.into(),
-            })),
+            }))),
             Some(None) => deny(ErrorCode::InvalidToken, "rejected by the custom provider"),
             Some(Some(claims)) => {
                 check_exp(claims, now, p.options.clock_tolerance)?;
@@ -1758,13 +1759,13 @@ impl Gate {
         }
         let claims = match a.introspection.get(&key) {
             None => {
-                return Err(Flow::Need(Io::Introspect {
+                return Err(Flow::Need(Box::new(Io::Introspect {
                     provider: p.name.clone(),
                     url: cfg.url.clone(),
                     client_id: cfg.client_id.clone(),
                     client_secret: cfg.client_secret.clone(),
                     token: token.into(),
-                }))
+                })))
             }
             Some(Err(())) => return deny(ErrorCode::ProviderError, "introspection failed"),
             Some(Ok(m)) => m.clone(),
