@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as jose from 'jose';
-import { importEdgegate } from './helpers/scratch.mjs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { importEdgegate, scratchDir } from './helpers/scratch.mjs';
 
 const eg = await importEdgegate();
 const SECRET = 'ratelimit-js-test-secret-of-32-bytes!';
@@ -181,5 +184,23 @@ describe('rate limits (shared store interface)', () => {
     const odd = { kind: 'redis', load: () => null, compareAndSet: () => 'OK' };
     const g2 = eg.Gate.create(withIp({ store: 'redis', onStoreError: 'deny' }), { now: () => T0, store: { rateLimit: odd } });
     assert.equal((await g2.decide(r)).code, 'AUTH-015');
+  });
+});
+
+describe('CLI check', () => {
+  it('prints the rate-limit fields (text and json)', () => {
+    const file = join(scratchDir, 'ratelimit-cli-config.json');
+    writeFileSync(file, JSON.stringify(withIp({})));
+    const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
+    const run = (...extra) =>
+      spawnSync(bin, ['check', '--config', file, '--method', 'POST', '--path', '/login', '--client-ip', '192.0.2.1', ...extra], { encoding: 'utf8' });
+    const t = run();
+    assert.equal(t.status, 0, t.stderr);
+    assert.match(t.stdout, /^allow public route=\/login anonymous \[.*RateLimit-Policy: "by-ip";q=2;w=10/);
+    assert.match(t.stdout, /RateLimit: "by-ip";r=1;t=\d+/);
+    const j = run('--format', 'json');
+    assert.equal(j.status, 0, j.stderr);
+    const out = JSON.parse(j.stdout);
+    assert.equal(out.responseHeaders['RateLimit-Policy'], '"by-ip";q=2;w=10');
   });
 });
