@@ -42,6 +42,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# 3b. redis-server for the Redis store test (pkg-js/test/redis.test.mjs starts its own on 127.0.0.1).
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "apt-get install redis-server"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >&2
+  else
+    log "WARNING: redis-server missing and cannot apt-get install it (not root); the Redis store test will fail"
+  fi
+fi
+
 # 4. npm dependencies: the root workspace and the side projects with their own lockfiles.
 npm_ci() {
   local dir=$1

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `edgegate check --config F --method M --path P [--token T] [--header K:V]... [--format json] [--now SECONDS]`
+ * `edgegate check --config F --method M --path P [--token T] [--header K:V]... [--client-ip IP] [--format json] [--now SECONDS]`
  *
  * Prints the gate's decision for one request. Exit 0: allowed; 1: denied; 2: usage or
  * configuration error. Environment variables (`JWT_SECRET`, `AUTH_ENABLED`, ...) come from
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Gate, isAuthError, type GateDecision } from './node.js';
 
 const USAGE = `usage: edgegate check --config FILE --method METHOD --path PATH [--token TOKEN]
-                      [--header NAME:VALUE]... [--format text|json] [--now UNIX_SECONDS]`;
+                      [--header NAME:VALUE]... [--client-ip IP] [--format text|json] [--now UNIX_SECONDS]`;
 
 class UsageError extends Error {}
 
@@ -20,6 +20,7 @@ interface Args {
   path: string;
   token?: string;
   headers: Array<[string, string]>;
+  clientIp?: string;
   format: 'text' | 'json';
   now?: number;
 }
@@ -51,6 +52,9 @@ function parse(argv: string[]): Args {
         a.headers.push([value.slice(0, at).trim(), value.slice(at + 1).trim()]);
         break;
       }
+      case '--client-ip':
+        a.clientIp = value;
+        break;
       case '--format':
         if (value !== 'json' && value !== 'text') throw new UsageError('--format is text or json');
         a.format = value;
@@ -71,12 +75,18 @@ function parse(argv: string[]): Args {
   return a as Args;
 }
 
+/** The rate-limit fields of a decision (`RateLimit-Policy`, `RateLimit`, `Retry-After`). */
+function limits(h: Record<string, string> | undefined): string {
+  const entries = Object.entries(h ?? {});
+  return entries.length ? ` [${entries.map(([k, v]) => `${k}: ${v}`).join('; ')}]` : '';
+}
+
 function text(d: GateDecision): string {
   if (d.preflight) return `preflight ${d.status}: answered at the edge (${Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`).join('; ')})`;
-  if (!d.allow) return `deny ${d.status} ${d.code}: ${d.detail}`;
+  if (!d.allow) return `deny ${d.status} ${d.code}: ${d.detail}${d.retryAfter != null ? ` retry-after=${d.retryAfter}` : ''}${limits(d.responseHeaders)}`;
   const who = d.identity ? ` sub=${d.identity.sub} provider=${d.identity.provider} roles=${d.identity.roles.join(',') || '-'}` : ' anonymous';
   const shadow = d.shadow ? ` (shadow: would deny ${d.shadow.status} ${d.shadow.code}: ${d.shadow.detail})` : '';
-  return `allow ${d.reason}${d.route ? ` route=${d.route}` : ''}${who}${shadow}`;
+  return `allow ${d.reason}${d.route ? ` route=${d.route}` : ''}${who}${shadow}${limits(d.responseHeaders)}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -106,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.token !== undefined) headers.push(['Authorization', `Bearer ${args.token}`]);
   let d: GateDecision;
   try {
-    d = await gate.decide({ method: args.method, path: args.path, headers });
+    d = await gate.decide({ method: args.method, path: args.path, headers, clientIp: args.clientIp });
   } catch (e) {
     const msg = isAuthError(e) ? `${e.code} ${e.message}` : String((e as Error).message);
     process.stderr.write(`edgegate: ${msg}\n`);
@@ -121,8 +131,11 @@ async function main(argv: string[]): Promise<number> {
       out.identity = d.identity;
       out.reason = d.reason;
       if (d.shadow) out.shadow = { status: d.shadow.status, code: d.shadow.code, detail: d.shadow.detail };
+      out.responseHeaders = d.responseHeaders;
     } else {
       out.detail = d.detail;
+      out.responseHeaders = d.responseHeaders;
+      out.retryAfter = d.retryAfter;
     }
     out.route = d.route;
     process.stdout.write(JSON.stringify(out) + '\n');

@@ -26,4 +26,5 @@ export {
 export { createRemoteJWKSet, type RemoteJWKSetOptions, type RemoteJWKSFunction, type JWKSCacheSnapshot, type JWKSPersistence } from './remote.js';
 export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type ProtectedHeaderParameters, type TokenInspection, type InspectOptions } from './inspect.js';
 export * from './errors.js';
-export { Gate, createApiKey, type NewApiKey, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord } from './gate.js';
+export { Gate, createApiKey, type NewApiKey, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord, type RateLimitStore, type CompareAndSetResult } from './gate.js';
+export { createRedisStore, COMPARE_AND_SET_LUA, type RedisStore, type RedisStoreOptions, type RedisClientLike } from './redis-store.js';
