@@ -21,7 +21,7 @@
 //! the exit status is 1 when a target is missed (redis and durable-object 0 %, kv at 10
 //! isolates <= 10 % with <= 1 write per second per KV key).
 
-use edgegate::ratelimit::edge::{exact_check, KvSync, SyncWrite, SYNC_INTERVAL_MS};
+use edgegate::ratelimit::edge::{exact_check, KvSync, PeerEntry, SyncWrite};
 use edgegate::ratelimit::{check, Algorithm, Policy, State};
 
 // ---- the scenario ------------------------------------------------------------------------
@@ -258,11 +258,12 @@ struct KvKey {
 
 impl KvKey {
     /// The newest write visible at `now` (last-writer-wins by write time).
-    fn read(&mut self, now: u64) -> Option<State> {
+    fn read(&mut self, now: u64) -> Option<PeerEntry> {
         let newest = self.writes.iter().rposition(|w| w.1 <= now)?;
         // Older writes are shadowed for good: drop them.
         self.writes.drain(..newest);
-        Some(self.writes[0].2)
+        let (written_ms, _, state) = self.writes[0];
+        Some(PeerEntry { state, written_ms })
     }
 }
 
@@ -296,7 +297,7 @@ impl Kv {
         }
     }
     /// One `list({ prefix })`: the other isolates' newest visible entries.
-    fn read(&mut self, key: usize, iso: usize, now: u64) {
+    fn read(&mut self, policy: &Policy, key: usize, iso: usize, now: u64) {
         let mut others = Vec::new();
         for j in 0..self.n {
             if j != iso {
@@ -308,7 +309,7 @@ impl Kv {
         }
         self.reads += 1;
         let slot = self.slot(key, iso);
-        self.syncs[slot].apply_global(others, now);
+        self.syncs[slot].apply_global(policy, others, now);
     }
 }
 
@@ -353,7 +354,7 @@ fn run_kv(policy: &Policy, reqs: &[Req], n: usize) -> Stats {
         let iso = (r.route % n as u64) as usize;
         let slot = kv.slot(r.key, iso);
         if kv.syncs[slot].read_due(r.t_ms) {
-            kv.read(r.key, iso, r.t_ms);
+            kv.read(policy, r.key, iso, r.t_ms);
         }
         let was_pending = kv.syncs[slot].next_sync_ms().is_some();
         let o = kv.syncs[slot].check(policy, r.t_ms, 1);
@@ -372,7 +373,6 @@ fn run_kv(policy: &Policy, reqs: &[Req], n: usize) -> Stats {
     st.reads = kv.reads;
     st.max_writes_store_key = kv.meter.max_slot;
     st.max_writes_limit_key = kv.meter.max_key;
-    let _ = SYNC_INTERVAL_MS;
     st
 }
 

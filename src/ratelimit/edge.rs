@@ -36,7 +36,7 @@
 //! simulation (`cargo run --release --example ratelimit_sim`, docs/ratelimits.md) measures
 //! the overshoot against an exact reference.
 
-use super::{add, check, Outcome, Policy, State};
+use super::{add, check, Algorithm, Outcome, Policy, State};
 
 /// The core check run serialized: the Durable Object's (and Redis script's) operation. The
 /// caller holds the key exclusively (one Durable Object per key, one script per call), runs
@@ -55,6 +55,10 @@ pub fn exact_check<'p>(
 /// write per second per key).
 pub const SYNC_INTERVAL_MS: u64 = 1_000;
 
+/// The longest time a KV write takes to be visible everywhere (Cloudflare documents up to
+/// 60 s): an entry older than this with no newer one visible is its isolate's latest.
+pub const MAX_PROPAGATION_MS: u64 = 60_000;
+
 /// What the host writes under this isolate's own KV key for the rate-limit key: this
 /// isolate's cumulative state (replaces the previous entry; idempotent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +66,16 @@ pub struct SyncWrite {
     /// This isolate's own usage of the key (everything it admitted).
     pub state: State,
     /// The time of the write, Unix milliseconds.
+    pub written_ms: u64,
+}
+
+/// One other isolate's entry for the key, as read from KV (the state and the time it was
+/// written, both kept in the entry's metadata).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerEntry {
+    /// That isolate's own cumulative state.
+    pub state: State,
+    /// When it was written, Unix milliseconds.
     pub written_ms: u64,
 }
 
@@ -74,10 +88,33 @@ pub struct KvSync {
     dirty: bool,
     /// The sum of the other isolates' last read entries.
     others: Option<State>,
+    /// The others' extrapolated consumption between their writes and the last read (cost).
+    others_unseen: u64,
+    /// The summed usage per window (`u_i`) of the entries still within
+    /// [`MAX_PROPAGATION_MS`] of their write at the last read: they go on being extrapolated.
+    others_rate: u64,
     /// The time of the last write (`None`: never written).
     last_sync_ms: Option<u64>,
     /// The time of the last read (`None`: never read).
     last_read_ms: Option<u64>,
+}
+
+/// The policy the shared KV accounting runs: the policy itself for the window algorithms,
+/// the sliding-window counter with the same limit and window for GCRA (one token bucket per
+/// isolate cannot be summed: each refills at the full rate, so N of them refill N times too
+/// fast).
+fn kv_policy(policy: &Policy) -> Option<Policy> {
+    if policy.algorithm() == Algorithm::Gcra {
+        Policy::new(
+            policy.name(),
+            Algorithm::SlidingWindow,
+            policy.limit(),
+            policy.window_ms(),
+        )
+        .ok()
+    } else {
+        None
+    }
 }
 
 impl KvSync {
@@ -87,31 +124,74 @@ impl KvSync {
             local: None,
             dirty: false,
             others: None,
+            others_unseen: 0,
+            others_rate: 0,
             last_sync_ms: None,
             last_read_ms: None,
         }
     }
 
-    /// Decides a request of `cost` at `now_ms` on this isolate's usage plus the last known
-    /// usage of the others. When allowed, the cost is counted locally (and will be written
-    /// by the next [`due_sync`](Self::due_sync)).
+    /// Decides a request of `cost` at `now_ms` on this isolate's usage plus the estimated
+    /// usage of the others: their last read entries, plus what they are assumed to have
+    /// consumed since they wrote them (each at the rate its entry shows: its usage per
+    /// window). When allowed, the cost is counted locally (and written by the next
+    /// [`due_sync`](Self::due_sync)).
+    ///
+    /// A `gcra` policy is enforced as the sliding-window counter with the same limit and
+    /// window on KV (see the module docs); the outcome names the policy as given.
     pub fn check<'p>(&mut self, policy: &'p Policy, now_ms: u64, cost: u64) -> Outcome<'p> {
-        let combined = match (self.local, self.others) {
+        let shadow = kv_policy(policy);
+        let eff = shadow.as_ref().unwrap_or(policy);
+        let mut combined = match (self.local, self.others) {
             (Some(l), Some(o)) => Some(add(l, o, now_ms)),
             (l, o) => l.or(o),
         };
-        let (outcome, _) = check(policy, combined, now_ms, cost);
-        if outcome.allowed && cost > 0 {
+        let unseen = self.unseen(eff, now_ms);
+        if unseen > 0 {
+            let (_, u) = check(eff, None, now_ms, unseen);
+            combined = Some(match combined {
+                Some(c) => add(c, u, now_ms),
+                None => u,
+            });
+        }
+        let (o, _) = check(eff, combined, now_ms, cost);
+        if o.allowed && cost > 0 {
             // The cost alone, as a fresh state (cost <= limit: it was allowed), added to the
             // local usage: the local count stays exact whatever the others did.
-            let (_, mine) = check(policy, None, now_ms, cost);
+            let (_, mine) = check(eff, None, now_ms, cost);
             self.local = Some(match self.local {
                 Some(l) => add(l, mine, now_ms),
                 None => mine,
             });
             self.dirty = true;
         }
-        outcome
+        Outcome {
+            policy: policy.name(),
+            allowed: o.allowed,
+            cost_exceeds_limit: o.cost_exceeds_limit,
+            limit: o.limit,
+            window: o.window,
+            remaining: o.remaining,
+            reset: o.reset,
+            reset_ms: o.reset_ms,
+            retry_after: o.retry_after,
+            retry_after_ms: o.retry_after_ms,
+        }
+    }
+
+    /// The others' extrapolated consumption since their entries were written, capped at the
+    /// limit.
+    fn unseen(&self, policy: &Policy, now_ms: u64) -> u64 {
+        let since = match self.last_read_ms {
+            Some(t) => now_ms.saturating_sub(t).min(MAX_PROPAGATION_MS),
+            None => 0,
+        };
+        let grown = u128::from(self.others_rate) * u128::from(since)
+            / u128::from(policy.window_ms());
+        let grown = u64::try_from(grown).unwrap_or(u64::MAX);
+        self.others_unseen
+            .saturating_add(grown)
+            .min(policy.limit())
     }
 
     /// The write due now, if any: this isolate's cumulative state when it changed since the
@@ -157,17 +237,43 @@ impl KvSync {
         }
     }
 
-    /// Applies a KV read: the entries of the *other* isolates for this key (the host leaves
-    /// out its own entry), as read at `now_ms`. Replaces the previous view of the others.
-    pub fn apply_global<I: IntoIterator<Item = State>>(&mut self, others: I, now_ms: u64) {
+    /// Applies a KV read at `now_ms`: the entries of the *other* isolates for this key (the
+    /// host leaves out its own). Replaces the previous view of the others: their states are
+    /// summed ([`add`]), and each entry's usage at its write time `u_i` (in cost per window)
+    /// is taken as the rate at which that isolate goes on consuming until its next entry is
+    /// seen (so a stale entry is extrapolated, not taken as the present).
+    pub fn apply_global<I: IntoIterator<Item = PeerEntry>>(
+        &mut self,
+        policy: &Policy,
+        others: I,
+        now_ms: u64,
+    ) {
+        let shadow = kv_policy(policy);
+        let eff = shadow.as_ref().unwrap_or(policy);
         let mut sum: Option<State> = None;
-        for s in others {
+        let mut rate: u64 = 0;
+        let mut unseen: u128 = 0;
+        let w = u128::from(eff.window_ms());
+        for e in others {
             sum = Some(match sum {
-                Some(a) => add(a, s, now_ms),
-                None => s,
+                Some(a) => add(a, e.state, now_ms),
+                None => e.state,
             });
+            // Clock skew: an entry "from the future" counts as written now.
+            let at = e.written_ms.min(now_ms);
+            let (o, _) = check(eff, Some(e.state), at, 0);
+            let used = eff.limit().saturating_sub(o.remaining);
+            // A newer write of that isolate would be visible after MAX_PROPAGATION_MS: past
+            // that, the entry is the whole truth and is no longer extrapolated.
+            let age = now_ms - at;
+            unseen += u128::from(used) * u128::from(age.min(MAX_PROPAGATION_MS)) / w;
+            if age < MAX_PROPAGATION_MS {
+                rate = rate.saturating_add(used);
+            }
         }
         self.others = sum;
+        self.others_unseen = u64::try_from(unseen).unwrap_or(u64::MAX);
+        self.others_rate = rate;
         self.last_read_ms = Some(now_ms);
     }
 
