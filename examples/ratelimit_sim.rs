@@ -103,8 +103,8 @@ struct Req {
 /// The traffic: per second a Poisson number of requests (the rate switching between normal
 /// and burst), keys Zipf-distributed, some requests repeated in clumps, times uniform
 /// within the second (sorted). The same trace for every store, algorithm and N.
-fn traffic() -> Vec<Req> {
-    let mut rng = Rng(SEED);
+fn traffic(seed: u64) -> Vec<Req> {
+    let mut rng = Rng(seed);
     let weights: Vec<f64> = (1..=KEYS).map(|r| 1.0 / (r as f64).powf(ZIPF_S)).collect();
     let total: f64 = weights.iter().sum();
     let mut cdf = Vec::with_capacity(KEYS);
@@ -379,7 +379,19 @@ fn run_kv(policy: &Policy, reqs: &[Req], n: usize) -> Stats {
 // ---- the report ------------------------------------------------------------------------
 
 fn main() {
-    let reqs = traffic();
+    // `--seed N` replays another trace (the default is the published one).
+    let args: Vec<String> = std::env::args().collect();
+    let seed = match args.iter().position(|a| a == "--seed") {
+        Some(i) => match args.get(i + 1).and_then(|s| s.parse().ok()) {
+            Some(s) => s,
+            None => {
+                eprintln!("usage: ratelimit_sim [--seed N]");
+                std::process::exit(2)
+            }
+        },
+        None => SEED,
+    };
+    let reqs = traffic(seed);
     println!(
         "rate-limit accuracy: {} requests over {} s, {} keys (Zipf s={}), bursts x{}, \
          limit {} per {} s, KV propagation 0..={} s",
