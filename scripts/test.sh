@@ -58,6 +58,9 @@ run_step "build no_std (thumbv7em-none-eabi)" cargo build --lib --no-default-fea
 run_step "build wasm32 release" cargo build --lib --target wasm32-unknown-unknown --release
 run_step "cargo test" cargo test --all-targets
 run_step "cargo test (doc)" cargo test --doc
+# The rate-limit accuracy simulation (docs/ratelimits.md): exits non-zero when a target is
+# missed; shows its two result lines.
+run_step "rate-limit simulation" bash -c "set -o pipefail; cargo run -q --release --example ratelimit_sim | tail -2"
 # The vector counts (the test above asserts them; this prints them, and is not counted twice).
 run_step "wycheproof counts" bash -c "set -o pipefail; cargo test -q --test wycheproof -- --nocapture 2>&1 | grep -oE 'wycheproof: [0-9]+ .*'"
 if [ -f package.json ] && grep -q '"test"' package.json; then
