@@ -4,8 +4,6 @@
 //! credential in the request; a denial never echoes the credential; the forwarded path
 //! is a normalized path.
 #![no_main]
-use std::sync::OnceLock;
-
 use arbitrary::Arbitrary;
 use edgegate::gate::{
     normalize, AllowReason, Ctx, Decision, Env, Gate, Io, MemoryStore, NewKey, Pending, Request,
@@ -23,7 +21,7 @@ const CONFIG: &str = r#"{
     {"type": "jwt", "name": "main", "issuer": "https://issuer.example", "audience": "api",
      "secret": {"env": "JWT_SECRET"}, "orgClaim": "org_id"},
     {"type": "jwt", "name": "remote", "issuer": "https://remote.example", "audience": "api",
-     "jwksUri": "https://remote.example/jwks.json"}
+     "jwksUrl": "https://remote.example/jwks.json"}
   ],
   "apiKeys": {"enabled": true},
   "revocation": {"enabled": true},
@@ -78,9 +76,8 @@ struct Fixture {
     tokens: Vec<String>,
 }
 
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
+fn fixture() -> Fixture {
+    {
         let mut env = Env::new();
         env.insert("JWT_SECRET".into(), SECRET.into());
         let gate = Gate::from_config(CONFIG.as_bytes(), &env).expect("fixed config");
@@ -106,7 +103,11 @@ fn fixture() -> &'static Fixture {
             key.key.clone(),
         ];
         Fixture { gate, store, tokens }
-    })
+    }
+}
+
+thread_local! {
+    static FIXTURE: Fixture = fixture();
 }
 
 #[derive(Arbitrary, Debug)]
@@ -133,8 +134,9 @@ const METHODS: [&str; 7] = ["GET", "POST", "OPTIONS", "HEAD", "DELETE", "get", "
 const PREFIXES: [&str; 8] = ["", "/api", "/admin", "/orgs/acme", "/reports", "/machine", "/health", "/beta"];
 const SCHEMES: [&str; 5] = ["Bearer ", "bearer ", "Basic ", "Bearer  ", ""];
 
-fuzz_target!(|input: Input| {
-    let f = fixture();
+fuzz_target!(|input: Input| FIXTURE.with(|f| run(f, input)));
+
+fn run(f: &Fixture, input: Input) {
     let method = if input.method >= 200 {
         input.raw_method.as_str()
     } else {
@@ -208,4 +210,4 @@ fuzz_target!(|input: Input| {
         }
         Decision::Preflight(p) => assert_eq!(p.status, 204),
     }
-});
+}
