@@ -709,3 +709,35 @@ fn cookies_and_query_strings_at_their_limits() {
     });
     assert!(!d.is_allowed());
 }
+
+#[test]
+fn introspection_answers_with_duplicate_members_are_refused() {
+    let c = json!({
+        "providers": [{"type": "oauth2", "name": "idp", "issuer": "https://id.acme.example", "jwksUrl": "https://id.acme.example/jwks",
+                       "introspection": {"url": "https://id.acme.example/introspect", "clientId": "gw", "clientSecret": {"env": "JWT_SECRET"}}}],
+        "routes": [{"path": "/x", "permissions": ["reports:read"]}]
+    });
+    let g = Gate::from_config(c.to_string().as_bytes(), &env()).unwrap();
+    let req = || Request::new("GET", "/x").header("Authorization", "Bearer opaque-abc");
+    let answer = |body: &[u8]| {
+        let mut ctx = Ctx::new();
+        let mut p = Pending::new(req());
+        assert!(matches!(
+            g.decide(&p, NOW, &mut ctx),
+            Step::Need(Io::Introspect { .. })
+        ));
+        p.provide_introspection("idp", "opaque-abc", Some(body));
+        match g.decide(&p, NOW, &mut ctx) {
+            Step::Done(d) => d,
+            other => panic!("{other:?}"),
+        }
+    };
+    // The well-formed answer passes ...
+    let ok = br#"{"active": true, "sub": "svc-1", "scope": "reports:read", "exp": 1700009999, "iss": "https://id.acme.example"}"#;
+    assert!(answer(ok).is_allowed());
+    // ... the same with `active` twice (read last-wins it would pass) is a provider error.
+    let dup = br#"{"active": false, "sub": "svc-1", "scope": "reports:read", "exp": 1700009999, "iss": "https://id.acme.example", "active": true}"#;
+    let d = answer(dup);
+    assert!(!d.is_allowed(), "{d:?}");
+    assert_eq!(d.code(), Some(ErrorCode::ProviderError), "{d:?}");
+}
