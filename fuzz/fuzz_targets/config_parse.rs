@@ -7,7 +7,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut env = Env::new();
-    env.insert("JWT_SECRET".into(), "fuzz-secret-0123456789abcdef-0123456789".into());
+    env.insert(
+        "JWT_SECRET".into(),
+        "fuzz-secret-0123456789abcdef-0123456789".into(),
+    );
     env.insert("AUTH_ENABLED".into(), "true".into());
     match Config::from_json(data, &env) {
         Ok(c) => {

@@ -98,11 +98,17 @@ fn fixture() -> Fixture {
         let base = r#""iss":"https://issuer.example","aud":"api","sub":"user-1","iat":1700000000,"exp":1700003600"#;
         let tokens = vec![
             hs256(&format!("{{{base}}}")),
-            hs256(&format!(r#"{{{base},"roles":["admin"],"org_id":"acme","jti":"j1"}}"#)),
+            hs256(&format!(
+                r#"{{{base},"roles":["admin"],"org_id":"acme","jti":"j1"}}"#
+            )),
             hs256(&format!(r#"{{{base},"permissions":["reports:export"]}}"#)),
             key.key.clone(),
         ];
-        Fixture { gate, store, tokens }
+        Fixture {
+            gate,
+            store,
+            tokens,
+        }
     }
 }
 
@@ -131,7 +137,16 @@ struct Input {
 }
 
 const METHODS: [&str; 7] = ["GET", "POST", "OPTIONS", "HEAD", "DELETE", "get", "PUT"];
-const PREFIXES: [&str; 8] = ["", "/api", "/admin", "/orgs/acme", "/reports", "/machine", "/health", "/beta"];
+const PREFIXES: [&str; 8] = [
+    "",
+    "/api",
+    "/admin",
+    "/orgs/acme",
+    "/reports",
+    "/machine",
+    "/health",
+    "/beta",
+];
 const SCHEMES: [&str; 5] = ["Bearer ", "bearer ", "Basic ", "Bearer  ", ""];
 
 fuzz_target!(|input: Input| FIXTURE.with(|f| run(f, input)));
@@ -142,14 +157,20 @@ fn run(f: &Fixture, input: Input) {
     } else {
         METHODS[usize::from(input.method) % METHODS.len()]
     };
-    let path = format!("{}{}", PREFIXES[usize::from(input.prefix) % PREFIXES.len()], input.path);
+    let path = format!(
+        "{}{}",
+        PREFIXES[usize::from(input.prefix) % PREFIXES.len()],
+        input.path
+    );
     let mut req = Request::new(method, &path);
     let cred = match &input.cred {
         Cred::None => None,
         Cred::Token(i) => Some(f.tokens[usize::from(*i) % f.tokens.len()].clone()),
         Cred::Raw(s) => Some(s.clone()),
         Cred::Mutated(i, pos, b) => {
-            let mut t = f.tokens[usize::from(*i) % f.tokens.len()].clone().into_bytes();
+            let mut t = f.tokens[usize::from(*i) % f.tokens.len()]
+                .clone()
+                .into_bytes();
             if !t.is_empty() {
                 let p = usize::from(*pos) % t.len();
                 t[p] = *b;
@@ -169,7 +190,10 @@ fn run(f: &Fixture, input: Input) {
     let mut pending = Pending::new(req.clone());
     let mut decision = None;
     for _ in 0..8 {
-        match f.gate.decide_with_store(&mut pending, now, &mut ctx, &f.store) {
+        match f
+            .gate
+            .decide_with_store(&mut pending, now, &mut ctx, &f.store)
+        {
             Step::Done(d) => {
                 decision = Some(d);
                 break;
@@ -177,9 +201,9 @@ fn run(f: &Fixture, input: Input) {
             Step::Need(io) => match io {
                 Io::Jwks { provider, .. } => pending.provide_jwks_error(&provider),
                 Io::Discovery { provider, .. } => pending.provide_discovery_error(&provider),
-                Io::Introspect { provider, token, .. } => {
-                    pending.provide_introspection(&provider, &token, None)
-                }
+                Io::Introspect {
+                    provider, token, ..
+                } => pending.provide_introspection(&provider, &token, None),
                 Io::Custom { provider, token } => pending.provide_custom(&provider, &token, None),
                 Io::ApiKey { key_id } => pending.provide_api_key(&key_id, None),
                 Io::Revoked { id } => pending.provide_revoked(&id, true),
@@ -203,8 +227,14 @@ fn run(f: &Fixture, input: Input) {
             assert!(deny.status >= 400);
             if let Some(c) = &cred {
                 if c.len() >= 16 {
-                    assert!(!deny.body.contains(c.as_str()), "denial echoes the credential");
-                    assert!(!deny.detail.contains(c.as_str()), "denial echoes the credential");
+                    assert!(
+                        !deny.body.contains(c.as_str()),
+                        "denial echoes the credential"
+                    );
+                    assert!(
+                        !deny.detail.contains(c.as_str()),
+                        "denial echoes the credential"
+                    );
                 }
             }
         }

@@ -30,7 +30,11 @@ fuzz_target!(|data: &[u8]| {
         _ => None,
     };
     match (&raw, obj) {
-        (Ok(r), Some(m)) => assert_eq!(r.len(), m.len(), "scan_object and parse_value disagree on members"),
+        (Ok(r), Some(m)) => assert_eq!(
+            r.len(),
+            m.len(),
+            "scan_object and parse_value disagree on members"
+        ),
         (Ok(_), None) => panic!("scan_object accepts what parse_object refuses: {strict:?}"),
         (Err(e), Some(_)) => panic!("scan_object refuses ({e:?}) what parse_object accepts"),
         (Err(_), None) => {}

@@ -12,10 +12,19 @@ fuzz_target!(|data: &[u8]| {
     };
     for origin in [KeyOrigin::Remote, KeyOrigin::Local] {
         if let Ok(set) = JwkSet::from_json(data, origin, &limits) {
-            assert!(data.len() <= limits.max_jwks_bytes, "over the JWKS byte budget");
-            assert!(set.keys().len() <= limits.max_keys_per_set, "over the key budget");
+            assert!(
+                data.len() <= limits.max_jwks_bytes,
+                "over the JWKS byte budget"
+            );
+            assert!(
+                set.keys().len() <= limits.max_keys_per_set,
+                "over the key budget"
+            );
             if origin == KeyOrigin::Remote {
-                assert!(set.keys().iter().all(|k| !k.is_symmetric()), "HMAC key from a remote set");
+                assert!(
+                    set.keys().iter().all(|k| !k.is_symmetric()),
+                    "HMAC key from a remote set"
+                );
             } else {
                 let sym = set.keys().iter().filter(|k| k.is_symmetric()).count();
                 assert!(sym == 0 || sym == set.keys().len(), "mixed set");

@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for seg in &n.segments {
-        assert!(!seg.is_empty() && seg != "." && seg != "..", "unresolved segment {seg:?}");
+        assert!(
+            !seg.is_empty() && seg != "." && seg != "..",
+            "unresolved segment {seg:?}"
+        );
         assert!(!seg.contains('/') && !seg.contains('\\') && !seg.contains('%'));
     }
     let p = n.as_path();
@@ -35,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
     let encoded: String = if n.segments.is_empty() {
         "/".into()
     } else {
-        n.segments.iter().map(|s| format!("/{}", encode(s))).collect()
+        n.segments
+            .iter()
+            .map(|s| format!("/{}", encode(s)))
+            .collect()
     };
     let again = normalize(&encoded).expect("a normalized path normalizes again");
     assert_eq!(again, n, "normalizing twice changed the path");

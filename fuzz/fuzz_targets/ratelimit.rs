@@ -18,8 +18,11 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let alg = [Algorithm::Gcra, Algorithm::SlidingWindow, Algorithm::FixedWindow]
-        [usize::from(input.alg) % 3];
+    let alg = [
+        Algorithm::Gcra,
+        Algorithm::SlidingWindow,
+        Algorithm::FixedWindow,
+    ][usize::from(input.alg) % 3];
     let limit = u64::from(input.limit % 20) + 1;
     let window = u64::from(input.window % 5000) + 1;
     let Ok(p) = Policy::new("fuzz", alg, limit, window) else {
