@@ -31,6 +31,16 @@ if grep -q '^name = "wasm-bindgen"$' Cargo.lock 2>/dev/null; then
   fi
 fi
 
+# 2b. Fuzzing (fuzz/, scripts/fuzz.sh): the nightly toolchain and cargo-fuzz, each only when missing.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  log "rustup toolchain install nightly (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal >&2
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  log "cargo install cargo-fuzz (about 2 minutes, once)"
+  cargo install cargo-fuzz >&2
+fi
+
 # 3. Debian packages for the browser test (headless Chromium driven by playwright-core).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -115,6 +115,10 @@ fn header_key(name: &str) -> String {
         .collect()
 }
 
+/// Deepest nesting of a config document (the deepest valid config is about 6 levels:
+/// `routes[].claims[].in[]`).
+pub const MAX_CONFIG_DEPTH: usize = 32;
+
 /// Methods a preflight answer allows when `cors.methods` is not given.
 pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"];
 
@@ -256,9 +260,12 @@ pub const API_KEY_PROVIDER: &str = "apiKey";
 
 impl Config {
     /// Parses and validates a JSON config document.
+    /// The document is read by the strict JSON parser (`crate::codec`): a member name twice
+    /// in one object (`{"routes": [...], "routes": [...]}`), invalid UTF-8 or nesting deeper
+    /// than [`MAX_CONFIG_DEPTH`] is refused, so every JSON reader sees the same config.
     pub fn from_json(json: &[u8], env: &Env) -> Result<Config, ConfigError> {
-        let value: Value =
-            serde_json::from_slice(json).map_err(|_| ConfigError::new("", "not valid JSON"))?;
+        let value = crate::codec::parse_value(json, MAX_CONFIG_DEPTH)
+            .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
         Config::from_value(&value, env)
     }
 

@@ -477,7 +477,7 @@ impl Pending {
     /// The introspection response body for `token` (`None`: the call failed).
     pub fn provide_introspection(&mut self, provider: &str, token: &str, response: Option<&[u8]>) {
         let parsed = response
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|b| crate::codec::parse_value(b, Limits::DEFAULT.max_json_depth).ok())
             .and_then(|v| match v {
                 Value::Object(m) => Some(m),
                 _ => None,
@@ -695,12 +695,16 @@ impl Ctx {
     /// Seeds a discovery document; `false` when it is not a JSON object with string
     /// `issuer` and `jwks_uri` (then nothing changes).
     pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) -> bool {
+        // The strict parser: a duplicated `issuer` or `jwks_uri` is refused, not read
+        // last-wins.
         let parsed: Option<(String, String)> =
-            serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-                let iss = v.get("issuer")?.as_str()?.to_string();
-                let uri = v.get("jwks_uri")?.as_str()?.to_string();
-                Some((iss, uri))
-            });
+            crate::codec::parse_value(bytes, Limits::DEFAULT.max_json_depth)
+                .ok()
+                .and_then(|v| {
+                    let iss = v.get("issuer")?.as_str()?.to_string();
+                    let uri = v.get("jwks_uri")?.as_str()?.to_string();
+                    Some((iss, uri))
+                });
         match parsed {
             Some(p) => {
                 self.discovery.insert(provider.into(), p);
