@@ -3,7 +3,7 @@
  * wasm core. The core parses, selects keys, pins the algorithm and checks claims in ONE
  * call; the host backend only checks RSA/ECDSA/EdDSA signatures natively.
  */
-import { ConfigError, InvalidSignatureError, InvalidTokenError, TokenDecodeError, authError, fromCore, type AuthError } from './errors.js';
+import { ConfigError, InvalidSignatureError, NotInitialisedError, InvalidTokenError, TokenDecodeError, authError, fromCore, type AuthError } from './errors.js';
 import { ALGS, type AsymAlg, type HostCrypto, type JsonWebKeyLike } from './host.js';
 import { asString, setupInspect, type InspectBinding, type JWTPayload, type ProtectedHeaderParameters } from './inspect.js';
 
@@ -83,7 +83,7 @@ export function gateBinding(): unknown {
 }
 
 function w(): Binding {
-  if (!W) throw new Error('edgegate: wasm not initialised');
+  if (!W) throw new NotInitialisedError();
   return W;
 }
 

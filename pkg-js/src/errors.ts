@@ -109,6 +109,22 @@ export class ConfigError extends AuthError {
   }
 }
 
+/**
+ * AUTH-015: the wasm core was never initialised. Each entry (`edgegate`, `edgegate/browser`)
+ * initialises it when it is imported; a bundler that drops an entry's top-level code (a
+ * `sideEffects` override, importing internal files) leaves it uninitialised. A setup error,
+ * never a token error.
+ */
+export class NotInitialisedError extends ConfigError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super(
+      message ||
+        "edgegate: wasm not initialised (import from 'edgegate' or 'edgegate/browser', not internal files, and keep the package's `sideEffects` list: a bundler that drops the entry's top-level `await init()` leaves the core uninitialised)",
+      details,
+    );
+  }
+}
+
 const CLASSES: Partial<Record<ErrorCode, new (message?: string, details?: AuthErrorDetails) => AuthError>> = {
   'AUTH-001': InvalidTokenError,
   'AUTH-002': TokenExpiredError,
