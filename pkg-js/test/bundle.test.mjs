@@ -30,7 +30,7 @@ let browser;
 
 const MAIN_JS = `
 import { decodeJwt, inspectToken } from 'edgegate/browser';
-import { jwtVerify, createLocalJWKSet, decodeProtectedHeader, isAuthError } from 'edgegate';
+import { jwtVerify, createLocalJWKSet, decodeProtectedHeader, errors, isAuthError } from 'edgegate';
 
 window.edgegateCheck = async (token, jwk, secretJwk, hsToken) => {
   const out = {};
@@ -46,7 +46,7 @@ window.edgegateCheck = async (token, jwk, secretJwk, hsToken) => {
     await jwtVerify(token, createLocalJWKSet({ keys: [jwk] }), { issuer: 'https://other.example' });
     out.wrongIssuer = 'accepted';
   } catch (e) {
-    out.wrongIssuer = { code: e.code, auth: isAuthError(e) };
+    out.wrongIssuer = { code: e.code, auth: isAuthError(e), jose: e instanceof errors.JWTClaimValidationFailed, claim: e.claim };
   }
   return out;
 };
@@ -143,6 +143,8 @@ test('production bundle: decodeJwt / inspectToken / jwtVerify work in Chromium',
     assert.equal(out.hs, 'user-2');
     assert.equal(out.wrongIssuer.code, 'AUTH-001');
     assert.equal(out.wrongIssuer.auth, true);
+    assert.equal(out.wrongIssuer.jose, true, 'instanceof errors.JWTClaimValidationFailed in the bundle');
+    assert.equal(out.wrongIssuer.claim, 'iss');
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
