@@ -171,7 +171,10 @@ export interface GateStore {
 
 /** Options of `Gate.create`. */
 export interface GateOptions {
-  /** Environment variables for `{"env": "NAME"}` config values and `AUTH_ENABLED`. */
+  /**
+   * Environment variables for `{"env": "NAME"}` config values and `AUTH_ENABLED`. Default:
+   * `process.env` on Node (the Node entries); none in browsers and workerd (pass it there).
+   */
   env?: Record<string, string | undefined>;
   store?: GateStore;
   /** The `custom` provider's verifier: claims (with `sub`) or null to refuse. */
@@ -272,6 +275,19 @@ function sourceOf(remote: RemoteJWKSFunction): KeySource {
   return (remote as unknown as { [KEY_SOURCE]: KeySource })[KEY_SOURCE];
 }
 
+let DEFAULT_ENV: (() => Record<string, string | undefined>) | undefined;
+
+/**
+ * @internal The environment `Gate.create` reads when `options.env` is not given: the Node
+ * entries set `process.env`; browsers and workerd have none (pass `env` there).
+ */
+export function setupDefaultEnv(f: () => Record<string, string | undefined>): void {
+  DEFAULT_ENV = f;
+}
+
+/** Only `Gate.create` may construct a `Gate`. */
+const CREATE: unique symbol = Symbol('Gate.create') as never;
+
 /** The gate: a validated config and the I/O the core asks for. */
 export class Gate {
   readonly #core: GateCoreHandle;
@@ -280,7 +296,8 @@ export class Gate {
   /** Warnings to log loudly at every start (e.g. the gate is disabled). */
   readonly warnings: readonly string[];
 
-  private constructor(core: GateCoreHandle, opts: GateOptions) {
+  private constructor(core: GateCoreHandle, opts: GateOptions, token?: typeof CREATE) {
+    if (token !== CREATE) throw new ConfigError('edgegate: use Gate.create(config, options) (options.env: the environment; on Node it defaults to process.env), not new Gate(...)');
     this.#core = core;
     this.#opts = opts;
     this.warnings = Object.freeze(JSON.parse(core.warnings()) as string[]);
@@ -291,7 +308,7 @@ export class Gate {
     const text = typeof config === 'string' ? config : JSON.stringify(config);
     if (typeof text !== 'string') throw new ConfigError('config: expected an object or JSON text');
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(options.env ?? {})) if (typeof v === 'string') env[k] = v;
+    for (const [k, v] of Object.entries(options.env ?? DEFAULT_ENV?.() ?? {})) if (typeof v === 'string') env[k] = v;
     const W = gateBinding() as { GateCore: new (config: string, env: string) => GateCoreHandle };
     let core: GateCoreHandle;
     try {
@@ -322,7 +339,7 @@ export class Gate {
         throw new ConfigError(`${path}: this host has no ${store} store (pass options.store.rateLimit of kind "${store}")`, { reason: path });
       }
     }
-    return new Gate(core, options);
+    return new Gate(core, options, CREATE);
   }
 
   /** Decides one request, doing whatever I/O the core asks for. */
