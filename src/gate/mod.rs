@@ -24,7 +24,7 @@ pub use api_key::{
 pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;
 pub use config::{
-    Config, Cors, IdentityHeaders, TokenSource, API_KEY_PROVIDER, DEFAULT_CORS_METHODS,
+    Config, Cors, IdentityHeaders, RevocationStore, TokenSource, API_KEY_PROVIDER, DEFAULT_CORS_METHODS,
     MAX_CORS_MAX_AGE,
 };
 pub use decide::{
