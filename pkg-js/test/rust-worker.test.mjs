@@ -121,7 +121,9 @@ async function withWorker(vars, fn) {
     kvNamespaces: ['EDGEGATE_KV'],
     durableObjects: { REVOCATIONS: { className: 'Revocations', useSQLite: true } },
     bindings: { ORIGIN_URL: originUrl, ...vars },
-    handleStructuredLogs: ({ level, message }) => logs.push(`${level}: ${message}`),
+    handleStructuredLogs: ({ level, message }) => {
+      logs.push(`${level}: ${message}`);
+    },
   });
   try {
     const get = (p, init) => mf.dispatchFetch(`https://edgegate.test${p}`, { redirect: 'manual', ...init });
@@ -316,7 +318,7 @@ test('Rust Worker in workerd: decisions, KV, Durable Object, health', { skip, ti
 
   await t.test('bad config: every request 500 AUTH-015, the log names the field only', async () => {
     const bad = config('kv');
-    bad.routes[1].roles = 'admin-secret-value';
+    bad.routes[1].roles = { secret: 'admin-secret-value' };
     await withWorker({ EDGEGATE_CONFIG: JSON.stringify(bad) }, async (get, _mf, logs) => {
       await problem(await get('/public/x'), 500, 'AUTH-015');
       await problem(await get('/.well-known/edgegate/health'), 500, 'AUTH-015');
