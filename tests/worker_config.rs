@@ -26,7 +26,12 @@ fn revocation_store_durable_object() {
 
 #[test]
 fn revocation_store_unknown_is_refused_with_its_path() {
-    for bad in [json!("redis"), json!(1), json!(null), json!("Durable-Object")] {
+    for bad in [
+        json!("redis"),
+        json!(1),
+        json!(true),
+        json!("Durable-Object"),
+    ] {
         let e = parse(json!({ "revocation": { "store": bad } })).unwrap_err();
         assert_eq!(e.path, "revocation.store", "{bad}");
     }

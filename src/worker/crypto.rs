@@ -140,7 +140,10 @@ fn hash_name(alg: Algorithm) -> &'static str {
 }
 
 /// (import algorithm, verify algorithm, JWK) for WebCrypto; `None`: not through WebCrypto.
-fn webcrypto_params(alg: Algorithm, key: &Jwk) -> Option<(js_sys::Object, js_sys::Object, js_sys::Object)> {
+fn webcrypto_params(
+    alg: Algorithm,
+    key: &Jwk,
+) -> Option<(js_sys::Object, js_sys::Object, js_sys::Object)> {
     let hash = s(hash_name(alg));
     match (&key.params, alg) {
         (KeyParams::Rsa { n, e }, Algorithm::Rs256 | Algorithm::Rs384 | Algorithm::Rs512) => {
@@ -165,7 +168,12 @@ fn webcrypto_params(alg: Algorithm, key: &Jwk) -> Option<(js_sys::Object, js_sys
             };
             let import = obj(&[("name", s("ECDSA")), ("namedCurve", s(curve))]);
             let verify = obj(&[("name", s("ECDSA")), ("hash", hash)]);
-            let jwk = obj(&[("kty", s("EC")), ("crv", s(curve)), ("x", b64(x)), ("y", b64(y))]);
+            let jwk = obj(&[
+                ("kty", s("EC")),
+                ("crv", s(curve)),
+                ("x", b64(x)),
+                ("y", b64(y)),
+            ]);
             Some((import, verify, jwk))
         }
         (KeyParams::Ed25519 { x }, Algorithm::EdDsa) => {

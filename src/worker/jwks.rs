@@ -168,7 +168,13 @@ pub(crate) async fn fetch_bounded(url: &str) -> Result<(Vec<u8>, Option<String>)
 
 /// Fetches the set, reports the outcome to the policy, and stores it in KV on success.
 /// `true` when new keys were stored in the entry.
-async fn refetch(iso: &Isolate, env: &Env, wctx: Option<&Context>, provider: &str, url: &str) -> bool {
+async fn refetch(
+    iso: &Isolate,
+    env: &Env,
+    wctx: Option<&Context>,
+    provider: &str,
+    url: &str,
+) -> bool {
     let fetched = fetch_bounded(url).await;
     let now = super::now_ms() as u64;
     let ok = match fetched {
@@ -248,7 +254,11 @@ pub(crate) async fn provide(
         match entries.get_mut(provider) {
             Some(e) => e.cache.decide(
                 now,
-                if refresh { Need::UnknownKid } else { Need::Keys },
+                if refresh {
+                    Need::UnknownKid
+                } else {
+                    Need::Keys
+                },
             ),
             None => Action::Fail(crate::ErrorCode::JwksUnavailable),
         }
@@ -298,7 +308,8 @@ pub(crate) fn refresh_stale(iso: &Rc<Isolate>, env: &Env, wctx: &Context, now: f
             .iter_mut()
             .filter(|(_, e)| e.cache.freshness(now) == Freshness::Stale && !e.cache.in_flight())
             .filter_map(|(p, e)| {
-                (e.cache.decide(now, Need::Keys) == Action::Fetch).then(|| (p.clone(), e.url.clone()))
+                (e.cache.decide(now, Need::Keys) == Action::Fetch)
+                    .then(|| (p.clone(), e.url.clone()))
             })
             .collect()
     };

@@ -87,7 +87,9 @@ fn problem(status: u16, body: &str, extra: &[(&str, &str)]) -> worker::Result<Re
             headers.set(k, v)?;
         }
     }
-    Ok(Response::ok(body)?.with_status(status).with_headers(headers))
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 fn config_error() -> worker::Result<Response> {
@@ -151,7 +153,9 @@ fn init(env: &Env) -> Init {
     };
     let verdicts = Rc::new(crypto::Verdicts::default());
     let gate = match Gate::from_config(config.as_bytes(), &strings) {
-        Ok(g) => g.with_backend(alloc::boxed::Box::new(crypto::HostBackend(verdicts.clone()))),
+        Ok(g) => g.with_backend(alloc::boxed::Box::new(crypto::HostBackend(
+            verdicts.clone(),
+        ))),
         Err(e) => {
             // The path of the bad field only: never the message's value, the config or the env.
             let field = if e.path.is_empty() {
@@ -381,7 +385,13 @@ async fn forward(
 }
 
 /// One JSON line per decision: never a token, a key, a secret or a header value.
-fn log_decision(route: Option<&str>, status: u16, code: Option<&str>, provider: Option<&str>, started: f64) {
+fn log_decision(
+    route: Option<&str>,
+    status: u16,
+    code: Option<&str>,
+    provider: Option<&str>,
+    started: f64,
+) {
     let line = serde_json::json!({
         "edgegate": "decision",
         "route": route,
@@ -417,7 +427,10 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     }
     let greq = gate_request(&req, &url);
     let Some(decision) = decide(&iso, &env, &wctx, greq).await else {
-        worker::console_error!("edgegate: no decision after {} steps; answering 500 AUTH-015", MAX_STEPS);
+        worker::console_error!(
+            "edgegate: no decision after {} steps; answering 500 AUTH-015",
+            MAX_STEPS
+        );
         return config_error();
     };
     // Keys past their freshness are refreshed after the answer (stale-while-revalidate).
@@ -429,14 +442,25 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
             for (k, v) in &p.headers {
                 headers.set(k, v)?;
             }
-            Ok(Response::empty()?.with_status(p.status).with_headers(headers))
+            Ok(Response::empty()?
+                .with_status(p.status)
+                .with_headers(headers))
         }
         Decision::Deny(d) => {
-            log_decision(d.route.as_deref(), d.status, Some(d.code.as_str()), None, started);
+            log_decision(
+                d.route.as_deref(),
+                d.status,
+                Some(d.code.as_str()),
+                None,
+                started,
+            );
             problem(
                 d.status,
                 &d.body,
-                &[("www-authenticate", d.www_authenticate.as_deref().unwrap_or(""))],
+                &[(
+                    "www-authenticate",
+                    d.www_authenticate.as_deref().unwrap_or(""),
+                )],
             )
         }
         Decision::Allow(a) => {
@@ -449,7 +473,13 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
             }
             let provider = a.identity.as_ref().map(|i| i.provider.as_str());
             let resp = forward(&req, &url, &a, &iso.origin).await?;
-            log_decision(a.route.as_deref(), resp.status_code(), None, provider, started);
+            log_decision(
+                a.route.as_deref(),
+                resp.status_code(),
+                None,
+                provider,
+                started,
+            );
             Ok(resp)
         }
     }

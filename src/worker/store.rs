@@ -29,12 +29,17 @@ fn store_error() -> Value {
 pub(crate) async fn api_key(env: &Env, pending: &mut Pending, key_id: &str) {
     let answer = match env.kv(KV_BINDING) {
         Err(_) => {
-            worker::console_error!("edgegate: API key lookup without the {} binding", KV_BINDING);
+            worker::console_error!(
+                "edgegate: API key lookup without the {} binding",
+                KV_BINDING
+            );
             Some(store_error())
         }
         Ok(kv) => match kv.get(&format!("apikey:{key_id}")).text().await {
             Ok(None) => None,
-            Ok(Some(text)) => Some(serde_json::from_str::<Value>(&text).unwrap_or_else(|_| store_error())),
+            Ok(Some(text)) => {
+                Some(serde_json::from_str::<Value>(&text).unwrap_or_else(|_| store_error()))
+            }
             Err(_) => Some(store_error()),
         },
     };
@@ -53,7 +58,9 @@ pub(crate) async fn revoked(env: &Env, store: RevocationStore, pending: &mut Pen
                 Err(_) => store_error(),
             },
         },
-        RevocationStore::DurableObject => revoked_do(env, id).await.unwrap_or_else(|| store_error()),
+        RevocationStore::DurableObject => {
+            revoked_do(env, id).await.unwrap_or_else(|| store_error())
+        }
     };
     pending.provide_revoked_json(id, &answer);
 }
