@@ -180,14 +180,17 @@ async fn refetch(
     let ok = match fetched {
         Ok((bytes, cc)) => {
             if JwkSet::from_json(&bytes, KeyOrigin::Remote, &Limits::DEFAULT).is_ok() {
-                let mut entries = iso.jwks.entries.borrow_mut();
-                let record = entries.get_mut(provider).and_then(|e| {
-                    e.cache.fetch_succeeded(now, cc.as_deref());
-                    let record = e.cache.snapshot().map(|s| kv_record(url, s, &bytes));
-                    e.bytes = Some(Rc::new(bytes));
-                    record.map(|r| (r, e.cache.usable_until()))
-                });
-                drop(entries);
+                let record = iso
+                    .jwks
+                    .entries
+                    .borrow_mut()
+                    .get_mut(provider)
+                    .and_then(|e| {
+                        e.cache.fetch_succeeded(now, cc.as_deref());
+                        let record = e.cache.snapshot().map(|s| kv_record(url, s, &bytes));
+                        e.bytes = Some(Rc::new(bytes));
+                        record.map(|r| (r, e.cache.usable_until()))
+                    });
                 if let (Some((record, until)), Ok(kv)) = (record, env.kv(KV_BINDING)) {
                     // Expires with the policy (KV's minimum TTL is 60 s).
                     let ttl = until.map_or(3600, |u| u.saturating_sub(now) / 1000).max(60);

@@ -215,7 +215,7 @@ fn gate_request(req: &Request, url: &worker::Url) -> crate::gate::Request {
         target.push('?');
         target.push_str(q);
     }
-    let mut out = crate::gate::Request::new(&req.method().to_string(), &target);
+    let mut out = crate::gate::Request::new(req.method().as_ref(), &target);
     for (name, value) in req.headers().entries() {
         out.headers.push((name, value));
     }
@@ -512,15 +512,4 @@ fn health(iso: &Isolate, env: &Env, started: f64) -> worker::Result<Response> {
     headers.set("content-type", "application/json")?;
     headers.set("cache-control", "no-store")?;
     Ok(Response::ok(body.to_string())?.with_headers(headers))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn encode_path_like_encode_uri_component() {
-        assert_eq!(encode_path("/a b/c?d#e;f"), "/a%20b/c%3Fd%23e%3Bf");
-        assert_eq!(encode_path("/x:y@z$&+,=/é"), "/x:y@z$&+,=/%C3%A9");
-    }
 }

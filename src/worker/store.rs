@@ -58,9 +58,7 @@ pub(crate) async fn revoked(env: &Env, store: RevocationStore, pending: &mut Pen
                 Err(_) => store_error(),
             },
         },
-        RevocationStore::DurableObject => {
-            revoked_do(env, id).await.unwrap_or_else(|| store_error())
-        }
+        RevocationStore::DurableObject => revoked_do(env, id).await.unwrap_or_else(store_error),
     };
     pending.provide_revoked_json(id, &answer);
 }
