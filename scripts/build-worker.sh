@@ -47,7 +47,11 @@ for v in WASM_BINDGEN_BIN ESBUILD_BIN WASM_OPT_BIN; do
   fi
 done
 
+# The output gets the time the build started, so sources edited during the build count
+# as newer next time.
+stamp=$(mktemp)
+trap 'rm -f "$stamp"' EXIT
 log "worker-build --release --features worker"
 worker-build --release "${extra[@]}" --features worker >&2
-touch "$out"
+touch -r "$stamp" "$out"
 log "built $(du -b build/index_bg.wasm | cut -f1) bytes of wasm"

@@ -30,8 +30,11 @@ let idp;
 let idpUrl;
 let jwksHits = 0;
 let jwksDown = false;
-let key; // the IdP's signing key
+let key; // the IdP's RS256 signing key
 let publicJwk;
+let ecKey; // ES256
+let edKey; // EdDSA (Ed25519)
+let jwks;
 const seen = [];
 
 function listen(server) {
@@ -59,6 +62,17 @@ before(async () => {
   const pair = await jose.generateKeyPair('RS256', { extractable: true });
   key = pair.privateKey;
   publicJwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const ec = await jose.generateKeyPair('ES256', { extractable: true });
+  const ed = await jose.generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  ecKey = ec.privateKey;
+  edKey = ed.privateKey;
+  jwks = {
+    keys: [
+      publicJwk,
+      { ...(await jose.exportJWK(ec.publicKey)), kid: 'k2', alg: 'ES256', use: 'sig' },
+      { ...(await jose.exportJWK(ed.publicKey)), kid: 'k3', alg: 'EdDSA', use: 'sig' },
+    ],
+  };
   idp = http.createServer((req, res) => {
     if (req.url !== '/jwks.json') {
       res.writeHead(404).end();
@@ -70,7 +84,7 @@ before(async () => {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' });
-    res.end(JSON.stringify({ keys: [publicJwk] }));
+    res.end(JSON.stringify(jwks));
   });
   idpUrl = await listen(idp);
 });
@@ -82,7 +96,7 @@ after(async () => {
 function config(revocationStore = 'kv') {
   return {
     providers: [
-      { type: 'jwt', name: 'idp', issuer: ISSUER, audience: AUDIENCE, jwksUrl: `${idpUrl}/jwks.json`, algorithms: ['RS256'], rolesClaim: 'roles' },
+      { type: 'jwt', name: 'idp', issuer: ISSUER, audience: AUDIENCE, jwksUrl: `${idpUrl}/jwks.json`, algorithms: ['RS256', 'ES256', 'EdDSA'], rolesClaim: 'roles' },
     ],
     apiKeys: { enabled: true },
     revocation: { enabled: true, store: revocationStore },
@@ -94,10 +108,10 @@ function config(revocationStore = 'kv') {
   };
 }
 
-async function sign(claims, { exp = 600, kid = 'k1', signer = key } = {}) {
+async function sign(claims, { exp = 600, kid = 'k1', alg = 'RS256', signer = key } = {}) {
   const now = Math.floor(Date.now() / 1000);
   return new jose.SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+    .setProtectedHeader({ alg, kid, typ: 'JWT' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
     .setIssuedAt(now - 5)
@@ -179,6 +193,19 @@ test('Rust Worker in workerd: decisions, KV, Durable Object, health', { skip, ti
       assert.ok(jwksHits >= 1);
     });
 
+    await t.test('ES256 and EdDSA tokens: 200; tampered ones 401 AUTH-004 (WebCrypto verdicts)', async () => {
+      for (const [alg, kid, signer] of [['ES256', 'k2', ecKey], ['EdDSA', 'k3', edKey]]) {
+        const tok = await sign({ sub: `u-${alg}`, roles: ['user'] }, { alg, kid, signer });
+        const res = await get('/api/x', { headers: { authorization: `Bearer ${tok}` } });
+        const text = await res.text();
+        assert.equal(res.status, 200, `${alg}: ${text}`);
+        assert.equal(JSON.parse(text).headers['x-user-id'], `u-${alg}`);
+        const [h, p, sig] = tok.split('.');
+        const other = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url')), sub: 'mallory' })).toString('base64url');
+        await problem(await get('/api/x', { headers: { authorization: `Bearer ${h}.${other}.${sig}` } }), 401, 'AUTH-004');
+      }
+    });
+
     await t.test('the JWKS is written to KV (jwks:idp) with its cache times', async () => {
       const kv = await mf.getKVNamespace('EDGEGATE_KV');
       let rec;
@@ -245,6 +272,9 @@ test('Rust Worker in workerd: decisions, KV, Durable Object, health', { skip, ti
       assert.equal(h.providers[0].jwks.state, 'fresh');
       assert.equal(typeof h.providers[0].jwks.ageSeconds, 'number');
       assert.ok(!JSON.stringify(h).includes(publicJwk.n));
+      // RS256, ES256 and EdDSA checks went through WebCrypto, none fell back to pure Rust.
+      assert.ok(h.signatureChecks.webcrypto >= 5, JSON.stringify(h.signatureChecks));
+      assert.equal(h.signatureChecks.pure, 0);
     });
 
     await t.test('one JSON log line per decision, without tokens', async () => {
@@ -264,7 +294,7 @@ test('Rust Worker in workerd: decisions, KV, Durable Object, health', { skip, ti
     await withWorker({ EDGEGATE_CONFIG: cfg }, async (get, mf) => {
       const kv = await mf.getKVNamespace('EDGEGATE_KV');
       const now = Date.now();
-      await kv.put('jwks:idp', JSON.stringify({ url: `${idpUrl}/jwks.json`, fetchedAt: now, freshUntil: now + 600_000, jwks: JSON.stringify({ keys: [publicJwk] }) }));
+      await kv.put('jwks:idp', JSON.stringify({ url: `${idpUrl}/jwks.json`, fetchedAt: now, freshUntil: now + 600_000, jwks: JSON.stringify(jwks) }));
       const before = jwksHits;
       jwksDown = true;
       try {

@@ -42,6 +42,16 @@ pub(crate) struct Verdicts {
     verdicts: RefCell<BTreeMap<[u8; 32], bool>>,
     wanted: RefCell<Vec<Wanted>>,
     keys: RefCell<BTreeMap<[u8; 32], web_sys::CryptoKey>>,
+    /// Checks answered by WebCrypto / by the pure backend (HMAC excluded), for the health
+    /// endpoint.
+    counts: core::cell::Cell<(u64, u64)>,
+}
+
+impl Verdicts {
+    /// (WebCrypto, pure) signature checks so far in this isolate.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        self.counts.get()
+    }
 }
 
 fn put(h: &mut Sha256, bytes: &[u8]) {
@@ -226,9 +236,17 @@ pub(crate) async fn answer_wanted(v: &Rc<Verdicts>) -> bool {
         return false;
     }
     for w in &wanted {
-        let verdict = match webcrypto_verify(v, w).await {
-            Some(ok) => ok,
-            None => PureBackend.verify(w.alg, &w.key, &w.input, &w.signature),
+        let verdict = webcrypto_verify(v, w).await;
+        let (web, pure) = v.counts.get();
+        let verdict = match verdict {
+            Some(ok) => {
+                v.counts.set((web.saturating_add(1), pure));
+                ok
+            }
+            None => {
+                v.counts.set((web, pure.saturating_add(1)));
+                PureBackend.verify(w.alg, &w.key, &w.input, &w.signature)
+            }
         };
         let mut verdicts = v.verdicts.borrow_mut();
         if verdicts.len() >= MAX_VERDICTS {

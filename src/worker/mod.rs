@@ -503,6 +503,7 @@ fn health(iso: &Isolate, env: &Env, started: f64) -> worker::Result<Response> {
             crate::gate::RevocationStore::DurableObject => "durable-object",
         },
         "providers": providers,
+        "signatureChecks": { "webcrypto": iso.verdicts.counts().0, "pure": iso.verdicts.counts().1 },
         "bindings": {
             KV_BINDING: env.kv(KV_BINDING).is_ok(),
             REVOCATIONS_BINDING: env.durable_object(REVOCATIONS_BINDING).is_ok(),
