@@ -30,6 +30,7 @@ let idp;
 let idpUrl;
 let jwksHits = 0;
 let jwksDown = false;
+let jwksHang = false;
 let key; // the IdP's RS256 signing key
 let publicJwk;
 let ecKey; // ES256
@@ -79,6 +80,7 @@ before(async () => {
       return;
     }
     jwksHits++;
+    if (jwksHang) return; // never answers (closed when the server closes)
     if (jwksDown) {
       res.writeHead(503).end();
       return;
@@ -90,7 +92,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of [origin, idp]) if (s) await new Promise((r) => s.close(r));
+  for (const s of [origin, idp]) {
+    if (!s) continue;
+    s.closeAllConnections?.();
+    await new Promise((r) => s.close(r));
+  }
 });
 
 function config(revocationStore = 'kv') {
@@ -314,6 +320,20 @@ test('Rust Worker in workerd: decisions, KV, Durable Object, health', { skip, ti
         await problem(await get('/api/x', { headers: { authorization: `Bearer ${await sign({ sub: 'dan' })}` } }), 503, 'AUTH-007');
       } finally {
         jwksDown = false;
+      }
+    });
+  });
+
+  await t.test('IdP that never answers: 503 AUTH-007 after the 5 s fetch timeout, not a hang', async () => {
+    await withWorker({ EDGEGATE_CONFIG: cfg }, async (get) => {
+      jwksHang = true;
+      try {
+        const started = Date.now();
+        await problem(await get('/api/x', { headers: { authorization: `Bearer ${await sign({ sub: 'gus' })}` } }), 503, 'AUTH-007');
+        const took = Date.now() - started;
+        assert.ok(took >= 4000 && took < 20000, `took ${took} ms`);
+      } finally {
+        jwksHang = false;
       }
     });
   });

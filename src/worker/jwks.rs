@@ -138,7 +138,10 @@ async fn seed_from_kv(iso: &Isolate, env: &Env, provider: &str, url: &str, now: 
     }
 }
 
-/// GET `url`: 200 only, no redirects, at most `max_jwks_bytes`. The body and the response's
+/// Longest wait for a JWKS or discovery response, ms.
+const FETCH_TIMEOUT_MS: u32 = 5_000;
+
+/// GET `url`: 200 only, no redirects, at most `max_jwks_bytes`, within `FETCH_TIMEOUT_MS`. The body and the response's
 /// `Cache-Control`.
 pub(crate) async fn fetch_bounded(url: &str) -> Result<(Vec<u8>, Option<String>), ()> {
     let mut init = RequestInit::new();
@@ -148,7 +151,13 @@ pub(crate) async fn fetch_bounded(url: &str) -> Result<(Vec<u8>, Option<String>)
     req.headers()
         .set("accept", "application/json")
         .map_err(|_| ())?;
-    let mut resp = Fetch::Request(req).send().await.map_err(|_| ())?;
+    // Bounded in time (an IdP that hangs costs FETCH_TIMEOUT_MS, then AUTH-007 or stale keys).
+    let signal =
+        worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
+    let mut resp = Fetch::Request(req)
+        .send_with_signal(&signal)
+        .await
+        .map_err(|_| ())?;
     if resp.status_code() != 200 {
         return Err(());
     }
