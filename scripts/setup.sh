@@ -83,4 +83,8 @@ if [ -x scripts/build-js.sh ] || [ -f scripts/build-js.sh ]; then
   log "building the npm package"
   bash scripts/build-js.sh >&2
 fi
+# 6. The Rust Worker (src/worker/) for wrangler.toml and its end-to-end test (skips when
+# build/ is up to date; installs worker-build once).
+log "building the Rust Worker"
+bash scripts/build-worker.sh >&2
 log "ready"

@@ -40,6 +40,8 @@ pub mod time;
 pub mod url;
 #[cfg(feature = "wasm-inspect")]
 pub mod wasm;
+#[cfg(all(feature = "worker", target_arch = "wasm32"))]
+pub mod worker;
 
 pub use crate::error::ErrorCode;
 pub use crate::gate::{Config, ConfigError, Decision, Env, Gate, Request, Step};

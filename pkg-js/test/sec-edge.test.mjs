@@ -1,5 +1,5 @@
 // Regression tests for issue 7, findings 5, 6 and 12, against the packed package and the
-// Worker host (worker/index.mjs) in workerd (Miniflare) in front of a real origin
+// Worker host (examples/js-worker/index.mjs) in workerd (Miniflare) in front of a real origin
 // (node:http on 127.0.0.1 recording the raw headers it received):
 //  5. a CORS preflight is answered at the edge (204 + the gate's CORS headers), never
 //     forwarded, and an unlisted Origin is routed (and denied) like any request;
@@ -25,7 +25,7 @@ const eg = await importEdgegate();
 const SECRET = 'sec-edge-test-secret-at-least-32-bytes!';
 const ISSUER = 'https://issuer.example';
 const APP = 'https://app.example';
-const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(repoRoot, 'wrangler.toml'), 'utf8'))[1];
+const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(path.join(repoRoot, 'examples', 'js-worker', 'wrangler.toml'), 'utf8'))[1];
 
 const baseConfig = {
   providers: [{ type: 'jwt', name: 'jwt', issuer: ISSUER, audience: 'api', secret: { env: 'JWT_SECRET' }, algorithms: ['HS256'], rolesClaim: 'roles' }],
@@ -48,7 +48,7 @@ before(async () => {
   out = path.join(dir, 'dist');
   mkdirSync(out, { recursive: true });
   await esbuild.build({
-    stdin: { contents: readFileSync(path.join(repoRoot, 'worker', 'index.mjs'), 'utf8'), resolveDir: scratchDir, sourcefile: 'worker/index.mjs', loader: 'js' },
+    stdin: { contents: readFileSync(path.join(repoRoot, 'examples', 'js-worker', 'index.mjs'), 'utf8'), resolveDir: scratchDir, sourcefile: 'worker/index.mjs', loader: 'js' },
     outfile: path.join(out, 'worker.js'),
     bundle: true,
     format: 'esm',

@@ -1,4 +1,4 @@
-// The Cloudflare Worker host (worker/index.mjs, wrangler.toml) in workerd (Miniflare 4), in
+// The JS Worker example (examples/js-worker/index.mjs and its wrangler.toml) in workerd (Miniflare 4), in
 // front of a real origin (node:http on 127.0.0.1, random port, echoing what it received).
 //
 // The Worker is bundled from the file wrangler.toml's `main` names, with the packed tarball
@@ -65,7 +65,7 @@ async function bundle(main, out) {
   assert.ok(existsSync(path.join(packageDir, 'package.json')), 'edgegate is not installed in pkg-js/test/.scratch: run `npm test` at the repo root');
   mkdirSync(out, { recursive: true });
   await esbuild.build({
-    stdin: { contents: readFileSync(path.join(repoRoot, main), 'utf8'), resolveDir: scratchDir, sourcefile: main, loader: 'js' },
+    stdin: { contents: readFileSync(path.join(exampleDir, main), 'utf8'), resolveDir: scratchDir, sourcefile: main, loader: 'js' },
     outfile: path.join(out, 'worker.js'),
     bundle: true,
     format: 'esm',
@@ -78,7 +78,8 @@ async function bundle(main, out) {
   });
 }
 
-const toml = parseTomlSubset(readFileSync(path.join(repoRoot, 'wrangler.toml'), 'utf8'));
+const exampleDir = path.join(repoRoot, 'examples', 'js-worker');
+const toml = parseTomlSubset(readFileSync(path.join(exampleDir, 'wrangler.toml'), 'utf8'));
 let dir;
 let out;
 let origin;
@@ -171,7 +172,7 @@ async function problem(res, status, code) {
 
 test('wrangler.toml: the Worker, its vars, and examples/gate.json as EDGEGATE_CONFIG', () => {
   assert.equal(toml.name, 'edgegate');
-  assert.equal(toml.main, 'worker/index.mjs');
+  assert.equal(toml.main, 'index.mjs');
   assert.match(toml.compatibility_date, /^\d{4}-\d{2}-\d{2}$/);
   assert.deepEqual(Object.keys(toml.vars).sort(), ['AUTH_ENABLED', 'EDGEGATE_CONFIG', 'ORIGIN_URL']);
   assert.equal(toml.vars.AUTH_ENABLED, 'true');

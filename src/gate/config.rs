@@ -228,6 +228,16 @@ fn parse_cors(mut o: Obj<'_>) -> CResult<Cors> {
     })
 }
 
+/// Where the Worker host keeps revoked ids (`revocation.store`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RevocationStore {
+    /// Workers KV (`revoked:<id>`): eventually consistent, up to ~60 s between locations.
+    #[default]
+    Kv,
+    /// A Durable Object: a revocation takes effect at once everywhere.
+    DurableObject,
+}
+
 /// The whole, validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -241,6 +251,9 @@ pub struct Config {
     pub api_keys: bool,
     /// Check `jti` against the revocation list.
     pub revocation: bool,
+    /// Where a Worker host keeps the revocation list (`revocation.store`). Other hosts use
+    /// the store they were given and ignore it.
+    pub revocation_store: RevocationStore,
     pub routes: Vec<Route>,
     /// `caseInsensitivePaths`: literal route segments match regardless of case (for
     /// origins that treat `/ADMIN` as `/admin`). Default `false`.
@@ -341,7 +354,7 @@ impl Config {
                 providers.push(provider);
             }
         }
-        let (api_keys, revocation) = {
+        let (api_keys, revocation, revocation_store) = {
             let api_keys = match root.opt_obj("apiKeys")? {
                 None => false,
                 Some(mut o) => {
@@ -350,15 +363,25 @@ impl Config {
                     e
                 }
             };
-            let revocation = match root.opt_obj("revocation")? {
-                None => false,
+            let (revocation, revocation_store) = match root.opt_obj("revocation")? {
+                None => (false, RevocationStore::Kv),
                 Some(mut o) => {
                     let e = o.opt_bool("enabled")?.unwrap_or(true);
+                    let store = match o.opt_str("store")?.as_deref() {
+                        None | Some("kv") => RevocationStore::Kv,
+                        Some("durable-object") => RevocationStore::DurableObject,
+                        Some(_) => {
+                            return Err(ConfigError::new(
+                                "revocation.store",
+                                "expected \"kv\" or \"durable-object\"",
+                            ))
+                        }
+                    };
                     o.finish()?;
-                    e
+                    (e, store)
                 }
             };
-            (api_keys, revocation)
+            (api_keys, revocation, revocation_store)
         };
         let rbac = match root.get("rbac") {
             None => Rbac::default(),
@@ -439,6 +462,7 @@ impl Config {
             providers,
             api_keys,
             revocation,
+            revocation_store,
             routes,
             case_insensitive_paths,
             rbac,

@@ -27,8 +27,8 @@ pub use api_key::{
 pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;
 pub use config::{
-    Config, Cors, IdentityHeaders, TokenSource, API_KEY_PROVIDER, DEFAULT_CORS_METHODS,
-    MAX_CORS_MAX_AGE,
+    Config, Cors, IdentityHeaders, RevocationStore, TokenSource, API_KEY_PROVIDER,
+    DEFAULT_CORS_METHODS, MAX_CORS_MAX_AGE,
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,

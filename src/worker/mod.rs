@@ -1,0 +1,516 @@
+//! The Rust Cloudflare Worker (workers-rs): the gate in front of an origin, with state at
+//! the edge (docs/worker.md). The only place in the crate that uses `worker::`.
+//!
+//! A thin host: every rule is the core's. Per request it runs [`Gate::decide`] with a
+//! per-request [`Pending`] and the isolate's [`Ctx`], performs the I/O the core asks for
+//! (JWKS in tiers: isolate memory, KV, the IdP; API key records and revocation answers
+//! from KV or the revocation Durable Object), then answers the denial / preflight or
+//! forwards the request to `ORIGIN_URL` on the decision's path.
+//!
+//! Never logged: tokens, keys, secrets, header values. One JSON line per decision.
+
+mod crypto;
+mod jwks;
+mod store;
+
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsCast;
+use worker::{
+    event, Context, Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response,
+};
+
+use crate::gate::{Allow, Ctx, Decision, Env as GateEnv, Gate, Io, Pending, Step};
+
+pub use store::Revocations;
+
+/// The KV namespace binding: `jwks:<provider>`, `apikey:<id>`, `revoked:<id>`.
+pub const KV_BINDING: &str = "EDGEGATE_KV";
+/// The revocation Durable Object binding (`revocation.store: "durable-object"`).
+pub const REVOCATIONS_BINDING: &str = "REVOCATIONS";
+/// The health endpoint, answered at the edge (before routing).
+pub const HEALTH_PATH: &str = "/.well-known/edgegate/health";
+/// Test-only: with the var `EDGEGATE_PANIC_PROBE = "1"`, this path panics (to check that the
+/// isolate recovers; docs/worker.md "Panics"). Never set it in production.
+const PANIC_PROBE_PATH: &str = "/.well-known/edgegate/panic-probe";
+
+/// Most decision steps per request (the core needs a handful).
+const MAX_STEPS: usize = 32;
+
+/// The isolate's state, built on the first request.
+pub(crate) struct Isolate {
+    gate: Gate,
+    /// `scheme://host[:port][/base]`, no trailing `/`.
+    origin: String,
+    /// Hex SHA-256 of `EDGEGATE_CONFIG` (first 16 hex digits), for the health endpoint.
+    config_hash: String,
+    ctx: RefCell<Ctx>,
+    jwks: jwks::Tiers,
+    /// WebCrypto signature verdicts and imported keys (the gate's backend reads them).
+    verdicts: Rc<crypto::Verdicts>,
+    panic_probe: bool,
+}
+
+enum Init {
+    Ready(Rc<Isolate>),
+    Failed,
+}
+
+std::thread_local! {
+    static STATE: RefCell<Option<Rc<Init>>> = const { RefCell::new(None) };
+}
+
+const CONFIG_ERROR: &str = "{\"code\":\"AUTH-015\",\"detail\":\"the gate is misconfigured\",\"status\":500,\"title\":\"configuration error\",\"type\":\"urn:edgegate:error:AUTH-015\"}";
+const BAD_GATEWAY: &str = "{\"detail\":\"the origin could not be reached\",\"status\":502,\"title\":\"bad gateway\",\"type\":\"about:blank\"}";
+
+/// Unix milliseconds from the runtime's clock (`Date.now()`).
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The core's `now` (unix seconds) from the runtime's milliseconds.
+fn now_secs(ms: f64) -> i64 {
+    // `as` saturates (NaN -> 0); the core refuses tokens at absurd times by its own rules.
+    (ms / 1000.0) as i64
+}
+
+fn problem(status: u16, body: &str, extra: &[(&str, &str)]) -> worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("content-type", "application/problem+json")?;
+    headers.set("cache-control", "no-store")?;
+    for (k, v) in extra {
+        if !v.is_empty() {
+            headers.set(k, v)?;
+        }
+    }
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+fn config_error() -> worker::Result<Response> {
+    problem(500, CONFIG_ERROR, &[])
+}
+
+/// Every string binding (vars and secrets): the gate's environment for `{"env": NAME}`.
+fn string_bindings(env: &Env) -> GateEnv {
+    let mut out = GateEnv::new();
+    let obj: &js_sys::Object = env.unchecked_ref();
+    for entry in js_sys::Object::entries(obj).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            out.insert(k, v);
+        }
+    }
+    out
+}
+
+/// `http(s)://host[:port][/base]` without a trailing `/`; `None` for anything else.
+fn origin_base(raw: &str) -> Option<String> {
+    let url = worker::Url::parse(raw).ok()?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return None;
+    }
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return None;
+    }
+    let mut base = String::from(url.scheme());
+    base.push_str("://");
+    base.push_str(url.host_str()?);
+    if let Some(port) = url.port() {
+        base.push(':');
+        base.push_str(&port.to_string());
+    }
+    base.push_str(url.path().trim_end_matches('/'));
+    Some(base)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(D[usize::from(b >> 4)]));
+        s.push(char::from(D[usize::from(b & 15)]));
+    }
+    s
+}
+
+fn init(env: &Env) -> Init {
+    let strings = string_bindings(env);
+    let Some(origin) = strings.get("ORIGIN_URL").and_then(|o| origin_base(o)) else {
+        worker::console_error!(
+            "edgegate: ORIGIN_URL is missing or not an http(s) URL; answering 500 AUTH-015"
+        );
+        return Init::Failed;
+    };
+    let Some(config) = strings.get("EDGEGATE_CONFIG").filter(|c| !c.is_empty()) else {
+        worker::console_error!("edgegate: EDGEGATE_CONFIG is not set; answering 500 AUTH-015");
+        return Init::Failed;
+    };
+    let verdicts = Rc::new(crypto::Verdicts::default());
+    let gate = match Gate::from_config(config.as_bytes(), &strings) {
+        Ok(g) => g.with_backend(alloc::boxed::Box::new(crypto::HostBackend(
+            verdicts.clone(),
+        ))),
+        Err(e) => {
+            // The path of the bad field only: never the message's value, the config or the env.
+            let field = if e.path.is_empty() {
+                "<document>"
+            } else {
+                e.path.as_str()
+            };
+            worker::console_error!(
+                "edgegate: EDGEGATE_CONFIG rejected (AUTH-015) at {}; answering 500 AUTH-015",
+                field
+            );
+            return Init::Failed;
+        }
+    };
+    for w in gate.warnings() {
+        worker::console_warn!("edgegate: {}", w);
+    }
+    let panic_probe = strings.get("EDGEGATE_PANIC_PROBE").map(String::as_str) == Some("1");
+    if panic_probe {
+        worker::console_warn!(
+            "edgegate: EDGEGATE_PANIC_PROBE is set: {} panics (tests only)",
+            PANIC_PROBE_PATH
+        );
+    }
+    let digest = Sha256::digest(config.as_bytes());
+    let config_hash = hex(digest.get(..8).unwrap_or_default());
+    Init::Ready(Rc::new(Isolate {
+        gate,
+        origin,
+        config_hash,
+        ctx: RefCell::new(Ctx::new()),
+        jwks: jwks::Tiers::default(),
+        verdicts,
+        panic_probe,
+    }))
+}
+
+fn state(env: &Env) -> Rc<Init> {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        match &*s {
+            Some(st) => st.clone(),
+            None => {
+                let st = Rc::new(init(env));
+                *s = Some(st.clone());
+                st
+            }
+        }
+    })
+}
+
+/// The gate request: method, path + query, every header. (`request.cf.tlsClientAuth` for
+/// mTLS is not read yet: routes with `mtls` are refused by the core without it.)
+fn gate_request(req: &Request, url: &worker::Url) -> crate::gate::Request {
+    let mut target = String::from(url.path());
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let mut out = crate::gate::Request::new(req.method().as_ref(), &target);
+    for (name, value) in req.headers().entries() {
+        out.headers.push((name, value));
+    }
+    out
+}
+
+/// Runs the core's decision loop, performing the I/O it asks for.
+async fn decide(
+    iso: &Rc<Isolate>,
+    env: &Env,
+    wctx: &Context,
+    greq: crate::gate::Request,
+) -> Option<Decision> {
+    let mut pending = Pending::new(greq);
+    for _ in 0..MAX_STEPS {
+        let now = now_ms();
+        let step = {
+            let mut ctx = iso.ctx.borrow_mut();
+            iso.gate.decide(&pending, now_secs(now), &mut ctx)
+        };
+        // Signature checks the core asked for without a verdict yet: WebCrypto answers
+        // them, and the decision runs again (the first answer is discarded).
+        if crypto::answer_wanted(&iso.verdicts).await {
+            continue;
+        }
+        match step {
+            Step::Done(d) => return Some(d),
+            Step::Need(io) => perform(iso, env, wctx, &mut pending, io, now).await,
+        }
+    }
+    crypto::clear_wanted(&iso.verdicts);
+    None
+}
+
+async fn perform(
+    iso: &Rc<Isolate>,
+    env: &Env,
+    wctx: &Context,
+    pending: &mut Pending,
+    io: Io,
+    now: f64,
+) {
+    match io {
+        Io::Jwks {
+            provider,
+            url,
+            refresh,
+        } => {
+            jwks::provide(iso, env, wctx, pending, &provider, &url, refresh, now).await;
+        }
+        Io::Discovery { provider, url } => match jwks::fetch_bounded(&url).await {
+            Ok((bytes, _)) => {
+                let mut ctx = iso.ctx.borrow_mut();
+                pending.provide_discovery(&mut ctx, &provider, &bytes);
+            }
+            Err(()) => pending.provide_discovery_error(&provider),
+        },
+        Io::ApiKey { key_id } => store::api_key(env, pending, &key_id).await,
+        Io::Revoked { id } => {
+            store::revoked(env, iso.gate.config().revocation_store, pending, &id).await
+        }
+        Io::Introspect {
+            provider, token, ..
+        } => {
+            // Not wired in the Rust Worker yet: the core treats a failed call as AUTH-014.
+            pending.provide_introspection(&provider, &token, None);
+        }
+        Io::Custom { provider, token } => {
+            // No custom verifier in the Rust Worker: the token is refused.
+            pending.provide_custom(&provider, &token, None);
+        }
+        // Rate limits (issue 11, second part): the core's RateLimitLoad / RateLimitStore
+        // steps are answered here from the KV (approximate) or Durable Object (exact) store.
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}
+
+/// The normalized path the gate checked, re-encoded for the origin (the gate decodes
+/// segments): like JS `encodeURIComponent`, then `: @ $ & + , =` kept as they are.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        for b in seg.bytes() {
+            let keep = b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_'
+                        | b'.'
+                        | b'!'
+                        | b'~'
+                        | b'*'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b':'
+                        | b'@'
+                        | b'$'
+                        | b'&'
+                        | b'+'
+                        | b','
+                        | b'='
+                );
+            if keep {
+                out.push(char::from(b));
+            } else {
+                const D: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(D[usize::from(b >> 4)]));
+                out.push(char::from(D[usize::from(b & 15)]));
+            }
+        }
+    }
+    out
+}
+
+async fn forward(
+    req: &Request,
+    url: &worker::Url,
+    allow: &Allow,
+    origin: &str,
+) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    // Exact names from the core (identity header names and incoming look-alikes).
+    for name in &allow.strip_headers {
+        headers.delete(name)?;
+    }
+    headers.delete("host")?;
+    for (name, value) in &allow.headers {
+        headers.set(name, value)?;
+    }
+    let path = match &allow.path {
+        Some(p) => encode_path(p),
+        None => String::from(url.path()),
+    };
+    let mut target = String::from(origin);
+    target.push_str(&path);
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let method = req.method();
+    let mut init = RequestInit::new();
+    init.with_method(method.clone())
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    if method != Method::Get && method != Method::Head {
+        init.with_body(req.inner().body().map(Into::into));
+    }
+    let out = match Request::new_with_init(&target, &init) {
+        Ok(r) => r,
+        Err(_) => return problem(502, BAD_GATEWAY, &[]),
+    };
+    match Fetch::Request(out).send().await {
+        Ok(resp) => Ok(resp),
+        Err(_) => {
+            worker::console_error!("edgegate: origin unreachable");
+            problem(502, BAD_GATEWAY, &[])
+        }
+    }
+}
+
+/// One JSON line per decision: never a token, a key, a secret or a header value.
+fn log_decision(
+    route: Option<&str>,
+    status: u16,
+    code: Option<&str>,
+    provider: Option<&str>,
+    started: f64,
+) {
+    let line = serde_json::json!({
+        "edgegate": "decision",
+        "route": route,
+        "status": status,
+        "code": code,
+        "provider": provider,
+        "latencyMs": (now_ms() - started).max(0.0),
+    });
+    worker::console_log!("{}", line);
+}
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+    let started = now_ms();
+    let Init::Ready(iso) = &*state(&env) else {
+        return config_error();
+    };
+    let iso = iso.clone();
+    let url = req.url()?;
+    if url.path() == HEALTH_PATH && req.method() == Method::Get {
+        return health(&iso, &env, started);
+    }
+    if iso.panic_probe && url.path() == PANIC_PROBE_PATH {
+        #[allow(clippy::panic)]
+        {
+            panic!("edgegate: panic probe");
+        }
+    }
+    let greq = gate_request(&req, &url);
+    let Some(decision) = decide(&iso, &env, &wctx, greq).await else {
+        worker::console_error!(
+            "edgegate: no decision after {} steps; answering 500 AUTH-015",
+            MAX_STEPS
+        );
+        return config_error();
+    };
+    // Keys past their freshness are refreshed after the answer (stale-while-revalidate).
+    jwks::refresh_stale(&iso, &env, &wctx, started);
+    match decision {
+        Decision::Preflight(p) => {
+            log_decision(None, p.status, None, None, started);
+            let headers = Headers::new();
+            for (k, v) in &p.headers {
+                headers.set(k, v)?;
+            }
+            Ok(Response::empty()?
+                .with_status(p.status)
+                .with_headers(headers))
+        }
+        Decision::Deny(d) => {
+            log_decision(
+                d.route.as_deref(),
+                d.status,
+                Some(d.code.as_str()),
+                None,
+                started,
+            );
+            problem(
+                d.status,
+                &d.body,
+                &[(
+                    "www-authenticate",
+                    d.www_authenticate.as_deref().unwrap_or(""),
+                )],
+            )
+        }
+        Decision::Allow(a) => {
+            if let Some(shadow) = &a.shadow {
+                worker::console_warn!(
+                    "edgegate: shadow route {} would deny ({})",
+                    a.route.as_deref().unwrap_or("?"),
+                    shadow.code.as_str()
+                );
+            }
+            let provider = a.identity.as_ref().map(|i| i.provider.as_str());
+            let resp = forward(&req, &url, &a, &iso.origin).await?;
+            log_decision(
+                a.route.as_deref(),
+                resp.status_code(),
+                None,
+                provider,
+                started,
+            );
+            Ok(resp)
+        }
+    }
+}
+
+/// Per provider the JWKS age and freshness, the config's hash, the bindings present.
+fn health(iso: &Isolate, env: &Env, started: f64) -> worker::Result<Response> {
+    let now = started.max(0.0) as u64;
+    let providers: Vec<serde_json::Value> = iso
+        .gate
+        .config()
+        .providers
+        .iter()
+        .map(|p| iso.jwks.health(&p.name, now))
+        .collect();
+    let body = serde_json::json!({
+        "status": "ok",
+        "configHash": iso.config_hash,
+        "revocationStore": match iso.gate.config().revocation_store {
+            crate::gate::RevocationStore::Kv => "kv",
+            crate::gate::RevocationStore::DurableObject => "durable-object",
+        },
+        "providers": providers,
+        "signatureChecks": { "webcrypto": iso.verdicts.counts().0, "pure": iso.verdicts.counts().1 },
+        "bindings": {
+            KV_BINDING: env.kv(KV_BINDING).is_ok(),
+            REVOCATIONS_BINDING: env.durable_object(REVOCATIONS_BINDING).is_ok(),
+        },
+    });
+    let headers = Headers::new();
+    headers.set("content-type", "application/json")?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::ok(body.to_string())?.with_headers(headers))
+}
