@@ -302,7 +302,11 @@ impl Config {
         let mut providers: Vec<Provider> = Vec::new();
         if let Some(items) = root.opt_array("providers")? {
             for (p, v) in items {
-                let provider = crate::gate::providers::parse_provider(&p, v, env)?;
+                // Fields the entry leaves unset come from the seed's variables
+                // (AUTH0_DOMAIN, JWT_SECRET, ...): `presets` holds that table.
+                let (v, filled) = crate::gate::presets::with_env_defaults(&p, v, env);
+                let provider = crate::gate::providers::parse_provider(&p, &v, env)
+                    .map_err(|e| crate::gate::presets::annotate(e, &filled))?;
                 if providers.iter().any(|o| o.name == provider.name)
                     || provider.name == API_KEY_PROVIDER
                 {

@@ -11,6 +11,7 @@ pub(crate) mod claim_path;
 pub(crate) mod config;
 pub(crate) mod decide;
 pub(crate) mod identity;
+pub(crate) mod presets;
 pub(crate) mod providers;
 pub(crate) mod rbac;
 pub(crate) mod revocation;
@@ -32,6 +33,7 @@ pub use decide::{
     Step, MAX_INTROSPECTION_ENTRIES,
 };
 pub use identity::Identity;
+pub use presets::{catalog_json as provider_catalog, Preset, PresetField, PRESETS};
 pub use providers::{KeySource, Provider, ProviderKind};
 pub use rbac::{Missing, Rbac, RoleDef};
 pub use revocation::Denylist;

@@ -228,3 +228,21 @@ pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsVa
         .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
 }
+
+/// The provider presets (`edgegate providers`): a JSON array of `{type, aliases, fields,
+/// env}` from the core's table (`crate::gate::presets`), so no host keeps a copy.
+#[wasm_bindgen(js_name = providerCatalog)]
+pub fn provider_catalog() -> String {
+    crate::gate::provider_catalog().to_string()
+}
+
+/// Whether one of `granted` (a JSON array of permission patterns, an identity's
+/// `permissions`) covers the literal permission `needed` (the core's wildcard rule,
+/// `rbac::grants`). Malformed input grants nothing.
+#[wasm_bindgen(js_name = permissionGranted)]
+pub fn permission_granted(granted: &str, needed: &str) -> bool {
+    let Ok(list) = serde_json::from_str::<Vec<String>>(granted) else {
+        return false;
+    };
+    !needed.is_empty() && list.iter().any(|g| crate::gate::rbac::grants(g, needed))
+}
