@@ -27,3 +27,24 @@ export { createRemoteJWKSet, type RemoteJWKSetOptions, type RemoteJWKSFunction, 
 export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type ProtectedHeaderParameters, type TokenInspection, type InspectOptions } from './inspect.js';
 export * from './errors.js';
 export { Gate, createApiKey, type NewApiKey, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord } from './gate.js';
+export {
+  runWithAuthContext,
+  getAuthContext,
+  getAuth,
+  getCurrentUser,
+  getCurrentSession,
+  isAuthenticated,
+  requireAuth,
+  requireRole,
+  requirePermission,
+  hasRole,
+  hasAnyRole,
+  hasPermission,
+  hasAllPermissions,
+  globalAuthContext,
+  hasAsyncContext,
+  type AuthContext,
+  type AuthSession,
+} from './context.js';
+export { Guard, expressHandler, responseHeaders, identityOf, pairsFromRaw, type GuardOptions, type GuardEvents, type GuardEvent, type GuardDecision, type RequestInfo, type DenialInfo, type TrustProxy } from './guard.js';
+export { createAuthMiddleware, createRBACMiddleware, createProtectedMiddleware, createExpressAuthMiddleware, type AuthMiddlewareOptions, type AuthMiddlewareResult, type AuthMiddlewareError, type RBACMiddlewareOptions, type RequestContextLike, type TokenExtraction } from './factories.js';
