@@ -196,7 +196,7 @@ export function pairsFromRaw(raw: readonly string[] | undefined): Array<[string,
   return out;
 }
 
-interface NodeReqLike {
+export interface NodeReqLike {
   method?: string;
   url?: string;
   originalUrl?: string;
@@ -206,7 +206,7 @@ interface NodeReqLike {
   emit(event: string | symbol, ...a: unknown[]): boolean;
   [k: string]: unknown;
 }
-interface NodeResLike {
+export interface NodeResLike {
   statusCode: number;
   setHeader(name: string, value: string): unknown;
   end(body?: string): unknown;
