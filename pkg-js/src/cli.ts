@@ -164,16 +164,26 @@ function cmdInspect(args: string[]): number {
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, x: string) => x.toUpperCase());
 
 async function cmdValidate(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { provider: { type: 'string' }, 'token-env': { type: 'string' } }, false);
+  // Provider fields are open-ended flags (--domain, --client-id, ...): split them off
+  // first, then parse the known ones strictly.
+  const known = new Set(['--provider', '--token-env', '--format', '--help', '-h']);
+  const rest: string[] = [];
+  const entry: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (!flag.startsWith('--') || known.has(flag) || flag === '--') {
+      rest.push(a);
+      continue;
+    }
+    const v = inline ?? args[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    entry[camel(flag.slice(2))] = v;
+  }
+  const { values, positionals } = parse(rest, { provider: { type: 'string' }, 'token-env': { type: 'string' } });
   const f = format(values.format);
   if (typeof values.provider !== 'string') throw new UsageError('--provider is required');
-  const known = new Set(['provider', 'token-env', 'format', 'help']);
-  const entry: Record<string, unknown> = { type: values.provider };
-  for (const [k, v] of Object.entries(values)) {
-    if (known.has(k)) continue;
-    if (typeof v !== 'string') throw new UsageError(`--${k} needs a value`);
-    entry[camel(k)] = v;
-  }
+  entry.type = values.provider;
   const token = readToken(positionals[0], values['token-env']);
   let gate: Gate;
   try {
