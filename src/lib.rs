@@ -36,6 +36,7 @@ pub mod gate;
 pub mod jose;
 pub mod limits;
 pub mod ratelimit;
+pub mod time;
 pub mod url;
 #[cfg(feature = "wasm-inspect")]
 pub mod wasm;
@@ -48,6 +49,7 @@ pub use crate::jose::{
     VerifiedToken, VerifyError, VerifyOptions,
 };
 pub use crate::limits::Limits;
+pub use crate::time::{TimeError, UnixTime};
 
 /// The README's Rust examples run as doc tests.
 #[cfg(doctest)]

@@ -18,6 +18,10 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Largest body a host reads for a discovery document or a token introspection
+    /// response, in bytes (512 KiB): the host stops reading (streaming) past it.
+    pub const MAX_RESPONSE_BYTES: usize = 512 * 1024;
+
     /// The defaults: 16 KiB tokens, depth 16, 64 keys, 512 KiB JWKS, 4 candidates.
     pub const DEFAULT: Limits = Limits {
         max_token_bytes: 16 * 1024,

@@ -13,6 +13,8 @@ import { asString, setupInspect, type InspectBinding, type JWTPayload, type Prot
 export interface KeySetHandle {
   readonly size: number;
   describe(): string;
+  /** jose's key selection, by the core: indices into `describe()`. */
+  select(alg: string, kid?: string): Uint32Array;
   free(): void;
 }
 /** @internal */
@@ -42,6 +44,7 @@ export interface Binding extends InspectBinding {
   verify(token: string, keys: KeySetHandle, options: OptionsHandle, now: number, flags: number): Int32Array;
   takeError(): unknown;
   signatureFailed(): number;
+  recheckClaims(token: string, options: OptionsHandle, now: number): boolean;
   defaultLimits(): Uint32Array;
 }
 
@@ -149,8 +152,10 @@ export interface JWTVerifyOptions extends VerifyOptions {
   currentDate?: Date;
   /**
    * Opt-in cache of verified tokens: a bounded LRU keyed by the full token, the key set
-   * and these options. An entry never outlives the token's `exp` (tokens without `exp` are
-   * not cached) or the key set that verified it. Cached results are frozen.
+   * and these options. On every hit the core re-runs the claim checks at `currentDate`
+   * (`exp`, `nbf`, `maxTokenAge`): a hit is never served where a fresh check would fail.
+   * Tokens without `exp` are not cached; an entry never outlives the key set that
+   * verified it. Cached results are frozen.
    */
   cache?: { max: number };
 }
@@ -249,7 +254,6 @@ function compileOptions(o: JWTVerifyOptions): CompiledOptions {
 
 interface CacheEntry {
   result: JWTVerifyResult;
-  until: number;
 }
 
 /** @internal One imported key set (a wasm handle plus lazily imported native keys). */
@@ -494,8 +498,16 @@ function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Prom
   })();
 }
 
+/**
+ * The instant to verify at, in unix seconds, for the core (`UnixTime`): no sanitising here.
+ * An invalid `Date` (or anything that is not a date) reaches the core as `NaN`, which it
+ * refuses (AUTH-015): a bad clock never means 1970.
+ */
 function epoch(o: JWTVerifyOptions): number {
-  return Math.floor((o.currentDate ? o.currentDate.getTime() : Date.now()) / 1000);
+  const d = o.currentDate as unknown;
+  if (d === undefined || d === null) return Date.now() / 1000;
+  const t = typeof (d as Date).getTime === 'function' ? (d as Date).getTime() : NaN;
+  return typeof t === 'number' ? t / 1000 : NaN;
 }
 
 function parseSegment(token: string, which: 0 | 1): Record<string, unknown> {
@@ -544,26 +556,35 @@ function jwtResult<P>(token: string): JWTVerifyResult<P> {
   return { payload: parseSegment(token, 1), protectedHeader: parseSegment(token, 0) } as unknown as JWTVerifyResult<P>;
 }
 
-function cachedVerify<P>(token: string, source: KeySource, opts: CompiledOptions, now: number, flags: number, options: JWTVerifyOptions, max: number): Maybe<JWTVerifyResult<P>> {
+/**
+ * The opt-in verified-token cache: entries per key set (the one that verified), per
+ * compiled options, per token. A hit is served only when the core says the claim checks
+ * still pass at `now` (`recheckClaims`: exp, nbf, maxTokenAge, iat; an unusable `now`
+ * throws): it never serves what a fresh check would refuse. Tokens without `exp` are not
+ * cached.
+ */
+function cachedVerify<P>(token: string, source: KeySource, opts: CompiledOptions, now: number, flags: number, max: number): Maybe<JWTVerifyResult<P>> {
   const run = (ks: KeySetEntry): Maybe<JWTVerifyResult<P>> => {
     const c = cacheFor(ks, opts, max);
     const hit = c.get(token);
     if (hit) {
       c.delete(token);
-      if (now * 1000 < hit.until) {
+      let valid: boolean;
+      try {
+        valid = w().recheckClaims(token, opts.handle, now);
+      } catch (e) {
+        throw fromCore(e, 'AUTH-015');
+      }
+      if (valid) {
         c.set(token, hit);
         return hit.result as JWTVerifyResult<P>;
       }
     }
     const store = (used: KeySetEntry): JWTVerifyResult<P> => {
       const result = deepFreeze(jwtResult<P>(token));
-      const exp = (result.payload as JWTPayload).exp;
-      if (typeof exp === 'number') {
-        let until = exp * 1000;
-        const iat = (result.payload as JWTPayload).iat;
-        if (options.maxTokenAge !== undefined && typeof iat === 'number') until = Math.min(until, (iat + secs(options.maxTokenAge)) * 1000);
+      if (typeof (result.payload as JWTPayload).exp === 'number') {
         const target = cacheFor(used, opts, max);
-        target.set(token, { result: result as JWTVerifyResult, until });
+        target.set(token, { result: result as JWTVerifyResult });
         while (target.size > max) {
           const first = target.keys().next().value;
           if (first === undefined) break;
@@ -600,7 +621,7 @@ export function jwtVerify<P = JWTPayload>(jwt: string | Uint8Array, key: KeyLike
     const flags = options.backend === 'wasm' ? F_JWT : F_JWT | F_HOST;
     const source = sourceOf(key);
     const max = options.cache?.max ?? 0;
-    if (max > 0) return cachedVerify<P>(token, source, opts, now, flags, options, max);
+    if (max > 0) return cachedVerify<P>(token, source, opts, now, flags, max);
     const v = verifyWith(token, source, opts, now, flags);
     return v instanceof Promise ? v.then(() => jwtResult<P>(token)) : jwtResult<P>(token);
   });
@@ -624,13 +645,30 @@ export function compactVerify(jws: string | Uint8Array, key: KeyLike, options: V
 
 /* ------------------------------------------------------------------ local JWK set */
 
+/**
+ * The jose-style key function: the core selects the keys (jose's `LocalJWKSet`: `kid`, then
+ * `kty`/`crv` for `alg`, the key's `alg`, `use: "sig"`, `key_ops` with `verify`). None: no
+ * matching key. Several: an error that also iterates over them (as jose's
+ * `JWKSMultipleMatchingKeys`). HMAC secrets never leave wasm.
+ */
 function jwksFunction(source: KeySource, describe: () => Promise<KeySetEntry>): JWKSFunction {
   const f = (async (header?: ProtectedHeaderParameters) => {
     const ks = await describe();
-    const kid = header?.kid;
-    const keys = ks.describe().filter((k) => k.jwk && (kid === undefined || k.kid === kid));
+    const h = (header ?? {}) as { alg?: unknown; kid?: unknown };
+    const all = ks.describe();
+    const keys = Array.from(ks.handle.select(typeof h.alg === 'string' ? h.alg : '', typeof h.kid === 'string' ? h.kid : undefined), (i) => all[i]).filter((k) => k && k.jwk);
+    const jwk = (k: (typeof keys)[number]): JWK => ({ ...k.jwk, ...(k.kid ? { kid: k.kid } : {}) }) as JWK;
     if (keys.length === 0) throw new InvalidTokenError(`${NO_KEY} the token's kid and alg`);
-    return { ...keys[0].jwk, ...(keys[0].kid ? { kid: keys[0].kid } : {}) } as JWK;
+    if (keys.length > 1) {
+      const e = new InvalidTokenError('multiple keys match the token\'s kid and alg');
+      Object.defineProperty(e, Symbol.asyncIterator, {
+        value: async function* () {
+          for (const k of keys) yield jwk(k);
+        },
+      });
+      throw e;
+    }
+    return jwk(keys[0]);
   }) as JWKSFunction;
   Object.defineProperty(f, KEY_SOURCE, { value: source });
   return f;
@@ -648,9 +686,9 @@ export function createLocalJWKSet(jwks: JSONWebKeySet): JWKSFunction {
 export { jwksFunction, authError };
 
 /** @internal The default budgets (for the host's I/O bounds). */
-export function defaultLimits(): { maxTokenBytes: number; maxJsonDepth: number; maxKeysPerSet: number; maxJwksBytes: number; maxCandidateKeys: number } {
+export function defaultLimits(): { maxTokenBytes: number; maxJsonDepth: number; maxKeysPerSet: number; maxJwksBytes: number; maxCandidateKeys: number; maxResponseBytes: number } {
   const l = w().defaultLimits();
-  return { maxTokenBytes: l[0], maxJsonDepth: l[1], maxKeysPerSet: l[2], maxJwksBytes: l[3], maxCandidateKeys: l[4] };
+  return { maxTokenBytes: l[0], maxJsonDepth: l[1], maxKeysPerSet: l[2], maxJwksBytes: l[3], maxCandidateKeys: l[4], maxResponseBytes: l[5] };
 }
 
 /** @internal The core's URL rule (src/url.rs): `undefined` if `url` may be fetched, else why not. */

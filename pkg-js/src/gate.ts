@@ -11,15 +11,16 @@
  * if (!d.allow) return new Response(d.body, { status: d.status, headers: ... });
  * ```
  */
-import { gateBinding, KEY_SOURCE, type KeySource } from './api.js';
+import { defaultLimits, gateBinding, KEY_SOURCE, type KeySource } from './api.js';
 import { ConfigError, fromCore } from './errors.js';
-import { CLOCK, createRemoteJWKSet, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
+import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
 
 /** @internal The wasm class: the gate and what its requests share (key sets, discovery,
  * the introspection cache). */
 interface GateCoreHandle {
   warnings(): string;
   begin(request: string): RequestHandle;
+  requirements(): string;
   free(): void;
 }
 
@@ -160,7 +161,12 @@ type Io =
 
 const UTF8 = new TextEncoder();
 const MAX_STEPS = 16;
-const MAX_BODY = 512 * 1024;
+
+/** A host clock reading (ms) as the core's seconds; anything but a number reaches the core
+ * as `NaN`, which it refuses (AUTH-015) — a bad clock never means 1970. */
+function coreSeconds(ms: unknown): number {
+  return typeof ms === 'number' ? ms / 1000 : NaN;
+}
 
 function headerPairs(h: GateRequest['headers']): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -182,10 +188,12 @@ async function boundedFetch(doFetch: typeof fetch, url: string, init: RequestIni
   const timer = setTimeout(() => ctl.abort(), timeout);
   try {
     const res = await doFetch(url, { ...init, redirect: 'manual', signal: ctl.signal });
-    if (res.status !== 200) throw new Error(`status ${res.status}`);
-    const buf = new Uint8Array(await res.arrayBuffer());
-    if (buf.length > MAX_BODY) throw new Error('response too large');
-    return buf;
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(`status ${res.status}`);
+    }
+    // Streamed and bounded by the core's limit: an endless or oversized body is cut off.
+    return await readBounded(res, defaultLimits().maxResponseBytes, () => new Error('response too large'), ctl.signal);
   } finally {
     clearTimeout(timer);
   }
@@ -223,6 +231,19 @@ export class Gate {
     } catch (e) {
       throw fromCore(e, 'AUTH-015');
     }
+    // What the config needs from the host is the core's answer; a missing piece is refused
+    // here, at start-up, not on every request.
+    const needs = JSON.parse(core.requirements()) as { customProviders: string[]; revocation: boolean };
+    let missing: ConfigError | undefined;
+    if (needs.customProviders.length > 0 && typeof options.customVerify !== 'function') {
+      missing = new ConfigError(`options.customVerify: required by the custom provider ${JSON.stringify(needs.customProviders[0])}`, { reason: 'options.customVerify' });
+    } else if (needs.revocation && typeof options.store?.isRevoked !== 'function') {
+      missing = new ConfigError('options.store.isRevoked: required because revocation is enabled', { reason: 'options.store.isRevoked' });
+    }
+    if (missing) {
+      core.free();
+      throw missing;
+    }
     return new Gate(core, options);
   }
 
@@ -248,7 +269,7 @@ export class Gate {
         const now = (this.#opts.now ?? Date.now)();
         let step: { done?: GateDecision; need?: Io };
         try {
-          step = JSON.parse(handle.decide(Math.floor(now / 1000)));
+          step = JSON.parse(handle.decide(coreSeconds(now)));
         } catch (e) {
           throw fromCore(e, 'AUTH-015');
         }
@@ -386,7 +407,7 @@ export function createApiKey(spec: NewApiKey, options: { now?: number } = {}): {
   const W = gateBinding() as { createApiKey(spec: string, random: Uint8Array, now: number): string };
   const random = new Uint8Array(44);
   globalThis.crypto.getRandomValues(random);
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
+  const now = coreSeconds(options.now === undefined ? Date.now() : options.now);
   try {
     return JSON.parse(W.createApiKey(JSON.stringify(spec), random, now));
   } catch (e) {

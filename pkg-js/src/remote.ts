@@ -79,22 +79,46 @@ function duration(v: number | undefined, def: number, field: string): number {
   return v === Infinity ? Number.MAX_SAFE_INTEGER : v;
 }
 
-async function readBounded(res: Response, max: number): Promise<Uint8Array> {
+/**
+ * @internal Reads a response body chunk by chunk, at most `max` bytes (a limit from the
+ * core's `Limits`): a too-large `content-length` is refused before reading, and the read
+ * stops (the stream is cancelled) as soon as the body goes over `max`, or when `signal`
+ * aborts. Never buffers a whole oversized body.
+ */
+export async function readBounded(res: Response, max: number, tooLarge: () => Error, signal?: AbortSignal): Promise<Uint8Array> {
   const len = res.headers.get('content-length');
-  if (len !== null && Number(len) > max) throw new JwksFetchError(`JWKS response over ${max} bytes`);
-  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  if (len !== null && Number(len) > max) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!res.body) {
+    const buf = new Uint8Array(await res.arrayBuffer());
+    if (buf.byteLength > max) throw tooLarge();
+    return buf;
+  }
   const reader = res.body.getReader();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error('aborted'));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw new JwksFetchError(`JWKS response over ${max} bytes`);
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), aborted]);
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) throw tooLarge();
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
   const out = new Uint8Array(total);
   let o = 0;
@@ -166,7 +190,7 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
           await res.body?.cancel().catch(() => {});
           throw new JwksFetchError(`JWKS response status ${res.status || res.type}`);
         }
-        const bytes = await readBounded(res, maxBytes);
+        const bytes = await readBounded(res, maxBytes, () => new JwksFetchError(`JWKS response over ${maxBytes} bytes`), ctrl.signal);
         return { bytes, cacheControl: res.headers.get('cache-control') };
       };
       // One fetch in flight per URL (and headers) across key set instances using the

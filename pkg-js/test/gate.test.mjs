@@ -52,7 +52,7 @@ describe('Gate', () => {
   });
 
   it('decides with identity headers and strips forged ones', async () => {
-    const gate = eg.Gate.create(config, { env, store: store() });
+    const gate = eg.Gate.create(config, { env, store: store(), customVerify: () => null });
     assert.deepEqual(gate.warnings, []);
     const pub = await gate.decide({ method: 'GET', path: '/health' });
     assert.equal(pub.allow, true);
@@ -84,7 +84,7 @@ describe('Gate', () => {
     assert.throws(() => eg.createApiKey({ account: 'a', expiresAt: Math.floor(now / 1000) + 400 * 86400 }), (e) => e.code === 'AUTH-015');
     const records = new Map([[created.record.id, created.record]]);
     const revoked = new Set();
-    const gate = eg.Gate.create(config, { env, store: store(records, revoked) });
+    const gate = eg.Gate.create(config, { env, store: store(records, revoked), customVerify: () => null });
     const req = { method: 'POST', path: '/machine/deploy', headers: { authorization: `Bearer ${created.key}` } };
     const ok = await gate.decide(req);
     assert.equal(ok.allow, true, JSON.stringify(ok));
@@ -99,9 +99,8 @@ describe('Gate', () => {
     assert.equal((await gate.decide(r)).allow, true);
     revoked.add('jti-1');
     assert.equal((await gate.decide(r)).code, 'AUTH-010');
-    // revocation on without a store: fail closed
-    const noStore = eg.Gate.create(config, { env });
-    await assert.rejects(noStore.decide(r), (e) => e.code === 'AUTH-015');
+    // revocation on without a store: refused at start-up (fail closed)
+    assert.throws(() => eg.Gate.create(config, { env, customVerify: () => null }), (e) => e.code === 'AUTH-015' && e.reason === 'options.store.isRevoked');
   });
 
   it('a custom provider calls the host function', async () => {

@@ -1434,6 +1434,39 @@ impl Gate {
     }
 }
 
+/// What a host must supply for a config to work, checked once when the host starts (a
+/// missing piece is a start-up error, not a failure on every request).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Requirements {
+    /// Names of the providers whose tokens the host verifies (`custom` without keys):
+    /// the host needs a custom verifier.
+    pub custom_providers: Vec<String>,
+    /// `jti` revocation is on: the host needs a store that answers "is revoked".
+    pub revocation: bool,
+    /// API keys are accepted: the host needs a store that looks up key records.
+    pub api_keys: bool,
+}
+
+impl Gate {
+    /// What the host must supply for this config (nothing when the gate is disabled).
+    pub fn requirements(&self) -> Requirements {
+        let c = &self.config;
+        if !c.enabled {
+            return Requirements::default();
+        }
+        Requirements {
+            custom_providers: c
+                .providers
+                .iter()
+                .filter(|p| p.keys == KeySource::Host)
+                .map(|p| p.name.clone())
+                .collect(),
+            revocation: c.revocation,
+            api_keys: c.api_keys,
+        }
+    }
+}
+
 /// The JSON forms the hosts (wasm bindings, the Worker) exchange with the core. Field
 /// names are camelCase, as JS expects.
 mod json_forms {

@@ -30,7 +30,7 @@ pub use config::{
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
-    Step, MAX_INTROSPECTION_ENTRIES,
+    Requirements, Step, MAX_INTROSPECTION_ENTRIES,
 };
 pub use identity::Identity;
 pub use presets::{catalog_json as provider_catalog, Preset, PresetField, PRESETS};

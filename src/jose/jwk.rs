@@ -245,6 +245,23 @@ impl JwkSet {
             .take(limit)
             .collect()
     }
+
+    /// jose's `LocalJWKSet` key selection for a key function given a protected header
+    /// (`alg` as written, `kid` when it is a string): the positions in [`JwkSet::keys`] of
+    /// every key [`JwkSet::select`] accepts, in document order. An unsupported `alg`, or an
+    /// HMAC `alg` against a fetched set, selects nothing (as verification does).
+    pub fn select_for_header(&self, alg: &str, kid: Option<&str>) -> Vec<usize> {
+        let Some(alg) = Algorithm::from_name(alg) else {
+            return Vec::new();
+        };
+        if alg.is_symmetric() && self.origin == KeyOrigin::Remote {
+            return Vec::new();
+        }
+        self.select(alg, kid, self.keys.len())
+            .into_iter()
+            .filter_map(|k| self.keys.iter().position(|x| core::ptr::eq(x, k)))
+            .collect()
+    }
 }
 
 impl Jwk {

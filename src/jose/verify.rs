@@ -598,6 +598,28 @@ fn check_claims_in<C: Claims + ?Sized>(
     Ok(())
 }
 
+/// The claim checks alone, at `now`, for a token that was ALREADY verified with the same
+/// key set and `options` (a host's verified-token cache asks this on every hit): `Ok`
+/// exactly when the claim checks of a fresh [`jwt_verify`] at `now` pass (`exp`, `nbf`,
+/// `max_token_age`, and the checks that do not depend on time). The signature is not
+/// checked: never call it on a token that was not verified.
+pub fn recheck_claims(
+    token: &str,
+    now: crate::time::UnixTime,
+    options: &VerifyOptions,
+) -> Result<(), VerifyError> {
+    let parts = UntrustedToken::parse(token, &options.limits)?.into_parts();
+    let raw = crate::codec::json::scan_object(&parts.payload, options.limits.max_json_depth)
+        .map_err(|error| {
+            VerifyError::Decode(DecodeError::Json {
+                part: crate::jose::token::Part::Payload,
+                error,
+            })
+        })?;
+    check_claims_in(&parts.header, &raw, now.secs(), options)?;
+    Ok(())
+}
+
 /// Verifies a compact JWS (no claim checks; the payload is raw bytes).
 pub fn compact_verify(
     token: &str,

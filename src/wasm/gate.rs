@@ -84,19 +84,32 @@ impl GateCore {
             pending: Pending::new(req),
         })
     }
+
+    /// What the host must supply for this config (`Gate::requirements`), as JSON:
+    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
+    pub fn requirements(&self) -> String {
+        let r = self.gate.requirements();
+        serde_json::json!({
+            "customProviders": r.custom_providers,
+            "revocation": r.revocation,
+            "apiKeys": r.api_keys,
+        })
+        .to_string()
+    }
 }
 
-/// `usableUntil` (ms) from the JS host: absent or not a finite non-negative number means
-/// "no expiry given".
+/// `usableUntil` (ms, the core's own `JwksCache::usable_until` passed back by the JS host):
+/// absent means "no expiry given"; a value that is not a usable time withdraws the set at
+/// once (fail closed), never "forever".
 fn until_ms(v: Option<f64>) -> Option<u64> {
-    v.filter(|x| x.is_finite() && *x >= 0.0).map(|x| x as u64)
+    v.map(|x| crate::time::UnixTime::from_millis_f64(x).map_or(0, |t| t.millis()))
 }
 
 #[wasm_bindgen]
 impl GateRequestHandle {
     /// One step at `now` (unix seconds): `{"done": decision}` or `{"need": io}` as JSON.
     pub fn decide(&mut self, now: f64) -> Result<String, JsValue> {
-        let now = if now.is_finite() { now as i64 } else { 0 };
+        let now = super::unix_time(now)?.secs();
         let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
         Ok(self
             .gate
@@ -223,7 +236,7 @@ pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsVa
     let random: &[u8; api_key::RANDOM_BYTES] = random
         .try_into()
         .map_err(|_| usage("apiKey: expected 44 random bytes"))?;
-    let now = if now.is_finite() { now as i64 } else { 0 };
+    let now = super::unix_time(now)?.secs();
     let created = api_key::create(new, random, now)
         .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())

@@ -4,7 +4,10 @@
 use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::*;
 
+use super::js_error;
 use crate::jose::jwks_cache::{Action, CachePolicy, JwksCache, Need, Snapshot};
+
+use crate::time::{Duration, UnixTime};
 
 /// The core's one URL rule ([`crate::url::fetchable`]) for `createRemoteJWKSet`: `undefined`
 /// when the URL may be fetched, else why not.
@@ -19,12 +22,24 @@ const A_FETCH: u32 = 1;
 const A_WAIT: u32 = 2;
 const A_FAIL: u32 = 3;
 
-fn ms(v: f64) -> u64 {
-    if v.is_finite() && v > 0.0 {
-        v as u64
-    } else {
-        0
-    }
+/// A host's duration (ms): `NaN`, an infinity or a negative number is an AUTH-015 error
+/// naming the option, never `0`.
+fn duration(v: f64, field: &str) -> Result<u64, JsValue> {
+    Duration::from_millis_f64(v)
+        .map(Duration::millis)
+        .map_err(|e| {
+            js_error(
+                e.code(),
+                &alloc::format!("createRemoteJWKSet: options.{field}: {e}"),
+                None,
+                Some("invalid_time"),
+            )
+        })
+}
+
+/// The host's clock (ms since the epoch) as core time; unusable values throw (AUTH-015).
+fn now_ms(now: f64) -> Result<u64, JsValue> {
+    super::unix_time_ms(now).map(UnixTime::millis)
 }
 
 /// One remote JWKS URL's cache state.
@@ -36,7 +51,7 @@ pub struct JwksCacheState {
 
 #[wasm_bindgen]
 impl JwksCacheState {
-    /// All durations in milliseconds.
+    /// All durations in milliseconds; an unusable one throws (AUTH-015).
     #[wasm_bindgen(constructor)]
     pub fn new(
         max_age: f64,
@@ -44,43 +59,52 @@ impl JwksCacheState {
         max_stale: f64,
         retry_after_error: f64,
         refetch_budget: u32,
-    ) -> JwksCacheState {
+    ) -> Result<JwksCacheState, JsValue> {
         let d = CachePolicy::DEFAULT;
-        JwksCacheState {
+        Ok(JwksCacheState {
             c: JwksCache::new(CachePolicy {
-                max_age_ms: ms(max_age),
-                cooldown_ms: ms(cooldown),
-                max_stale_ms: ms(max_stale),
+                max_age_ms: duration(max_age, "cacheMaxAge")?,
+                cooldown_ms: duration(cooldown, "cooldownDuration")?,
+                max_stale_ms: duration(max_stale, "maxStale")?,
                 max_fresh_ms: d.max_fresh_ms,
-                retry_after_error_ms: ms(retry_after_error),
+                retry_after_error_ms: duration(retry_after_error, "retryAfterError")?,
                 refetch_budget,
             }),
-        }
+        })
     }
 
     /// 0 use cached, 1 fetch (now in flight), 2 wait for the fetch in flight, 3 fail (AUTH-007).
-    pub fn decide(&mut self, now: f64, unknown_kid: bool) -> u32 {
+    /// An unusable `now` throws (AUTH-015).
+    pub fn decide(&mut self, now: f64, unknown_kid: bool) -> Result<u32, JsValue> {
+        let now = now_ms(now)?;
         let need = if unknown_kid {
             Need::UnknownKid
         } else {
             Need::Keys
         };
-        match self.c.decide(ms(now), need) {
+        Ok(match self.c.decide(now, need) {
             Action::UseCached => A_USE,
             Action::Fetch => A_FETCH,
             Action::Wait => A_WAIT,
             Action::Fail(_) => A_FAIL,
-        }
+        })
     }
 
     #[wasm_bindgen(js_name = fetchSucceeded)]
-    pub fn fetch_succeeded(&mut self, now: f64, cache_control: Option<String>) {
-        self.c.fetch_succeeded(ms(now), cache_control.as_deref());
+    pub fn fetch_succeeded(
+        &mut self,
+        now: f64,
+        cache_control: Option<String>,
+    ) -> Result<(), JsValue> {
+        self.c
+            .fetch_succeeded(now_ms(now)?, cache_control.as_deref());
+        Ok(())
     }
 
     #[wasm_bindgen(js_name = fetchFailed)]
-    pub fn fetch_failed(&mut self, now: f64) {
-        self.c.fetch_failed(ms(now));
+    pub fn fetch_failed(&mut self, now: f64) -> Result<(), JsValue> {
+        self.c.fetch_failed(now_ms(now)?);
+        Ok(())
     }
 
     /// The instant (ms) from which the cached keys are past `maxStale`
@@ -98,14 +122,27 @@ impl JwksCacheState {
         }
     }
 
-    /// Seeds from a persisted snapshot; `false` when refused (see `JwksCache::restore`).
-    pub fn restore(&mut self, fetched_at: f64, fresh_until: f64, now: f64) -> bool {
-        self.c.restore(
+    /// Seeds from a persisted snapshot; `false` when refused (see `JwksCache::restore`; a
+    /// snapshot time that is not a usable time is refused too). An unusable `now` throws.
+    pub fn restore(
+        &mut self,
+        fetched_at: f64,
+        fresh_until: f64,
+        now: f64,
+    ) -> Result<bool, JsValue> {
+        let now = now_ms(now)?;
+        let (Ok(fetched_at), Ok(fresh_until)) = (
+            UnixTime::from_millis_f64(fetched_at),
+            UnixTime::from_millis_f64(fresh_until),
+        ) else {
+            return Ok(false);
+        };
+        Ok(self.c.restore(
             Snapshot {
-                fetched_at: ms(fetched_at),
-                fresh_until: ms(fresh_until),
+                fetched_at: fetched_at.millis(),
+                fresh_until: fresh_until.millis(),
             },
-            ms(now),
-        )
+            now,
+        ))
     }
 }

@@ -10,12 +10,13 @@
 //! where relevant, `claim` / `reason`; the JS wrapper turns them into its error classes.
 //! Messages never contain the token, a key or a signature.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::*;
 
 use crate::error::ErrorCode;
 use crate::jose::token::{DecodeError, Part};
 use crate::limits::Limits;
+use crate::time::{TimeError, UnixTime};
 
 #[cfg(feature = "wasm-gate")]
 mod gate;
@@ -106,12 +107,21 @@ fn decode_error(e: &DecodeError) -> JsValue {
     js_error(e.code(), &describe_decode(e), None, None)
 }
 
-fn now_secs(now: f64) -> i64 {
-    if now.is_finite() {
-        now as i64
-    } else {
-        0
-    }
+/// The host's clock (unix seconds) as core time: a number that is not a usable time
+/// (`NaN`, an infinity, before 1970, after year 9999) is an AUTH-015 error, never `0`.
+pub(crate) fn unix_time(now: f64) -> Result<UnixTime, JsValue> {
+    UnixTime::from_secs_f64(now).map_err(|e| time_error(&e))
+}
+
+/// The host's clock in milliseconds since the epoch (`Date.now()`), as core time.
+#[cfg(feature = "wasm-verify")]
+pub(crate) fn unix_time_ms(now: f64) -> Result<UnixTime, JsValue> {
+    UnixTime::from_millis_f64(now).map_err(|e| time_error(&e))
+}
+
+/// The JS error for an unusable time or duration (the core's text, code AUTH-015).
+pub(crate) fn time_error(e: &TimeError) -> JsValue {
+    js_error(e.code(), &e.to_string(), None, Some("invalid_time"))
 }
 
 /// The decoded JSON text of a token's first (`0`) or second (`1`) segment. Only called on
@@ -184,7 +194,7 @@ pub fn decode_header(token: &str) -> Result<String, JsValue> {
 /// `token::inspect` as JSON text (`now` in unix seconds).
 #[wasm_bindgen(js_name = inspectToken)]
 pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
-    let i = crate::jose::token::inspect(token, now_secs(now), &Limits::DEFAULT)
+    let i = crate::jose::token::inspect(token, unix_time(now)?.secs(), &Limits::DEFAULT)
         .map_err(|e| decode_error(&e))?;
     let header = segment_json(token, 0)?;
     let claims = segment_json(token, 1)?;
@@ -215,7 +225,7 @@ pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
 }
 
 /// The default budgets the JS host enforces while doing I/O (it reads a JWKS body only up
-/// to `maxJwksBytes`).
+/// to `maxJwksBytes`, a discovery or introspection body up to `maxResponseBytes`).
 #[wasm_bindgen(js_name = defaultLimits)]
 pub fn default_limits() -> alloc::vec::Vec<u32> {
     let l = Limits::DEFAULT;
@@ -225,6 +235,7 @@ pub fn default_limits() -> alloc::vec::Vec<u32> {
         l.max_keys_per_set,
         l.max_jwks_bytes,
         l.max_candidate_keys,
+        Limits::MAX_RESPONSE_BYTES,
     ]
     .iter()
     .map(|v| u32::try_from(*v).unwrap_or(u32::MAX))

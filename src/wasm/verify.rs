@@ -8,7 +8,7 @@
 //! checks the signature with native crypto, then reports the claim result the core
 //! already computed (a bad signature always wins over a claim error, as in jose).
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use serde::Deserialize;
@@ -143,6 +143,16 @@ impl KeySet {
     #[wasm_bindgen(getter)]
     pub fn size(&self) -> usize {
         self.set.keys().len()
+    }
+
+    /// jose's key selection for a key function (`JwkSet::select_for_header`): the indices
+    /// (into `describe()`) of the keys usable for a token with this `alg` and `kid`.
+    pub fn select(&self, alg: &str, kid: Option<String>) -> Vec<u32> {
+        self.set
+            .select_for_header(alg, kid.as_deref())
+            .into_iter()
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect()
     }
 
     /// JSON array, one entry per key: `{"kid": ..., "jwk": <public JWK or null>}`.
@@ -341,15 +351,17 @@ fn record(e: &VerifyError) -> i32 {
         },
         _ => (String::from(e.code().title()), None, None),
     };
-    let code = e.code();
-    LAST.with(|l| {
-        *l.borrow_mut() = Some(Detail {
-            code,
-            message,
-            claim,
-            reason,
-        })
-    });
+    record_detail(Detail {
+        code: e.code(),
+        message,
+        claim,
+        reason,
+    })
+}
+
+fn record_detail(d: Detail) -> i32 {
+    let code = d.code;
+    LAST.with(|l| *l.borrow_mut() = Some(d));
     code_number(code)
 }
 
@@ -381,7 +393,19 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     let mut out = alloc::vec![0i32; R_HEAD];
     out[R_STATUS] = ST_OK;
     let opts = &options.o;
-    let now = if now.is_finite() { now as i64 } else { 0 };
+    let now = match crate::time::UnixTime::from_secs_f64(now) {
+        Ok(t) => t.secs(),
+        Err(e) => {
+            out[R_STATUS] = ST_ERR;
+            out[R_CODE] = record_detail(Detail {
+                code: e.code(),
+                message: e.to_string(),
+                claim: None,
+                reason: Some("invalid_time"),
+            });
+            return out;
+        }
+    };
     let jwt = flags & F_JWT != 0;
     if flags & F_HOST == 0 {
         let r = if jwt {
@@ -444,4 +468,14 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
 #[wasm_bindgen(js_name = signatureFailed)]
 pub fn signature_failed() -> i32 {
     record(&VerifyError::InvalidSignature)
+}
+
+/// For a verified-token cache hit: whether `token`, which already verified against the
+/// same key set with `options`, still passes every claim check at `now` (unix seconds),
+/// as a fresh verification would (`verify::recheck_claims`). An unusable `now` throws
+/// (AUTH-015). `false`: the host drops the entry and verifies afresh.
+#[wasm_bindgen(js_name = recheckClaims)]
+pub fn recheck_claims(token: &str, options: &Options, now: f64) -> Result<bool, JsValue> {
+    let now = super::unix_time(now)?;
+    Ok(crate::jose::verify::recheck_claims(token, now, &options.o).is_ok())
 }
