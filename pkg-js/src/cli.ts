@@ -6,7 +6,7 @@
  * 2 usage error, unreadable file, or a configuration the gate cannot load.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { gateBinding } from './api.js';
 import { Gate, createApiKey, inspectToken, isAuthError, type ApiKeyRecord, type GateDecision } from './node.js';
@@ -41,6 +41,12 @@ commands:
       API keys in a JSON file store; create prints the key once and the
       \`wrangler kv key put\` line for the Worker's KV.
       e.g. edgegate apikey create --account acme --role deployer --days 90 --store keys.json
+
+  token sign --sub S --issuer I [--audience A] [--role R]... [--permission P]... [--expires SECONDS]
+             [--secret-env NAME]
+      Development only (refused when NODE_ENV=production): an HS256 token signed with the
+      secret in the environment variable NAME (default JWT_SECRET), for trying configs.
+      e.g. JWT_SECRET=... edgegate token sign --sub alice --issuer https://issuer.example --role admin
 
 tokens: as an argument, "-" or nothing to read stdin, or --token-env NAME (argv leaks into
 shell history and ps). Colours only on a TTY (NO_COLOR disables them).
@@ -366,6 +372,31 @@ function cmdApikey(args: string[]): number {
   }
 }
 
+function cmdToken(args: string[]): number {
+  const { values, positionals } = parse(args, { sub: { type: 'string' }, issuer: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string', multiple: true }, permission: { type: 'string', multiple: true }, expires: { type: 'string' }, 'secret-env': { type: 'string' } });
+  if (positionals[0] !== 'sign') throw new UsageError('usage: edgegate token sign --sub S --issuer I ...');
+  if (process.env.NODE_ENV === 'production') {
+    err('token sign is for development only (NODE_ENV=production)');
+    return 2;
+  }
+  if (!values.sub || !values.issuer) throw new UsageError('--sub and --issuer are required');
+  const envName = String(values['secret-env'] ?? 'JWT_SECRET');
+  const secret = process.env[envName];
+  if (!secret || secret.length < 32) throw new UsageError(`${envName}: set it to an HS256 secret of at least 32 bytes`);
+  const ttl = values.expires === undefined ? 600 : Number(values.expires);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86400) throw new UsageError('--expires is 1..86400 seconds');
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = { sub: values.sub, iss: values.issuer, iat: now, exp: now + ttl };
+  if (values.audience) claims.aud = values.audience;
+  if (values.role) claims.roles = values.role;
+  if (values.permission) claims.permissions = values.permission;
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  out(`${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`);
+  process.stderr.write(c('33', 'development token: never use one in production') + '\n');
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -394,6 +425,8 @@ async function main(argv: string[]): Promise<number> {
         return cmdConfig(rest);
       case 'apikey':
         return cmdApikey(rest);
+      case 'token':
+        return cmdToken(rest);
       default:
         throw new UsageError(cmd === undefined ? 'missing command' : `unknown command ${JSON.stringify(cmd)}`);
     }

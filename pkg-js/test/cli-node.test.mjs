@@ -33,7 +33,7 @@ describe('edgegate CLI (issue 12 commands)', () => {
   it('--help lists every command with examples; --version; no colours off a TTY', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['providers', 'inspect', 'validate', 'check', 'config validate', 'apikey create', 'exit codes']) assert.ok(r.stdout.includes(c), c);
+    for (const c of ['providers', 'inspect', 'validate', 'check', 'config validate', 'apikey create', 'token sign', 'exit codes']) assert.ok(r.stdout.includes(c), c);
     assert.ok(!r.stdout.includes('\x1b['));
     assert.equal((await run(['-h'])).code, 0);
     assert.match((await run(['--version'])).stdout, /^\d+\.\d+\.\d+/);
@@ -112,6 +112,15 @@ describe('edgegate CLI (issue 12 commands)', () => {
     assert.equal((await run(['apikey', 'revoke', o.record.id, '--store', store])).code, 0);
     assert.equal(JSON.parse(readFileSync(store, 'utf8')).keys[0].revoked, true);
     assert.equal((await run(['apikey', 'revoke', 'nope', '--store', store])).code, 1);
+  });
+
+  it('token sign (development only) makes a token the gate accepts', async () => {
+    const r = await run(['token', 'sign', '--sub', 'dev', '--issuer', 'https://issuer.example', '--role', 'admin'], { JWT_SECRET: SECRET });
+    assert.equal(r.code, 0, r.stderr);
+    const { payload } = await jose.jwtVerify(r.stdout.trim(), new TextEncoder().encode(SECRET), { issuer: 'https://issuer.example' });
+    assert.deepEqual([payload.sub, payload.roles], ['dev', ['admin']]);
+    assert.equal((await run(['token', 'sign', '--sub', 'dev', '--issuer', 'https://i'], { JWT_SECRET: SECRET, NODE_ENV: 'production' })).code, 2);
+    assert.equal((await run(['token', 'sign', '--sub', 'dev', '--issuer', 'https://i'])).code, 2);
   });
 
   it('check still works with --flag=value', async () => {
