@@ -145,7 +145,7 @@ describe('edgegate/express', () => {
     assert.deepEqual(rs.map((r) => r.json.ctx), ['a', 'b', 'c', 'd']);
   });
 
-  it('two Authorization headers are refused (rawHeaders reach the core)', async () => {
+  it('two Authorization headers are refused (Node itself answers 400; the gate reads rawHeaders too)', async () => {
     const t = await token();
     const { request } = await import('node:http');
     const u = new URL(base + '/api/me');
