@@ -27,6 +27,9 @@ pub enum TokenSource {
     },
     /// A cookie.
     Cookie { name: String },
+    /// A cookie holding a session id (`{"cookie": "sid", "session": true}`): the host looks
+    /// the session up (`Io::Session`).
+    Session { cookie: String },
     /// A query parameter.
     Query { name: String },
 }
@@ -248,6 +251,9 @@ pub struct Config {
 /// The name routes use for API-key callers in `providers`.
 pub const API_KEY_PROVIDER: &str = "apiKey";
 
+/// The provider name of identities from sessions (routes may name it in `providers`).
+pub const SESSION_PROVIDER: &str = "session";
+
 impl Config {
     /// Parses and validates a JSON config document.
     pub fn from_json(json: &[u8], env: &Env) -> Result<Config, ConfigError> {
@@ -309,6 +315,7 @@ impl Config {
                     .map_err(|e| crate::gate::presets::annotate(e, &filled))?;
                 if providers.iter().any(|o| o.name == provider.name)
                     || provider.name == API_KEY_PROVIDER
+                    || provider.name == SESSION_PROVIDER
                 {
                     return Err(ConfigError::new(
                         join(&p, "name"),
@@ -364,8 +371,9 @@ impl Config {
                     route.pattern = route.pattern.case_insensitive();
                 }
                 for (i, name) in route.providers.iter().enumerate() {
-                    let known =
-                        name == API_KEY_PROVIDER || providers.iter().any(|pr| &pr.name == name);
+                    let known = name == API_KEY_PROVIDER
+                        || name == SESSION_PROVIDER
+                        || providers.iter().any(|pr| &pr.name == name);
                     if !known {
                         return Err(ConfigError::new(
                             format!("{p}.providers[{i}]"),
@@ -391,10 +399,13 @@ impl Config {
             Some(o) => parse_cors(o)?,
         };
         root.finish()?;
-        if providers.is_empty() && !api_keys && routes.iter().any(|r| !r.public) {
+        let sessions = token_sources
+            .iter()
+            .any(|t| matches!(t, TokenSource::Session { .. }));
+        if providers.is_empty() && !api_keys && !sessions && routes.iter().any(|r| !r.public) {
             return Err(ConfigError::new(
                 "providers",
-                "a protected route needs at least one provider or apiKeys",
+                "a protected route needs at least one provider, apiKeys or a session source",
             ));
         }
         Ok(Config {
@@ -450,7 +461,11 @@ fn parse_token_source(path: &str, v: &Value) -> CResult<TokenSource> {
         if !is_token(&name) {
             return Err(ConfigError::new(o.at("cookie"), "not a valid cookie name"));
         }
-        TokenSource::Cookie { name }
+        if o.opt_bool("session")?.unwrap_or(false) {
+            TokenSource::Session { cookie: name }
+        } else {
+            TokenSource::Cookie { name }
+        }
     } else {
         let name = o.str("query")?;
         if name.is_empty() {

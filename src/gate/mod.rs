@@ -16,6 +16,7 @@ pub(crate) mod providers;
 pub(crate) mod rbac;
 pub(crate) mod revocation;
 pub(crate) mod route;
+pub(crate) mod session;
 
 pub use api_key::{
     create as create_api_key, hash_key, looks_like_key, parse as parse_api_key, ApiKeyError,
@@ -26,7 +27,7 @@ pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;
 pub use config::{
     Config, Cors, IdentityHeaders, TokenSource, API_KEY_PROVIDER, DEFAULT_CORS_METHODS,
-    MAX_CORS_MAX_AGE,
+    MAX_CORS_MAX_AGE, SESSION_PROVIDER,
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
@@ -38,3 +39,4 @@ pub use providers::{KeySource, Provider, ProviderKind};
 pub use rbac::{Missing, Rbac, RoleDef};
 pub use revocation::Denylist;
 pub use route::{normalize, NormalizedPath, PathError, Route};
+pub use session::{session_hash, SessionRecord, SessionRejection, MAX_SESSION_ID};

@@ -190,6 +190,20 @@ impl GateRequestHandle {
         }
     }
 
+    /// The session store's record (JSON text) for the session whose id hashes to `hash`
+    /// (`undefined`: no such session). Text that is not a record is a store error.
+    #[wasm_bindgen(js_name = provideSession)]
+    pub fn provide_session(&mut self, hash: &str, record: Option<String>) {
+        match record {
+            None => self.pending.provide_session_json(hash, None),
+            Some(r) => {
+                let v = serde_json::from_str::<serde_json::Value>(&r)
+                    .unwrap_or(serde_json::Value::String(String::new()));
+                self.pending.provide_session_json(hash, Some(&v));
+            }
+        }
+    }
+
     /// The store's raw "is revoked" answer as JSON text (`undefined`: the store answered
     /// nothing). See `Pending::provide_revoked_json`: only `false`/`0` mean not revoked.
     #[wasm_bindgen(js_name = provideRevoked)]
@@ -258,4 +272,11 @@ pub fn permission_granted(granted: &str, needed: &str) -> bool {
         return false;
     };
     !needed.is_empty() && list.iter().any(|g| crate::gate::rbac::grants(g, needed))
+}
+
+/// The lookup key of a session id (SHA-256, hex): what a session store keys records by
+/// and what `Io::Session` asks for.
+#[wasm_bindgen(js_name = sessionHash)]
+pub fn session_hash(id: &str) -> String {
+    crate::gate::session_hash(id)
 }
