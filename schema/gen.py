@@ -73,7 +73,7 @@ defs = {
                          ["url", "clientId", "clientSecret"]),
     "tokenSource": {"oneOf": [
         obj({"header": dict(S, minLength=1), "scheme": S}, ["header"]),
-        obj({"cookie": dict(S, minLength=1)}, ["cookie"]),
+        obj({"cookie": dict(S, minLength=1), "session": {"type": "boolean"}}, ["cookie"]),
         obj({"query": dict(S, minLength=1)}, ["query"]),
     ]},
     "provider": {"oneOf": [{"$ref": "#/$defs/" + k} for k in provider_defs]},

@@ -35,6 +35,7 @@ interface RequestHandle {
   provideCustom(provider: string, token: string, claims?: string): void;
   provideApiKey(keyId: string, record?: string): void;
   provideRevoked(id: string, answer?: string): void;
+  provideSession(hash: string, record?: string): void;
   free(): void;
 }
 
@@ -131,6 +132,21 @@ export interface GateStore {
   /** `false` (or `0`, as Redis answers) when not revoked, `true` (or `1`) when revoked.
    * Anything else is a store error: the request is denied (AUTH-015, fail closed). */
   isRevoked?(id: string, nowSeconds: number): boolean | number | Promise<boolean | number>;
+  /** The session record stored under `hash` (the SHA-256 of the session id, hex: see
+   * `SessionManager`), or null. Needed by a `{"cookie": ..., "session": true}` token source. */
+  session?(hash: string): SessionRecordLike | null | undefined | Promise<SessionRecordLike | null | undefined>;
+}
+
+/** A stored session as the gate reads it (`SessionManager` stores these). */
+export interface SessionRecordLike {
+  hash: string;
+  userId: string;
+  roles?: string[];
+  permissions?: string[];
+  org?: string | null;
+  /** Unix seconds. */
+  expiresAt: number;
+  revoked?: boolean;
 }
 
 /** Options of `Gate.create`. */
@@ -157,7 +173,8 @@ type Io =
   | { type: 'introspect'; provider: string; url: string; clientId: string; clientSecret: string; token: string }
   | { type: 'custom'; provider: string; token: string }
   | { type: 'apiKey'; keyId: string }
-  | { type: 'revoked'; id: string };
+  | { type: 'revoked'; id: string }
+  | { type: 'session'; hash: string };
 
 const UTF8 = new TextEncoder();
 const MAX_STEPS = 16;
@@ -383,6 +400,12 @@ export class Gate {
         // anything else denies (finding 3: `1`, `"true"`, objects failed open).
         const revoked: unknown = await o.store.isRevoked(io.id, Math.floor(now / 1000));
         handle.provideRevoked(io.id, revoked === undefined ? undefined : JSON.stringify(revoked));
+        return;
+      }
+      case 'session': {
+        // No session store: no session is known (AUTH-008).
+        const rec = o.store?.session ? await o.store.session(io.hash) : null;
+        handle.provideSession(io.hash, rec === null || rec === undefined ? undefined : JSON.stringify(rec));
         return;
       }
     }

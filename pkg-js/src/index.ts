@@ -26,7 +26,7 @@ export {
 export { createRemoteJWKSet, type RemoteJWKSetOptions, type RemoteJWKSFunction, type JWKSCacheSnapshot, type JWKSPersistence } from './remote.js';
 export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type ProtectedHeaderParameters, type TokenInspection, type InspectOptions } from './inspect.js';
 export * from './errors.js';
-export { Gate, createApiKey, type NewApiKey, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord } from './gate.js';
+export { Gate, createApiKey, type NewApiKey, type SessionRecordLike, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord } from './gate.js';
 export {
   runWithAuthContext,
   getAuthContext,
@@ -48,3 +48,4 @@ export {
 } from './context.js';
 export { Guard, expressHandler, responseHeaders, identityOf, pairsFromRaw, type GuardOptions, type GuardEvents, type GuardEvent, type GuardDecision, type RequestInfo, type DenialInfo, type TrustProxy } from './guard.js';
 export { createAuthMiddleware, createRBACMiddleware, createProtectedMiddleware, createExpressAuthMiddleware, type AuthMiddlewareOptions, type AuthMiddlewareResult, type AuthMiddlewareError, type RBACMiddlewareOptions, type RequestContextLike, type TokenExtraction } from './factories.js';
+export { SessionManager, MemorySessionStore, type SessionManagerOptions, type SessionStore, type StoredSession, type SessionUser, type CreatedSession } from './sessions.js';
