@@ -15,7 +15,7 @@
  * plugin applies to the scope it is registered in and its parent (like `fastify-plugin`).
  * No dependency on fastify: structural types only.
  */
-import { Guard, identityOf, pairsFromRaw, responseHeaders, runWithAuthContext, type AuthContext, type GateIdentity, type GuardDecision, type GuardOptions } from 'edgegate';
+import { Guard, contextOf, identityOf, pairsFromRaw, responseHeaders, runWithAuthContext, type AuthContext, type GateIdentity, type GuardDecision, type GuardOptions } from 'edgegate';
 
 interface FastifyLikeRequest {
   method: string;
@@ -65,7 +65,7 @@ export function edgegate(fastify: FastifyLikeInstance, options: FastifyGateOptio
       for (const [k, v] of Object.entries(d.headers)) request.headers[k.toLowerCase()] = v;
       const auth = identityOf(d);
       request.auth = auth;
-      request[CTX] = { user: auth, provider: auth?.provider, authenticatedAt: new Date(), route: d.route };
+      request[CTX] = contextOf(d, auth);
       return;
     }
     if (options.onDenied && !d.preflight) {

@@ -250,7 +250,7 @@ export function expressHandler(
       for (const [k, v] of Object.entries(d.headers)) req.headers[k.toLowerCase()] = v;
       const auth = identityOf(d);
       req.auth = auth;
-      const ctx: AuthContext = { user: auth, provider: auth?.provider, authenticatedAt: new Date(), route: d.route };
+      const ctx = contextOf(d, auth);
       options.extra?.(req, ctx);
       emitInContext(req, ctx);
       emitInContext(res, ctx);
@@ -270,4 +270,11 @@ export function expressHandler(
 /** @internal An anonymous allow standing for a denial for a missing credential (`optional`). */
 export function anonymous(d: GuardDecision): GuardDecision {
   return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders: [], route: d.route, path: null, shadow: null };
+}
+
+/** The request context for an allow: the identity, and the session when the credential
+ * was one (provider `session`). */
+export function contextOf(d: GuardDecision, auth: GateIdentity | null): AuthContext {
+  const session = auth?.provider === 'session' && typeof auth.claims.exp === 'number' ? { userId: auth.sub, expiresAt: auth.claims.exp } : null;
+  return { user: auth, session, provider: auth?.provider, authenticatedAt: new Date(), route: d.route };
 }

@@ -15,7 +15,7 @@
  * are set on the response. On deny: the decision's status, headers and problem+json body,
  * or `onDenied`. No dependency on hono: structural types only.
  */
-import { Guard, identityOf, responseHeaders, runWithAuthContext, type AuthContext, type GuardDecision, type GuardOptions } from 'edgegate';
+import { Guard, contextOf, identityOf, responseHeaders, runWithAuthContext, type AuthContext, type GuardDecision, type GuardOptions } from 'edgegate';
 
 /** The parts of a Hono context the middleware uses. */
 export interface HonoLikeContext {
@@ -66,7 +66,7 @@ export function gate(config: unknown, options: HonoGateOptions = {}): HonoGateMi
     }
     const auth = identityOf(d);
     c.set('auth', auth);
-    const ctx: AuthContext = { user: auth, provider: auth?.provider, authenticatedAt: new Date(), route: d.route };
+    const ctx = contextOf(d, auth);
     await runWithAuthContext(ctx, () => next());
     if (Object.keys(h).length) {
       try {

@@ -74,7 +74,7 @@ describe('the gate with sessions (Express)', () => {
       const s = await sessions.createSession({ sub: 'alice', roles: ['admin'] });
       res.setHeader('set-cookie', sessions.cookie(s.id)).json({ ok: true });
     });
-    app.get('/me', (req, res) => res.json({ auth: req.auth, ctx: eg.getAuth()?.sub }));
+    app.get('/me', (req, res) => res.json({ auth: req.auth, ctx: eg.getAuth()?.sub, session: eg.getCurrentSession() }));
     app.get('/admin/x', (req, res) => res.json({ ok: true }));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -84,6 +84,7 @@ describe('the gate with sessions (Express)', () => {
       const cookie = login.headers.get('set-cookie').split(';')[0];
       const me = await (await fetch(`${base}/me`, { headers: { cookie } })).json();
       assert.deepEqual([me.auth.sub, me.auth.provider, me.ctx], ['alice', 'session', 'alice']);
+      assert.deepEqual(me.session, { userId: 'alice', expiresAt: 1_700_000_060 });
       assert.equal((await fetch(`${base}/admin/x`, { headers: { cookie } })).status, 200);
       const unknown = await fetch(`${base}/me`, { headers: { cookie: 'sid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
       assert.deepEqual([unknown.status, (await unknown.json()).code], [401, 'AUTH-008']);
