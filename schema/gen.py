@@ -90,7 +90,25 @@ defs = {
         "claims": {"type": "array", "items": {"$ref": "#/$defs/claimCondition"}},
         "mtls": {"oneOf": [{"type": "boolean"}, obj({"fingerprints": STRS})]},
         "shadow": {"type": "boolean"},
+        "rateLimits": dict(STRS, description="Names of `rateLimits` policies that apply (all of them)."),
     }, ["path"]),
+    "rateLimit": obj({
+        "name": dict(S, minLength=1, description="1..64 printable ASCII characters, unique."),
+        "algorithm": {"enum": ["gcra", "sliding-window", "fixed-window"]},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 999999999999999},
+        "window": {"oneOf": [{"type": "integer", "minimum": 1}, dict(S, minLength=2, description="<n>ms, <n>s, <n>m, <n>h or <n>d.")]},
+        "cost": {"type": "integer", "minimum": 1},
+        "key": {"oneOf": [
+            {"enum": ["sub", "apiKey", "org", "ip"]},
+            obj({"claim": dict(S, minLength=1)}, ["claim"]),
+            obj({"header": dict(S, minLength=1)}, ["header"]),
+        ]},
+        "roleLimits": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 999999999999999}},
+        "skipRoles": STRS,
+        "store": {"enum": ["memory", "redis", "kv", "durable-object"]},
+        "onStoreError": {"enum": ["local", "allow", "deny"]},
+        "timeoutMs": {"type": "integer", "minimum": 1, "maximum": 10000},
+    }, ["name", "limit", "window", "key"]),
     "role": obj({"inherits": STRS, "permissions": STRS}),
 }
 headers = {k: {"type": ["string", "null"]} for k in ["userId", "roles", "permissions", "provider", "org", "claims"]}
@@ -111,6 +129,8 @@ schema = {
         "rbac": obj({"roles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/role"}}, "superAdmins": STRS}),
         "routes": {"type": "array", "items": {"$ref": "#/$defs/route"}},
         "caseInsensitivePaths": {"type": "boolean"},
+        "rateLimits": {"type": "array", "items": {"$ref": "#/$defs/rateLimit"}, "description": "At most 64 policies."},
+        "rateLimitHeaders": dict({"type": "boolean"}, description="Send RateLimit-Policy and RateLimit on limited routes (default true)."),
         "identityHeaders": obj(headers),
         "cors": obj({
             "preflight": dict({"type": "boolean"}, description="Answer CORS preflights at the edge (never forwarded)."),

@@ -80,7 +80,7 @@ done
 # modules costs ~4 ms more CPU than one at `import('edgegate')`. The wasm stays a file next
 # to it (read relative to the entry's URL, so the paths do not change). The other entries
 # (web, workerd, browser) stay unbundled: their users' bundlers do that.
-node_modules/.bin/esbuild pkg-js/dist/esm/node-esm.js --bundle --format=esm --platform=node --target=node20 --log-level=warning --outfile=pkg-js/dist/esm/node-esm.bundle.js
+node_modules/.bin/esbuild pkg-js/dist/esm/node-esm.js --bundle --external:redis --format=esm --platform=node --target=node20 --log-level=warning --outfile=pkg-js/dist/esm/node-esm.bundle.js
 mv -f pkg-js/dist/esm/node-esm.bundle.js pkg-js/dist/esm/node-esm.js
 # The gate config's JSON Schema (schema/config.schema.json), as `edgegate/config.schema.json`.
 cp schema/config.schema.json pkg-js/dist/config.schema.json

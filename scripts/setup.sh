@@ -31,6 +31,16 @@ if grep -q '^name = "wasm-bindgen"$' Cargo.lock 2>/dev/null; then
   fi
 fi
 
+# 2b. Fuzzing (fuzz/, scripts/fuzz.sh): the nightly toolchain and cargo-fuzz, each only when missing.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  log "rustup toolchain install nightly (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal >&2
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  log "cargo install cargo-fuzz (about 2 minutes, once)"
+  cargo install cargo-fuzz >&2
+fi
+
 # 3. Debian packages for the browser test (headless Chromium driven by playwright-core).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -39,6 +49,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
   else
     log "WARNING: chromium missing and cannot apt-get install it (not root); browser tests will fail"
+  fi
+fi
+
+# 3b. redis-server for the Redis store test (pkg-js/test/redis.test.mjs starts its own on 127.0.0.1).
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "apt-get install redis-server"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >&2
+  else
+    log "WARNING: redis-server missing and cannot apt-get install it (not root); the Redis store test will fail"
   fi
 fi
 

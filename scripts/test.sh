@@ -58,8 +58,15 @@ run_step "build no_std (thumbv7em-none-eabi)" cargo build --lib --no-default-fea
 run_step "build wasm32 release" cargo build --lib --target wasm32-unknown-unknown --release
 run_step "cargo test" cargo test --all-targets
 run_step "cargo test (doc)" cargo test --doc
+# The rate-limit accuracy simulation (docs/ratelimits.md): exits non-zero when a target is
+# missed; shows its two result lines.
+run_step "rate-limit simulation" bash -c "set -o pipefail; cargo run -q --release --example ratelimit_sim | tail -2"
 # The vector counts (the test above asserts them; this prints them, and is not counted twice).
 run_step "wycheproof counts" bash -c "set -o pipefail; cargo test -q --test wycheproof -- --nocapture 2>&1 | grep -oE 'wycheproof: [0-9]+ .*'"
+# Fuzzing: a short run of every target (docs/security.md has the long-run command).
+run_step "fuzz (10 s per target)" bash scripts/fuzz.sh 10
+# Dependency advisories: runs when a RustSec advisory DB is on the machine (see docs/security.md).
+run_step "cargo audit" bash scripts/audit.sh
 if [ -f package.json ] && grep -q '"test"' package.json; then
   run_step "npm test" npm test --silent
 fi

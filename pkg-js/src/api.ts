@@ -3,7 +3,7 @@
  * wasm core. The core parses, selects keys, pins the algorithm and checks claims in ONE
  * call; the host backend only checks RSA/ECDSA/EdDSA signatures natively.
  */
-import { ConfigError, InvalidSignatureError, InvalidTokenError, TokenDecodeError, authError, fromCore, type AuthError } from './errors.js';
+import { ConfigError, InvalidSignatureError, NotInitialisedError, InvalidTokenError, TokenDecodeError, authError, fromCore, type AuthError } from './errors.js';
 import { ALGS, type AsymAlg, type HostCrypto, type JsonWebKeyLike } from './host.js';
 import { asString, setupInspect, type InspectBinding, type JWTPayload, type ProtectedHeaderParameters } from './inspect.js';
 
@@ -83,7 +83,7 @@ export function gateBinding(): unknown {
 }
 
 function w(): Binding {
-  if (!W) throw new Error('edgegate: wasm not initialised');
+  if (!W) throw new NotInitialisedError();
   return W;
 }
 
@@ -402,8 +402,10 @@ function sourceOf(key: unknown): KeySource {
 const F_JWT = 1;
 const F_HOST = 2;
 
-function takeError(): AuthError {
-  return fromCore(w().takeError());
+function takeError(token?: string): AuthError {
+  const e = fromCore(w().takeError());
+  if (token !== undefined && e.claim !== undefined && e.payload === undefined) e.payload = claimsOf(token);
+  return e;
 }
 
 function headerFn(token: string): () => ProtectedHeaderParameters {
@@ -442,7 +444,7 @@ function verifyOn(token: string, source: KeySource, ks: KeySetEntry, opts: Compi
         return verifyOn(token, NO_RETRY, fresh, opts, now, flags);
       });
     }
-    throw takeError();
+    throw takeError(token);
   }
   const h = hostCheck(r, token, ks);
   if (typeof h === 'number') return ks;
@@ -469,7 +471,7 @@ function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Prom
       w().signatureFailed();
       throw takeError();
     }
-    if (claimCode !== 0) throw takeError();
+    if (claimCode !== 0) throw takeError(token);
     return r[2];
   };
   if (host.name === 'node') {
@@ -514,6 +516,15 @@ function parseSegment(token: string, which: 0 | 1): Record<string, unknown> {
   const a = token.indexOf('.');
   if (which === 0) return parseHeader(token.slice(0, a));
   return JSON.parse(HOST!.decodeText(token.slice(a + 1, token.indexOf('.', a + 1))));
+}
+
+/** A claim error's `payload` (jose has it): the claims set, or undefined if it does not parse. */
+function claimsOf(token: string): Record<string, unknown> | undefined {
+  try {
+    return parseSegment(token, 1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Protected headers repeat (same alg/kid/typ): parsed once per distinct segment, frozen. */

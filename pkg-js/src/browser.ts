@@ -8,3 +8,4 @@ setupInspect(wasm);
 
 export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type ProtectedHeaderParameters, type TokenInspection, type InspectOptions } from './inspect.js';
 export * from './errors.js';
+export * as errors from './jose-errors.js';

@@ -29,8 +29,9 @@ commands:
       --secret, --issuer, --audience, ...; unset fields from the environment: AUTH0_DOMAIN,
       JWT_SECRET, ...) and prints the identity.
       e.g. JWT_SECRET=... edgegate validate --provider jwt --issuer https://issuer.example < token.txt
-  check --config F --method M --path P [--token T] [--header NAME:VALUE]... [--format text|json] [--now S]
-      The gate's decision for one request.
+  check --config F --method M --path P [--token T] [--header NAME:VALUE]... [--client-ip IP]
+        [--format text|json] [--now S]
+      The gate's decision for one request (with its rate-limit fields).
       e.g. edgegate check --config gate.json --method GET --path /admin/x --token-env TOKEN
   config validate FILE [--format text|json]
       Loads a config as the gate does; prints each error with its field path (JSON syntax
@@ -213,16 +214,22 @@ async function cmdValidate(args: string[]): Promise<number> {
   return 1;
 }
 
+/** The rate-limit fields of a decision (`RateLimit-Policy`, `RateLimit`, `Retry-After`). */
+function limits(h: Record<string, string> | undefined): string {
+  const entries = Object.entries(h ?? {});
+  return entries.length ? ` [${entries.map(([k, v]) => `${k}: ${v}`).join('; ')}]` : '';
+}
+
 function text(d: GateDecision): string {
   if (d.preflight) return `preflight ${d.status}: answered at the edge (${Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`).join('; ')})`;
-  if (!d.allow) return `deny ${d.status} ${d.code}: ${d.detail}`;
+  if (!d.allow) return `deny ${d.status} ${d.code}: ${d.detail}${d.retryAfter != null ? ` retry-after=${d.retryAfter}` : ''}${limits(d.responseHeaders)}`;
   const who = d.identity ? ` sub=${d.identity.sub} provider=${d.identity.provider} roles=${d.identity.roles.join(',') || '-'}` : ' anonymous';
   const shadow = d.shadow ? ` (shadow: would deny ${d.shadow.status} ${d.shadow.code}: ${d.shadow.detail})` : '';
-  return `allow ${d.reason}${d.route ? ` route=${d.route}` : ''}${who}${shadow}`;
+  return `allow ${d.reason}${d.route ? ` route=${d.route}` : ''}${who}${shadow}${limits(d.responseHeaders)}`;
 }
 
 async function cmdCheck(args: string[]): Promise<number> {
-  const { values } = parse(args, { config: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' }, token: { type: 'string' }, 'token-env': { type: 'string' }, header: { type: 'string', multiple: true }, now: { type: 'string' } });
+  const { values } = parse(args, { config: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' }, token: { type: 'string' }, 'token-env': { type: 'string' }, header: { type: 'string', multiple: true }, 'client-ip': { type: 'string' }, now: { type: 'string' } });
   const f = format(values.format);
   if (!values.config) throw new UsageError('--config is required');
   if (!values.method) throw new UsageError('--method is required');
@@ -253,7 +260,7 @@ async function cmdCheck(args: string[]): Promise<number> {
   if (token !== undefined) headers.push(['Authorization', `Bearer ${token}`]);
   let d: GateDecision;
   try {
-    d = await gate.decide({ method: String(values.method), path: String(values.path), headers });
+    d = await gate.decide({ method: String(values.method), path: String(values.path), headers, clientIp: values['client-ip'] === undefined ? undefined : String(values['client-ip']) });
   } catch (e) {
     err(isAuthError(e) ? `${e.code} ${e.message}` : String((e as Error).message));
     return 2;
@@ -267,12 +274,13 @@ async function cmdCheck(args: string[]): Promise<number> {
       o.identity = d.identity;
       o.reason = d.reason;
       if (d.shadow) o.shadow = { status: d.shadow.status, code: d.shadow.code, detail: d.shadow.detail };
+      o.responseHeaders = d.responseHeaders;
     } else {
       o.detail = d.detail;
+      o.responseHeaders = d.responseHeaders;
+      o.retryAfter = d.retryAfter;
     }
     o.route = d.route;
-    const rh = (d as { responseHeaders?: Record<string, string> }).responseHeaders;
-    if (rh) o.responseHeaders = rh;
     out(JSON.stringify(o));
   } else {
     out(text(d));

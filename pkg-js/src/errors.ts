@@ -23,6 +23,60 @@ export interface AuthErrorDetails {
   reason?: ClaimReason | string;
   /** The underlying error (never a token or key). */
   cause?: unknown;
+  /** The JWT claims set, on claim check errors (jose's `payload`). */
+  payload?: Record<string, unknown>;
+  /** jose's error code, when the default derived from `code` and the message is not right. */
+  joseCode?: JoseErrorCode;
+}
+
+/** jose's error codes (`errors.X.code`); `AuthError.joseCode` holds the one an error maps to. */
+export type JoseErrorCode =
+  | 'ERR_JOSE_GENERIC'
+  | 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+  | 'ERR_JWT_EXPIRED'
+  | 'ERR_JOSE_ALG_NOT_ALLOWED'
+  | 'ERR_JOSE_NOT_SUPPORTED'
+  | 'ERR_JWE_DECRYPTION_FAILED'
+  | 'ERR_JWE_INVALID'
+  | 'ERR_JWS_INVALID'
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JWK_INVALID'
+  | 'ERR_JWKS_INVALID'
+  | 'ERR_JWKS_NO_MATCHING_KEY'
+  | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
+  | 'ERR_JWKS_TIMEOUT'
+  | 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+
+/**
+ * The jose error an edgegate error corresponds to (what `import { errors } from 'edgegate'`
+ * classes match with `instanceof`). Derived from the stable code, the claim and the core's
+ * fixed messages (src/jose/verify.rs `Display`).
+ */
+export function joseCodeOf(code: ErrorCode, message: string, claim?: string): JoseErrorCode {
+  switch (code) {
+    case 'AUTH-002':
+      return 'ERR_JWT_EXPIRED';
+    case 'AUTH-004':
+      return 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED';
+    case 'AUTH-006':
+      return /claims set/i.test(message) ? 'ERR_JWT_INVALID' : 'ERR_JWS_INVALID';
+    case 'AUTH-001':
+      if (claim !== undefined) return 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+      if (/^no key matches/.test(message)) return 'ERR_JWKS_NO_MATCHING_KEY';
+      if (/^multiple keys match/.test(message)) return 'ERR_JWKS_MULTIPLE_MATCHING_KEYS';
+      if (/^algorithm not allowed/.test(message)) return 'ERR_JOSE_ALG_NOT_ALLOWED';
+      if (/^forbidden or unsupported header/.test(message)) return 'ERR_JOSE_NOT_SUPPORTED';
+      return 'ERR_JWT_INVALID';
+    case 'AUTH-007':
+      return /timed out/.test(message) ? 'ERR_JWKS_TIMEOUT' : /JSON Web Key Set|jwks.*(invalid|parse|json)/i.test(message) ? 'ERR_JWKS_INVALID' : 'ERR_JOSE_GENERIC';
+    case 'AUTH-015':
+      if (/JSON Web Key Set|jwks/i.test(message)) return 'ERR_JWKS_INVALID';
+      if (/unsupported/i.test(message)) return 'ERR_JOSE_NOT_SUPPORTED';
+      if (/\bkey\b|jwk|pem/i.test(message)) return 'ERR_JWK_INVALID';
+      return 'ERR_JOSE_GENERIC';
+    default:
+      return 'ERR_JOSE_GENERIC';
+  }
 }
 
 /** Marks edgegate errors across package instances (ESM and CJS builds in one process). */
@@ -48,6 +102,13 @@ export class AuthError extends Error {
   readonly claim?: string;
   /** Why the claim check failed, if it was one. */
   readonly reason?: string;
+  /** The JWT claims set, on claim check errors (`claim` set), as jose's `payload`. */
+  payload?: Record<string, unknown>;
+  /**
+   * jose's code for this error (`ERR_JWT_EXPIRED`, ...): `code` stays the stable `AUTH-0xx`.
+   * `errors.JWTExpired` and the other jose-named classes match on it with `instanceof`.
+   */
+  readonly joseCode: JoseErrorCode;
 
   constructor(code: ErrorCode, message?: string, details: AuthErrorDetails = {}) {
     super(message || ERROR_CODES[code].title, details.cause === undefined ? undefined : { cause: details.cause });
@@ -57,6 +118,8 @@ export class AuthError extends Error {
     this.status = ERROR_CODES[code].status;
     if (details.claim !== undefined) this.claim = details.claim;
     if (details.reason !== undefined) this.reason = details.reason;
+    if (details.payload !== undefined) this.payload = details.payload;
+    this.joseCode = details.joseCode ?? joseCodeOf(code, this.message, details.claim);
   }
 }
 
@@ -106,6 +169,22 @@ export class JwksFetchError extends AuthError {
 export class ConfigError extends AuthError {
   constructor(message?: string, details?: AuthErrorDetails) {
     super('AUTH-015', message, details);
+  }
+}
+
+/**
+ * AUTH-015: the wasm core was never initialised. Each entry (`edgegate`, `edgegate/browser`)
+ * initialises it when it is imported; a bundler that drops an entry's top-level code (a
+ * `sideEffects` override, importing internal files) leaves it uninitialised. A setup error,
+ * never a token error.
+ */
+export class NotInitialisedError extends ConfigError {
+  constructor(message?: string, details?: AuthErrorDetails) {
+    super(
+      message ||
+        "edgegate: wasm not initialised (import from 'edgegate' or 'edgegate/browser', not internal files, and keep the package's `sideEffects` list: a bundler that drops the entry's top-level `await init()` leaves the core uninitialised)",
+      details,
+    );
   }
 }
 

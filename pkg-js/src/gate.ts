@@ -19,6 +19,7 @@ import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSet
  * the introspection cache). */
 interface GateCoreHandle {
   warnings(): string;
+  requiredStores(): string;
   begin(request: string): RequestHandle;
   requirements(): string;
   free(): void;
@@ -27,6 +28,10 @@ interface GateCoreHandle {
 /** @internal One request being decided (wasm `GateRequestHandle`): its own answers. */
 interface RequestHandle {
   decide(now: number): string;
+  decideAt(nowMs: number): string;
+  provideRateLimitState(policy: string, key: string, state?: string, version?: string): void;
+  provideRateLimitStored(policy: string, key: string, ok: boolean, current?: string): void;
+  provideRateLimitError(policy: string, key: string): void;
   provideJwks(provider: string, bytes: Uint8Array, usableUntil?: number): boolean;
   provideJwksError(provider: string): void;
   provideDiscovery(provider: string, bytes: Uint8Array): void;
@@ -47,6 +52,9 @@ export interface GateRequest {
   headers?: Record<string, string | string[] | undefined> | Array<[string, string]> | Headers;
   /** A client certificate the TLS layer saw. */
   clientCert?: { verified: boolean; fingerprintSha256?: string };
+  /** The client's address (rate limits keyed on `ip`). Node: the socket address unless a
+   * trusted proxy says otherwise; the Worker: `CF-Connecting-IP`. */
+  clientIp?: string;
 }
 
 /** Who the caller is. */
@@ -70,6 +78,11 @@ export interface GateDeny {
   /** `application/problem+json` body. */
   body: string;
   route: string | null;
+  /** Headers to put on the response: `RateLimit-Policy`, `RateLimit` and, on a 429,
+   * `Retry-After`. */
+  responseHeaders: Record<string, string>;
+  /** On a 429 (AUTH-016): seconds until the request may pass; otherwise null. */
+  retryAfter: number | null;
 }
 
 /** The request may pass. */
@@ -91,6 +104,9 @@ export interface GateAllow {
   path: string | null;
   /** On a shadow route: the denial that was not enforced. */
   shadow: GateDeny | null;
+  /** Headers to put on the response to the client (`RateLimit-Policy`, `RateLimit` on
+   * rate-limited routes). */
+  responseHeaders: Record<string, string>;
 }
 
 /**
@@ -126,8 +142,28 @@ export interface ApiKeyRecord {
   revoked: boolean;
 }
 
+/** The answer of `RateLimitStore.compareAndSet`. */
+export type CompareAndSetResult = { ok: true } | { ok: false; current: string | null };
+
+/**
+ * A shared rate-limit store (Redis, a Durable Object ...): atomic operations only, never
+ * get-then-put. Values are opaque strings the core writes and parses strictly.
+ */
+export interface RateLimitStore {
+  /** The config's `store` this provides: `redis`, `kv` or `durable-object`. */
+  readonly kind: 'redis' | 'kv' | 'durable-object';
+  /** The raw value under `key` (`null` when absent). */
+  load(key: string): Promise<string | null> | string | null;
+  /** Atomically: if the value under `key` equals `expected` (`null`: absent), set it to
+   * `next` with a time to live of `ttlMs` and answer `{ ok: true }`; else answer
+   * `{ ok: false, current }` with the value it holds. */
+  compareAndSet(key: string, expected: string | null, next: string, ttlMs: number): Promise<CompareAndSetResult> | CompareAndSetResult;
+}
+
 /** Storage the gate consults (Workers KV, Redis, a database ...). */
 export interface GateStore {
+  /** The shared store for rate-limit policies with `store: "redis" | "kv" | "durable-object"`. */
+  rateLimit?: RateLimitStore;
   apiKey?(keyId: string): ApiKeyRecord | null | undefined | Promise<ApiKeyRecord | null | undefined>;
   /** `false` (or `0`, as Redis answers) when not revoked, `true` (or `1`) when revoked.
    * Anything else is a store error: the request is denied (AUTH-015, fail closed). */
@@ -151,7 +187,10 @@ export interface SessionRecordLike {
 
 /** Options of `Gate.create`. */
 export interface GateOptions {
-  /** Environment variables for `{"env": "NAME"}` config values and `AUTH_ENABLED`. */
+  /**
+   * Environment variables for `{"env": "NAME"}` config values and `AUTH_ENABLED`. Default:
+   * `process.env` on Node (the Node entries); none in browsers and workerd (pass it there).
+   */
   env?: Record<string, string | undefined>;
   store?: GateStore;
   /** The `custom` provider's verifier: claims (with `sub`) or null to refuse. */
@@ -174,13 +213,45 @@ type Io =
   | { type: 'custom'; provider: string; token: string }
   | { type: 'apiKey'; keyId: string }
   | { type: 'revoked'; id: string }
-  | { type: 'session'; hash: string };
+  | { type: 'session'; hash: string }
+  | { type: 'rateLimitLoad'; policy: string; key: string; store: string; timeoutMs: number }
+  | {
+      type: 'rateLimitStore';
+      policy: string;
+      key: string;
+      store: string;
+      expected: string | null;
+      version: string | null;
+      new: string;
+      ttlMs: number;
+      timeoutMs: number;
+    };
 
 const UTF8 = new TextEncoder();
-const MAX_STEPS = 16;
+const MAX_STEPS = 64;
 
-/** A host clock reading (ms) as the core's seconds; anything but a number reaches the core
- * as `NaN`, which it refuses (AUTH-015) — a bad clock never means 1970. */
+/** Resolves with the promise's value, or rejects after `ms`. */
+async function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(p),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('store timeout')), ms);
+      }),
+    ]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/** A host clock reading (ms) as it reaches the core; anything but a number reaches the core
+ * as `NaN`, which it refuses (AUTH-015): a bad clock never means 1970. */
+function coreMillis(ms: unknown): number {
+  return typeof ms === 'number' ? ms : NaN;
+}
+
+/** The same reading in seconds (for the calls that take seconds). */
 function coreSeconds(ms: unknown): number {
   return typeof ms === 'number' ? ms / 1000 : NaN;
 }
@@ -221,6 +292,19 @@ function sourceOf(remote: RemoteJWKSFunction): KeySource {
   return (remote as unknown as { [KEY_SOURCE]: KeySource })[KEY_SOURCE];
 }
 
+let DEFAULT_ENV: (() => Record<string, string | undefined>) | undefined;
+
+/**
+ * @internal The environment `Gate.create` reads when `options.env` is not given: the Node
+ * entries set `process.env`; browsers and workerd have none (pass `env` there).
+ */
+export function setupDefaultEnv(f: () => Record<string, string | undefined>): void {
+  DEFAULT_ENV = f;
+}
+
+/** Only `Gate.create` may construct a `Gate`. */
+const CREATE: unique symbol = Symbol('Gate.create') as never;
+
 /** The gate: a validated config and the I/O the core asks for. */
 export class Gate {
   readonly #core: GateCoreHandle;
@@ -229,7 +313,8 @@ export class Gate {
   /** Warnings to log loudly at every start (e.g. the gate is disabled). */
   readonly warnings: readonly string[];
 
-  private constructor(core: GateCoreHandle, opts: GateOptions) {
+  private constructor(core: GateCoreHandle, opts: GateOptions, token?: typeof CREATE) {
+    if (token !== CREATE) throw new ConfigError('edgegate: use Gate.create(config, options) (options.env: the environment; on Node it defaults to process.env), not new Gate(...)');
     this.#core = core;
     this.#opts = opts;
     this.warnings = Object.freeze(JSON.parse(core.warnings()) as string[]);
@@ -240,7 +325,7 @@ export class Gate {
     const text = typeof config === 'string' ? config : JSON.stringify(config);
     if (typeof text !== 'string') throw new ConfigError('config: expected an object or JSON text');
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(options.env ?? {})) if (typeof v === 'string') env[k] = v;
+    for (const [k, v] of Object.entries(options.env ?? DEFAULT_ENV?.() ?? {})) if (typeof v === 'string') env[k] = v;
     const W = gateBinding() as { GateCore: new (config: string, env: string) => GateCoreHandle };
     let core: GateCoreHandle;
     try {
@@ -261,7 +346,17 @@ export class Gate {
       core.free();
       throw missing;
     }
-    return new Gate(core, options);
+    // The core says which shared stores the config needs; a host that cannot provide one
+    // refuses the config at start-up, naming the field.
+    const needed = JSON.parse(core.requiredStores()) as Array<{ store: string; path: string }>;
+    for (const { store, path } of needed) {
+      const rl = options.store?.rateLimit;
+      if (!rl || rl.kind !== store) {
+        core.free();
+        throw new ConfigError(`${path}: this host has no ${store} store (pass options.store.rateLimit of kind "${store}")`, { reason: path });
+      }
+    }
+    return new Gate(core, options, CREATE);
   }
 
   /** Decides one request, doing whatever I/O the core asks for. */
@@ -271,6 +366,7 @@ export class Gate {
       path: String(request.path),
       headers: headerPairs(request.headers),
       clientCert: request.clientCert ?? null,
+      clientIp: typeof request.clientIp === 'string' ? request.clientIp : null,
     });
     // This request's own scope in the core: every answer below goes to it, so concurrent
     // decisions never see each other's answers (DESIGN.md: the step protocol is per request).
@@ -286,7 +382,7 @@ export class Gate {
         const now = (this.#opts.now ?? Date.now)();
         let step: { done?: GateDecision; need?: Io };
         try {
-          step = JSON.parse(handle.decide(coreSeconds(now)));
+          step = JSON.parse(handle.decideAt(coreMillis(now)));
         } catch (e) {
           throw fromCore(e, 'AUTH-015');
         }
@@ -406,6 +502,35 @@ export class Gate {
         // No session store: no session is known (AUTH-008).
         const rec = o.store?.session ? await o.store.session(io.hash) : null;
         handle.provideSession(io.hash, rec === null || rec === undefined ? undefined : JSON.stringify(rec));
+        return;
+      }
+      case 'rateLimitLoad': {
+        // A store that is down, slow (past the policy's timeoutMs) or answers something that
+        // is not a string or null is a store error: the policy's onStoreError applies (core).
+        const rl = o.store?.rateLimit;
+        try {
+          if (!rl) throw new Error('no rate-limit store');
+          const v: unknown = await withTimeout(rl.load(io.key), io.timeoutMs);
+          if (v !== null && v !== undefined && typeof v !== 'string') throw new Error('bad answer');
+          handle.provideRateLimitState(io.policy, io.key, v ?? undefined, undefined);
+        } catch {
+          handle.provideRateLimitError(io.policy, io.key);
+        }
+        return;
+      }
+      case 'rateLimitStore': {
+        const rl = o.store?.rateLimit;
+        try {
+          if (!rl) throw new Error('no rate-limit store');
+          const r: unknown = await withTimeout(rl.compareAndSet(io.key, io.expected, io.new, io.ttlMs), io.timeoutMs);
+          const a = r as { ok?: unknown; current?: unknown } | null;
+          if (a && a.ok === true) handle.provideRateLimitStored(io.policy, io.key, true, undefined);
+          else if (a && a.ok === false && (a.current === null || a.current === undefined || typeof a.current === 'string'))
+            handle.provideRateLimitStored(io.policy, io.key, false, (a.current as string | null | undefined) ?? undefined);
+          else throw new Error('bad answer');
+        } catch {
+          handle.provideRateLimitError(io.policy, io.key);
+        }
         return;
       }
     }

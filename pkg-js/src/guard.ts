@@ -162,6 +162,8 @@ function deny(status: number, code: string, detail: string): GateDeny {
     wwwAuthenticate: null,
     body: JSON.stringify({ type: 'about:blank', title: 'Internal Server Error', status, code, detail }),
     route: null,
+    responseHeaders: {},
+    retryAfter: null,
   };
 }
 
@@ -269,7 +271,7 @@ export function expressHandler(
 
 /** @internal An anonymous allow standing for a denial for a missing credential (`optional`). */
 export function anonymous(d: GuardDecision): GuardDecision {
-  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders: [], route: d.route, path: null, shadow: null };
+  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders: [], route: d.route, path: null, shadow: null, responseHeaders: { ...(d.responseHeaders ?? {}) } };
 }
 
 /** The request context for an allow: the identity, and the session when the credential

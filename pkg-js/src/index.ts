@@ -26,7 +26,10 @@ export {
 export { createRemoteJWKSet, type RemoteJWKSetOptions, type RemoteJWKSFunction, type JWKSCacheSnapshot, type JWKSPersistence } from './remote.js';
 export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type ProtectedHeaderParameters, type TokenInspection, type InspectOptions } from './inspect.js';
 export * from './errors.js';
-export { Gate, createApiKey, type NewApiKey, type SessionRecordLike, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord } from './gate.js';
+/** jose's error classes (`e instanceof errors.JWTExpired`), matching edgegate's errors. */
+export * as errors from './jose-errors.js';
+export { createRedisStore, COMPARE_AND_SET_LUA, type RedisStore, type RedisStoreOptions, type RedisClientLike } from './redis-store.js';
+export { Gate, createApiKey, type NewApiKey, type SessionRecordLike, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord, type RateLimitStore, type CompareAndSetResult } from './gate.js';
 export {
   runWithAuthContext,
   getAuthContext,

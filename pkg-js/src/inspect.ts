@@ -2,7 +2,7 @@
  * Unverified decoding and inspection of tokens (core `token::inspect`). Nothing returned
  * here is trusted: use it for display and routing, never for access decisions.
  */
-import { fromCore } from './errors.js';
+import { NotInitialisedError, fromCore } from './errors.js';
 
 /** JSON object. */
 export type JsonObject = { [k: string]: unknown };
@@ -74,7 +74,7 @@ export function setupInspect(binding: InspectBinding): void {
 }
 
 function binding(): InspectBinding {
-  if (!B) throw new Error('edgegate: wasm not initialised');
+  if (!B) throw new NotInitialisedError();
   return B;
 }
 

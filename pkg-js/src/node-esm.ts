@@ -11,9 +11,11 @@ import { createRequire } from 'node:module';
 import * as wasm from '../wasm/node/edgegate.js';
 import { setup, setupGate, type Binding } from './api.js';
 import { nodeHost } from './host-node.js';
+import { setupDefaultEnv } from './gate.js';
 
 wasm.initSync({ module: readFileSync(new URL('../wasm/node/edgegate_bg.wasm', import.meta.url)) });
 setup(wasm as unknown as Binding, nodeHost);
+setupDefaultEnv(() => process.env);
 setupGate(() => createRequire(import.meta.url)('../wasm/nodejs/edgegate.js'));
 
 export * from './index.js';

@@ -2,7 +2,9 @@
 import * as wasm from '../wasm/nodejs/edgegate.js';
 import { setup, type Binding } from './api.js';
 import { nodeHost } from './host-node.js';
+import { setupDefaultEnv } from './gate.js';
 
 setup(wasm as unknown as Binding, nodeHost);
+setupDefaultEnv(() => process.env);
 
 export * from './index.js';

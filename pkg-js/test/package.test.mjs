@@ -161,6 +161,6 @@ export async function check(token: string) {
   it('every runtime export has a declaration', () => {
     const cjs = createRequire(join(scratchDir, 'package.json'))('edgegate');
     const dts = readdirSync(join(packageDir, 'pkg-js/dist/types')).map((f) => readFileSync(join(packageDir, 'pkg-js/dist/types', f), 'utf8')).join('\n');
-    for (const name of Object.keys(cjs)) assert.match(dts, new RegExp(`export (declare )?(function|class|const) ${name}\\b`), name);
+    for (const name of Object.keys(cjs)) assert.match(dts, new RegExp(`export ((declare )?(function|class|const)|\\* as) ${name}\\b`), name);
   });
 });

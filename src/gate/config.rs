@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::gate::cfg::{is_token, join, resolve_env_string, CResult, ConfigError, Env, Obj};
 use crate::gate::providers::Provider;
+use crate::gate::ratelimit_config::{RateLimitPolicy, StoreKind};
 use crate::gate::rbac::Rbac;
 use crate::gate::route::Route;
 
@@ -116,6 +117,10 @@ fn header_key(name: &str) -> String {
         })
         .collect()
 }
+
+/// Deepest nesting of a config document (the deepest valid config is about 6 levels:
+/// `routes[].claims[].in[]`).
+pub const MAX_CONFIG_DEPTH: usize = 32;
 
 /// Methods a preflight answer allows when `cors.methods` is not given.
 pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"];
@@ -246,6 +251,11 @@ pub struct Config {
     pub rbac: Rbac,
     pub identity_headers: IdentityHeaders,
     pub cors: Cors,
+    /// `rateLimits`: the policies routes name.
+    pub rate_limits: Vec<RateLimitPolicy>,
+    /// `rateLimitHeaders` (default `true`): send `RateLimit-Policy` and `RateLimit` on
+    /// limited routes (`Retry-After` on a 429 is always sent).
+    pub rate_limit_headers: bool,
 }
 
 /// The name routes use for API-key callers in `providers`.
@@ -256,9 +266,12 @@ pub const SESSION_PROVIDER: &str = "session";
 
 impl Config {
     /// Parses and validates a JSON config document.
+    /// The document is read by the strict JSON parser (`crate::codec`): a member name twice
+    /// in one object (`{"routes": [...], "routes": [...]}`), invalid UTF-8 or nesting deeper
+    /// than [`MAX_CONFIG_DEPTH`] is refused, so every JSON reader sees the same config.
     pub fn from_json(json: &[u8], env: &Env) -> Result<Config, ConfigError> {
-        let value: Value =
-            serde_json::from_slice(json).map_err(|_| ConfigError::new("", "not valid JSON"))?;
+        let value = crate::codec::parse_value(json, MAX_CONFIG_DEPTH)
+            .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
         Config::from_value(&value, env)
     }
 
@@ -363,6 +376,11 @@ impl Config {
             Some(v) => Rbac::from_value("rbac", v)?,
         };
         let case_insensitive_paths = root.opt_bool("caseInsensitivePaths")?.unwrap_or(false);
+        let rate_limits = match root.opt_array("rateLimits")? {
+            None => Vec::new(),
+            Some(items) => crate::gate::ratelimit_config::parse_policies(&items)?,
+        };
+        let rate_limit_headers = root.opt_bool("rateLimitHeaders")?.unwrap_or(true);
         let mut routes = Vec::new();
         if let Some(items) = root.opt_array("routes")? {
             for (p, v) in items {
@@ -384,6 +402,27 @@ impl Config {
                         return Err(ConfigError::new(
                             format!("{p}.providers[{i}]"),
                             "apiKey named but apiKeys is not enabled",
+                        ));
+                    }
+                }
+                for (i, name) in route.rate_limits.iter().enumerate() {
+                    let at = format!("{p}.rateLimits[{i}]");
+                    let Some(policy) = rate_limits.iter().find(|r| r.name() == name) else {
+                        return Err(ConfigError::new(at, format!("unknown rate limit {name:?}")));
+                    };
+                    if route.rate_limits[..i].contains(name) {
+                        return Err(ConfigError::new(
+                            at,
+                            format!("rate limit {name:?} named twice"),
+                        ));
+                    }
+                    if route.public && policy.key.needs_identity() {
+                        return Err(ConfigError::new(
+                            at,
+                            format!(
+                                "rate limit {name:?} is keyed on {} but the route is public (use an ip or header key)",
+                                policy.key.kind()
+                            ),
                         ));
                     }
                 }
@@ -420,7 +459,22 @@ impl Config {
             rbac,
             identity_headers,
             cors,
+            rate_limits,
+            rate_limit_headers,
         })
+    }
+
+    /// The shared stores the config needs from the host, each with the field path of the
+    /// first policy that names it (`rateLimits[2].store`): a host that cannot provide one
+    /// refuses the config at start-up (AUTH-015 with that path). `memory` is never listed.
+    pub fn required_stores(&self) -> Vec<(StoreKind, String)> {
+        let mut out: Vec<(StoreKind, String)> = Vec::new();
+        for p in &self.rate_limits {
+            if p.store.is_shared() && !out.iter().any(|(k, _)| *k == p.store) {
+                out.push((p.store, join(&p.path, "store")));
+            }
+        }
+        out
     }
 }
 

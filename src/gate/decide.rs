@@ -39,6 +39,8 @@ use crate::gate::cfg::{ConfigError, Env};
 use crate::gate::config::{Config, TokenSource, API_KEY_PROVIDER, SESSION_PROVIDER};
 use crate::gate::identity::Identity;
 use crate::gate::providers::{KeySource, Provider, ProviderRejection};
+use crate::gate::ratelimit_config::{OnStoreError, RateLimitKey, RateLimitPolicy, StoreKind};
+use crate::gate::ratelimit_state::{self as rls, RateLimitCtx};
 use crate::gate::rbac::Missing;
 use crate::gate::route::{Mtls, Route};
 use crate::gate::session::{session_hash, SessionRecord, SessionRejection, MAX_SESSION_ID};
@@ -68,6 +70,10 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// Set when the connection presented a client certificate.
     pub client_cert: Option<ClientCert>,
+    /// The client's address as the host determined it (the Worker: `CF-Connecting-IP`;
+    /// Node: the socket address unless a trusted proxy setting says otherwise). Used by
+    /// rate limits keyed on `ip`.
+    pub client_ip: Option<String>,
 }
 
 impl Request {
@@ -78,7 +84,14 @@ impl Request {
             path: path.into(),
             headers: Vec::new(),
             client_cert: None,
+            client_ip: None,
         }
+    }
+
+    /// Sets the client address.
+    pub fn client_ip(mut self, ip: &str) -> Request {
+        self.client_ip = Some(ip.into());
+        self
     }
 
     /// Adds a header.
@@ -127,6 +140,31 @@ pub enum Io {
     /// Look up the session whose id hashes to `hash` (SHA-256, hex); call
     /// [`Pending::provide_session_json`].
     Session { hash: String },
+    /// Read the rate-limit state stored under `key` in `store` (one atomic read) within
+    /// `timeout_ms`; call [`Pending::provide_rate_limit_state`] with the raw value (or
+    /// `None` when absent), or [`Pending::provide_rate_limit_error`] when the store is down
+    /// or slow.
+    RateLimitLoad {
+        policy: String,
+        key: String,
+        store: String,
+        timeout_ms: u64,
+    },
+    /// Compare-and-set `key` in `store` atomically (Redis: one script; Durable Object:
+    /// serialized): if its current raw value equals `expected` (`None`: absent), set it to
+    /// `new` with a time to live of `ttl_ms`; within `timeout_ms`. Call
+    /// [`Pending::provide_rate_limit_stored`] with `Ok(())` or `Err(current raw value)`, or
+    /// [`Pending::provide_rate_limit_error`].
+    RateLimitStore {
+        policy: String,
+        key: String,
+        store: String,
+        expected: Option<String>,
+        version: Option<String>,
+        new: String,
+        ttl_ms: u64,
+        timeout_ms: u64,
+    },
 }
 
 impl core::fmt::Debug for Io {
@@ -152,6 +190,23 @@ impl core::fmt::Debug for Io {
             Io::ApiKey { key_id } => write!(f, "ApiKey {{ key_id: {key_id:?} }}"),
             Io::Revoked { id } => write!(f, "Revoked {{ id: {id:?} }}"),
             Io::Session { hash } => write!(f, "Session {{ hash: {hash:?} }}"),
+            Io::RateLimitLoad {
+                policy, key, store, ..
+            } => write!(
+                f,
+                "RateLimitLoad {{ policy: {policy:?}, key: {key:?}, store: {store:?} }}"
+            ),
+            Io::RateLimitStore {
+                policy,
+                key,
+                store,
+                new,
+                ttl_ms,
+                ..
+            } => write!(
+                f,
+                "RateLimitStore {{ policy: {policy:?}, key: {key:?}, store: {store:?}, new: {new:?}, ttl_ms: {ttl_ms} }}"
+            ),
         }
     }
 }
@@ -188,6 +243,9 @@ pub struct Allow {
     pub path: Option<String>,
     /// On a shadow route: the denial that was not enforced (log it).
     pub shadow: Option<Deny>,
+    /// Headers to put on the response to the client (`RateLimit-Policy`, `RateLimit` on
+    /// rate-limited routes).
+    pub response_headers: Vec<(String, String)>,
 }
 
 /// The request is refused.
@@ -203,6 +261,10 @@ pub struct Deny {
     pub body: String,
     /// The matched route's label, if any.
     pub route: Option<String>,
+    /// Headers to put on the response (`RateLimit-Policy`, `RateLimit`, `Retry-After`).
+    pub response_headers: Vec<(String, String)>,
+    /// On a 429 (AUTH-016): seconds until the request may pass (also `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 /// A CORS preflight the host answers itself: respond with `status` (204), these headers
@@ -314,6 +376,7 @@ struct Answers {
     api_keys: BTreeMap<String, KeyAnswer>,
     revoked: BTreeMap<String, RevokedAnswer>,
     sessions: BTreeMap<String, SessionAnswer>,
+    rate_limits: BTreeMap<(String, String), RateAnswer>,
 }
 
 /// What the store answered about a session.
@@ -323,6 +386,25 @@ enum SessionAnswer {
     Record(SessionRecord),
     /// Not a well-formed record: a store error (AUTH-015, fail closed).
     Malformed,
+}
+
+/// Most compare-and-set conflicts on one key in one request before the store counts as
+/// failing (`onStoreError`).
+pub const MAX_RATE_LIMIT_CONFLICTS: u32 = 3;
+
+/// What a shared rate-limit store answered for one (policy, store key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RateAnswer {
+    /// The raw value read (`None`: absent), its version, how many compare-and-sets
+    /// conflicted, and whether this request's compare-and-set succeeded.
+    Loaded {
+        raw: Option<String>,
+        version: Option<String>,
+        conflicts: u32,
+        stored: bool,
+    },
+    /// The store is down, timed out, or answered too many conflicts.
+    Error,
 }
 
 /// One request being decided, with its own answers (DESIGN.md: "the step protocol is per
@@ -410,7 +492,7 @@ impl Pending {
     /// The introspection response body for `token` (`None`: the call failed).
     pub fn provide_introspection(&mut self, provider: &str, token: &str, response: Option<&[u8]>) {
         let parsed = response
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|b| crate::codec::parse_value(b, Limits::DEFAULT.max_json_depth).ok())
             .and_then(|v| match v {
                 Value::Object(m) => Some(m),
                 _ => None,
@@ -471,6 +553,77 @@ impl Pending {
         self.answers.sessions.insert(hash.into(), a);
     }
 
+    /// The raw rate-limit state stored under `key` for `policy` (`None`: absent) and its
+    /// version (an etag, when the store has one). The value is parsed strictly when used:
+    /// a malformed state is a store error (`onStoreError`).
+    pub fn provide_rate_limit_state(
+        &mut self,
+        policy: &str,
+        key: &str,
+        raw: Option<String>,
+        version: Option<String>,
+    ) {
+        self.answers.rate_limits.insert(
+            (policy.into(), key.into()),
+            RateAnswer::Loaded {
+                raw,
+                version,
+                conflicts: 0,
+                stored: false,
+            },
+        );
+    }
+
+    /// The answer to [`Io::RateLimitStore`]: `Ok(())` when the value was set, `Err(current)`
+    /// when the compare failed (`current`: the raw value now stored, `None` when absent);
+    /// the gate then recomputes over `current`, at most [`MAX_RATE_LIMIT_CONFLICTS`] times
+    /// before applying `onStoreError`.
+    pub fn provide_rate_limit_stored(
+        &mut self,
+        policy: &str,
+        key: &str,
+        result: Result<(), Option<String>>,
+    ) {
+        let k = (String::from(policy), String::from(key));
+        let (prev_raw, prev_version, prev_conflicts) = match self.answers.rate_limits.get(&k) {
+            Some(RateAnswer::Loaded {
+                raw,
+                version,
+                conflicts,
+                ..
+            }) => (raw.clone(), version.clone(), *conflicts),
+            // An answer to a question that was never asked: a store error.
+            _ => {
+                self.answers.rate_limits.insert(k, RateAnswer::Error);
+                return;
+            }
+        };
+        let a = match result {
+            Ok(()) => RateAnswer::Loaded {
+                raw: prev_raw,
+                version: prev_version,
+                conflicts: prev_conflicts,
+                stored: true,
+            },
+            Err(current) if prev_conflicts + 1 < MAX_RATE_LIMIT_CONFLICTS => RateAnswer::Loaded {
+                raw: current,
+                version: None,
+                conflicts: prev_conflicts + 1,
+                stored: false,
+            },
+            Err(_) => RateAnswer::Error,
+        };
+        self.answers.rate_limits.insert(k, a);
+    }
+
+    /// The store could not answer for `key` (down, timeout, refused): the policy's
+    /// `onStoreError` applies.
+    pub fn provide_rate_limit_error(&mut self, policy: &str, key: &str) {
+        self.answers
+            .rate_limits
+            .insert((policy.into(), key.into()), RateAnswer::Error);
+    }
+
     /// Whether `id` is on the revocation list.
     pub fn provide_revoked(&mut self, id: &str, revoked: bool) {
         let a = if revoked {
@@ -521,6 +674,7 @@ pub struct Ctx {
     jwks: BTreeMap<String, CachedSet>,
     discovery: BTreeMap<String, (String, String)>,
     introspection_cache: Vec<CachedIntrospection>,
+    rate: RateLimitCtx,
 }
 
 impl Ctx {
@@ -569,12 +723,16 @@ impl Ctx {
     /// Seeds a discovery document; `false` when it is not a JSON object with string
     /// `issuer` and `jwks_uri` (then nothing changes).
     pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) -> bool {
+        // The strict parser: a duplicated `issuer` or `jwks_uri` is refused, not read
+        // last-wins.
         let parsed: Option<(String, String)> =
-            serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-                let iss = v.get("issuer")?.as_str()?.to_string();
-                let uri = v.get("jwks_uri")?.as_str()?.to_string();
-                Some((iss, uri))
-            });
+            crate::codec::parse_value(bytes, Limits::DEFAULT.max_json_depth)
+                .ok()
+                .and_then(|v| {
+                    let iss = v.get("issuer")?.as_str()?.to_string();
+                    let uri = v.get("jwks_uri")?.as_str()?.to_string();
+                    Some((iss, uri))
+                });
         match parsed {
             Some(p) => {
                 self.discovery.insert(provider.into(), p);
@@ -582,6 +740,11 @@ impl Ctx {
             }
             None => false,
         }
+    }
+
+    /// The in-process rate-limit state (memory store, local fallback, block cache).
+    pub fn rate_limits(&self) -> &RateLimitCtx {
+        &self.rate
     }
 
     /// The cached JWK Set of a provider.
@@ -607,8 +770,11 @@ impl core::fmt::Debug for Gate {
 }
 
 enum Flow {
-    Need(Io),
+    /// Boxed: `Io` is large and `Flow` is the error of every check.
+    Need(Box<Io>),
     Deny(ErrorCode, String, Option<String>),
+    /// 429 AUTH-016: detail, response headers, retry-after seconds.
+    Limited(String, Vec<(String, String)>, u64),
 }
 
 type R<T> = Result<T, Flow>;
@@ -712,7 +878,25 @@ impl Gate {
     /// One step of the decision for `pending`'s request at `now` (unix seconds), from the
     /// answers given to `pending` and what `ctx` shares between requests.
     pub fn decide(&self, pending: &Pending, now: i64, ctx: &mut Ctx) -> Step {
-        self.decide_inner(&pending.request, &pending.answers, now, ctx)
+        self.decide_at_ms(pending, now.saturating_mul(1000), ctx)
+    }
+
+    /// [`Gate::decide`] with the time in unix milliseconds (rate limits count in
+    /// milliseconds; token checks use the whole seconds).
+    pub fn decide_at_ms(&self, pending: &Pending, now_ms: i64, ctx: &mut Ctx) -> Step {
+        let now = now_ms.div_euclid(1000);
+        let rl_now = u64::try_from(now_ms).unwrap_or(0);
+        self.decide_inner(&pending.request, &pending.answers, now, rl_now, ctx)
+    }
+
+    /// The shared stores the config needs from the host (see
+    /// [`Config::required_stores`]): `(store name, field path)`.
+    pub fn required_stores(&self) -> Vec<(String, String)> {
+        self.config
+            .required_stores()
+            .into_iter()
+            .map(|(k, p)| (k.as_str().into(), p))
+            .collect()
     }
 
     /// Whether an incoming header named `name` is stripped before forwarding (its name
@@ -750,6 +934,7 @@ impl Gate {
             route,
             path,
             shadow: None,
+            response_headers: Vec::new(),
         })
     }
 
@@ -808,7 +993,14 @@ impl Gate {
         })
     }
 
-    fn decide_inner(&self, req: &Request, a: &Answers, now: i64, ctx: &mut Ctx) -> Step {
+    fn decide_inner(
+        &self,
+        req: &Request,
+        a: &Answers,
+        now: i64,
+        now_ms: u64,
+        ctx: &mut Ctx,
+    ) -> Step {
         if !self.config.enabled {
             return Step::Done(self.anonymous(req, AllowReason::Disabled, None, None));
         }
@@ -842,8 +1034,14 @@ impl Gate {
         };
         let label = route.label();
         let norm = path.as_path();
-        match self.decide_route(req, a, now, ctx, route, &params) {
-            Ok(Some(identity)) => {
+        let routed = self
+            .decide_route(req, a, now, ctx, route, &params)
+            .and_then(|identity| {
+                let headers = self.rate_limit(req, a, now_ms, ctx, route, identity.as_ref())?;
+                Ok((identity, headers))
+            });
+        match routed {
+            Ok((Some(identity), response_headers)) => {
                 let headers = self.identity_headers(&identity);
                 Step::Done(Decision::Allow(Allow {
                     reason: AllowReason::Authenticated,
@@ -853,14 +1051,43 @@ impl Gate {
                     route: Some(label),
                     path: Some(norm),
                     shadow: None,
+                    response_headers,
                 }))
             }
-            Ok(None) => {
-                Step::Done(self.anonymous(req, AllowReason::Public, Some(label), Some(norm)))
+            Ok((None, response_headers)) => {
+                let mut d = self.anonymous(req, AllowReason::Public, Some(label), Some(norm));
+                if let Decision::Allow(al) = &mut d {
+                    al.response_headers = response_headers;
+                }
+                Step::Done(d)
             }
-            Err(Flow::Need(io)) => Step::Need(io),
-            Err(Flow::Deny(code, detail, scope)) => {
-                let d = self.make_deny(code, detail, scope, Some(label.clone()));
+            Err(Flow::Need(io)) => Step::Need(*io),
+            Err(flow) => {
+                let d = match flow {
+                    Flow::Limited(detail, headers, retry_after) => {
+                        let mut d = self.make_deny(
+                            ErrorCode::RateLimited,
+                            detail,
+                            None,
+                            Some(label.clone()),
+                        );
+                        d.response_headers = headers;
+                        d.retry_after = Some(retry_after);
+                        d.body = problem_body(ErrorCode::RateLimited, &d.detail, Some(retry_after));
+                        d
+                    }
+                    Flow::Deny(code, detail, scope) => {
+                        self.make_deny(code, detail, scope, Some(label.clone()))
+                    }
+                    Flow::Need(_) => {
+                        return Step::Done(Decision::Deny(self.make_deny(
+                            ErrorCode::ConfigError,
+                            "unreachable step".into(),
+                            None,
+                            Some(label),
+                        )))
+                    }
+                };
                 if route.shadow {
                     Step::Done(Decision::Allow(Allow {
                         reason: AllowReason::Shadow,
@@ -870,6 +1097,7 @@ impl Gate {
                         route: Some(label),
                         path: Some(norm),
                         shadow: Some(d),
+                        response_headers: Vec::new(),
                     }))
                 } else {
                     Step::Done(Decision::Deny(d))
@@ -987,6 +1215,243 @@ impl Gate {
         }))
     }
 
+    /// The value a policy counts on, or `None` when the request has none (no identity for
+    /// an identity key, no org, no such claim, no `clientIp`, no or several header values,
+    /// an empty value).
+    fn rate_limit_key(
+        &self,
+        rp: &RateLimitPolicy,
+        req: &Request,
+        identity: Option<&Identity>,
+    ) -> Option<String> {
+        let v =
+            match &rp.key {
+                RateLimitKey::Sub => identity.map(|i| i.sub.clone()),
+                RateLimitKey::ApiKey => identity
+                    .filter(|i| i.provider == API_KEY_PROVIDER)
+                    .and_then(|i| i.claims.get("key_id"))
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                RateLimitKey::Org => identity.and_then(|i| i.org.clone()),
+                RateLimitKey::Ip => req.client_ip.as_deref().map(|s| s.trim().into()),
+                RateLimitKey::Claim(path, _) => identity
+                    .and_then(|i| path.lookup(&i.claims))
+                    .and_then(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+                        _ => None,
+                    }),
+                RateLimitKey::Header(name) => {
+                    let mut values = req.header_values(name);
+                    let first = values.next().map(|v| String::from(v.trim()));
+                    if values.next().is_some() {
+                        None
+                    } else {
+                        first
+                    }
+                }
+            };
+        v.filter(|s| !s.is_empty())
+    }
+
+    /// The route's rate limits (after authentication and RBAC; on a public route only
+    /// `ip` and `header` keys are allowed by the config). Every policy is checked first,
+    /// without consuming anything; a request denied by one consumes none of the others.
+    /// Then the shared stores are written (one compare-and-set each) and the in-process
+    /// counters committed. Returns the response headers for an allow.
+    fn rate_limit(
+        &self,
+        req: &Request,
+        a: &Answers,
+        now_ms: u64,
+        ctx: &mut Ctx,
+        route: &Route,
+        identity: Option<&Identity>,
+    ) -> R<Vec<(String, String)>> {
+        use crate::ratelimit::{check, headers, Outcome, State};
+
+        /// What to do with a checked policy once every policy allows.
+        enum Commit {
+            /// Nothing (already stored by this request).
+            None,
+            /// Keep the new state in an in-process map.
+            InProcess(rls::Map, String, State, u64),
+            /// Compare-and-set in the shared store.
+            Shared {
+                key: String,
+                expected: Option<String>,
+                version: Option<String>,
+                new: State,
+                ttl_ms: u64,
+            },
+        }
+
+        if route.rate_limits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let no_roles: Vec<String> = Vec::new();
+        let roles = identity.map_or(&no_roles, |i| &i.roles);
+        let mut outcomes: Vec<Outcome<'_>> = Vec::new();
+        let mut plans: Vec<(&RateLimitPolicy, Commit)> = Vec::new();
+        // Blocked keys to remember: (policy, key, state, until).
+        let mut blocks: Vec<(&str, String, State, u64)> = Vec::new();
+        for name in &route.rate_limits {
+            let Some(rp) = self.config.rate_limits.iter().find(|p| p.name() == name) else {
+                return deny(ErrorCode::ConfigError, "unknown rate limit");
+            };
+            if rp.skips(roles) {
+                continue;
+            }
+            let policy = rp.for_roles(roles);
+            // Fail closed: a request without the key value never shares a bucket.
+            let Some(value) = self.rate_limit_key(rp, req, identity) else {
+                return deny(
+                    ErrorCode::AccessDenied,
+                    format!("rate limit key missing ({})", rp.name()),
+                );
+            };
+            let key = rls::store_key(rp.name(), &value);
+            let in_process = |map: rls::Map, ctx: &mut Ctx| {
+                let st = ctx.rate.get(map, rp.name(), &key, now_ms);
+                let (o, s) = check(policy, st, now_ms, rp.cost);
+                let expires = now_ms.saturating_add(o.reset_ms.max(1));
+                (o, Commit::InProcess(map, key.clone(), s, expires))
+            };
+            let (o, commit) = if rp.store == StoreKind::Memory {
+                in_process(rls::Map::Memory, ctx)
+            } else {
+                // The block cache: a key known to be over its limit is denied locally,
+                // without a store round trip, until a request of this cost may pass.
+                let answer = a.rate_limits.get(&(rp.name().into(), key.clone()));
+                let already = matches!(answer, Some(RateAnswer::Loaded { stored: true, .. }));
+                let blocked = (!already)
+                    .then(|| ctx.rate.get(rls::Map::Blocked, rp.name(), &key, now_ms))
+                    .flatten()
+                    .map(|st| check(policy, Some(st), now_ms, rp.cost).0)
+                    .filter(|o| !o.allowed);
+                let loaded = match answer {
+                    Some(RateAnswer::Loaded {
+                        raw,
+                        version,
+                        stored,
+                        ..
+                    }) => match raw.as_deref().map(rls::decode_state) {
+                        // A malformed stored state is a store error.
+                        Some(None) => None,
+                        Some(Some(st)) => Some((Some(st), raw, version, *stored)),
+                        None => Some((None, raw, version, *stored)),
+                    },
+                    Some(RateAnswer::Error) => None,
+                    None if blocked.is_some() => None,
+                    None => {
+                        return Err(Flow::Need(Box::new(Io::RateLimitLoad {
+                            policy: rp.name().into(),
+                            key,
+                            store: rp.store.as_str().into(),
+                            timeout_ms: rp.timeout_ms,
+                        })))
+                    }
+                };
+                match (blocked, loaded) {
+                    (Some(o), _) => (o, Commit::None),
+                    (None, Some((st, raw, version, stored))) => {
+                        let (mut o, s) = check(policy, st, now_ms, rp.cost);
+                        if stored {
+                            // Committed by this request already: it counts as passed.
+                            o.allowed = true;
+                            o.retry_after = 0;
+                            o.retry_after_ms = 0;
+                            (o, Commit::None)
+                        } else {
+                            if !o.allowed && !o.cost_exceeds_limit {
+                                let until = now_ms.saturating_add(o.retry_after_ms);
+                                if let Some(st) = st {
+                                    blocks.push((rp.name(), key.clone(), st, until));
+                                }
+                            }
+                            let ttl_ms = o.reset_ms.max(1000);
+                            (
+                                o,
+                                Commit::Shared {
+                                    key: key.clone(),
+                                    expected: raw.clone(),
+                                    version: version.clone(),
+                                    new: s,
+                                    ttl_ms,
+                                },
+                            )
+                        }
+                    }
+                    (None, None) => match rp.on_store_error {
+                        OnStoreError::Local => in_process(rls::Map::Local, ctx),
+                        OnStoreError::Allow => continue,
+                        OnStoreError::Deny => {
+                            return deny(
+                                ErrorCode::ConfigError,
+                                format!("rate limit store unavailable ({})", rp.name()),
+                            )
+                        }
+                    },
+                }
+            };
+            outcomes.push(o);
+            plans.push((rp, commit));
+        }
+        let mut response: Vec<(String, String)> = Vec::new();
+        if self.config.rate_limit_headers && !outcomes.is_empty() {
+            response.push((
+                "RateLimit-Policy".into(),
+                headers::rate_limit_policy(&outcomes),
+            ));
+            response.push(("RateLimit".into(), headers::rate_limit(&outcomes)));
+        }
+        if let Some(retry) = headers::retry_after(&outcomes) {
+            for (policy, key, st, until) in blocks {
+                ctx.rate.put(rls::Map::Blocked, policy, &key, st, until);
+            }
+            response.push(("Retry-After".into(), format!("{retry}")));
+            let names: Vec<&str> = outcomes
+                .iter()
+                .filter(|o| !o.allowed)
+                .map(|o| o.policy)
+                .collect();
+            return Err(Flow::Limited(
+                format!("rate limit exceeded ({})", names.join(", ")),
+                response,
+                retry,
+            ));
+        }
+        // Every policy allows: the shared stores first (one compare-and-set each, a step
+        // each), then the in-process counters, all in the last step.
+        for (rp, commit) in &plans {
+            if let Commit::Shared {
+                key,
+                expected,
+                version,
+                new,
+                ttl_ms,
+            } = commit
+            {
+                return Err(Flow::Need(Box::new(Io::RateLimitStore {
+                    policy: rp.name().into(),
+                    key: key.clone(),
+                    store: rp.store.as_str().into(),
+                    expected: expected.clone(),
+                    version: version.clone(),
+                    new: rls::encode_state(new),
+                    ttl_ms: *ttl_ms,
+                    timeout_ms: rp.timeout_ms,
+                })));
+            }
+        }
+        for (rp, commit) in plans {
+            if let Commit::InProcess(map, key, st, expires) = commit {
+                ctx.rate.put(map, rp.name(), &key, st, expires);
+            }
+        }
+        Ok(response)
+    }
+
     fn extract(&self, req: &Request) -> Credential {
         for source in &self.config.token_sources {
             let mut found: Vec<String> = Vec::new();
@@ -1071,9 +1536,9 @@ impl Gate {
         };
         let record = match a.api_keys.get(parsed.id) {
             None => {
-                return Err(Flow::Need(Io::ApiKey {
+                return Err(Flow::Need(Box::new(Io::ApiKey {
                     key_id: parsed.id.into(),
-                }))
+                })))
             }
             Some(KeyAnswer::Unknown) => {
                 // The same hashing and constant-time comparison as for a known key.
@@ -1115,7 +1580,7 @@ impl Gate {
         }
         let hash = session_hash(id);
         let record = match a.sessions.get(&hash) {
-            None => return Err(Flow::Need(Io::Session { hash })),
+            None => return Err(Flow::Need(Box::new(Io::Session { hash }))),
             Some(SessionAnswer::Unknown) => {
                 return deny(ErrorCode::SessionNotFound, "unknown session")
             }
@@ -1155,7 +1620,7 @@ impl Gate {
             return Ok(());
         }
         match a.revoked.get(id) {
-            None => Err(Flow::Need(Io::Revoked { id: id.into() })),
+            None => Err(Flow::Need(Box::new(Io::Revoked { id: id.into() }))),
             Some(RevokedAnswer::Yes) => deny(ErrorCode::Revoked, "token revoked"),
             Some(RevokedAnswer::No) => Ok(()),
             // Fail closed: a store answer that is neither "no" nor "yes" is a store error.
@@ -1251,11 +1716,11 @@ impl Gate {
             None if a.jwks_failed.contains(&p.name) || a.jwks_refreshed.contains(&p.name) => {
                 deny(ErrorCode::JwksUnavailable, "jwks unavailable")
             }
-            None => Err(Flow::Need(Io::Jwks {
+            None => Err(Flow::Need(Box::new(Io::Jwks {
                 provider: p.name.clone(),
                 url: url.into(),
                 refresh: false,
-            })),
+            }))),
         }
     }
 
@@ -1283,10 +1748,10 @@ impl Gate {
                 None if a.discovery_failed.contains(&p.name) => {
                     deny(ErrorCode::JwksUnavailable, "discovery unavailable")
                 }
-                None => Err(Flow::Need(Io::Discovery {
+                None => Err(Flow::Need(Box::new(Io::Discovery {
                     provider: p.name.clone(),
                     url: url.clone(),
-                })),
+                }))),
             },
             _ => Ok(None),
         }
@@ -1330,11 +1795,11 @@ impl Gate {
             Err(VerifyError::NoMatchingKey)
                 if remote_url.is_some() && !a.jwks_refreshed.contains(&p.name) =>
             {
-                Err(Flow::Need(Io::Jwks {
+                Err(Flow::Need(Box::new(Io::Jwks {
                     provider: p.name.clone(),
                     url: remote_url.unwrap_or_default(),
                     refresh: true,
-                }))
+                })))
             }
             Err(e) => deny(e.code(), verify_detail(&e)),
         }
@@ -1342,10 +1807,10 @@ impl Gate {
 
     fn custom(&self, p: &Provider, token: &str, a: &Answers, now: i64) -> R<Map<String, Value>> {
         match a.custom.get(&token_key(&p.name, token)) {
-            None => Err(Flow::Need(Io::Custom {
+            None => Err(Flow::Need(Box::new(Io::Custom {
                 provider: p.name.clone(),
                 token: token.into(),
-            })),
+            }))),
             Some(None) => deny(ErrorCode::InvalidToken, "rejected by the custom provider"),
             Some(Some(claims)) => {
                 check_exp(claims, now, p.options.clock_tolerance)?;
@@ -1377,13 +1842,13 @@ impl Gate {
         }
         let claims = match a.introspection.get(&key) {
             None => {
-                return Err(Flow::Need(Io::Introspect {
+                return Err(Flow::Need(Box::new(Io::Introspect {
                     provider: p.name.clone(),
                     url: cfg.url.clone(),
                     client_id: cfg.client_id.clone(),
                     client_secret: cfg.client_secret.clone(),
                     token: token.into(),
-                }))
+                })))
             }
             Some(Err(())) => return deny(ErrorCode::ProviderError, "introspection failed"),
             Some(Ok(m)) => m.clone(),
@@ -1492,16 +1957,7 @@ impl Gate {
             )),
             _ => None,
         };
-        let mut body = Map::new();
-        body.insert(
-            "type".into(),
-            Value::String(format!("urn:edgegate:error:{}", code.as_str())),
-        );
-        body.insert("title".into(), Value::String(code.title().into()));
-        body.insert("status".into(), Value::from(code.status()));
-        body.insert("code".into(), Value::String(code.as_str().into()));
-        body.insert("detail".into(), Value::String(detail.clone()));
-        let body = serde_json::to_string(&Value::Object(body)).unwrap_or_default();
+        let body = problem_body(code, &detail, None);
         Deny {
             status: code.status(),
             code,
@@ -1509,6 +1965,8 @@ impl Gate {
             detail,
             body,
             route,
+            response_headers: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -1546,6 +2004,23 @@ impl Gate {
     }
 }
 
+/// The `application/problem+json` body of a denial (with `retryAfter` on a 429).
+fn problem_body(code: ErrorCode, detail: &str, retry_after: Option<u64>) -> String {
+    let mut body = Map::new();
+    body.insert(
+        "type".into(),
+        Value::String(format!("urn:edgegate:error:{}", code.as_str())),
+    );
+    body.insert("title".into(), Value::String(code.title().into()));
+    body.insert("status".into(), Value::from(code.status()));
+    body.insert("code".into(), Value::String(code.as_str().into()));
+    body.insert("detail".into(), Value::String(detail.into()));
+    if let Some(r) = retry_after {
+        body.insert("retryAfter".into(), Value::from(r));
+    }
+    serde_json::to_string(&Value::Object(body)).unwrap_or_default()
+}
+
 /// The JSON forms the hosts (wasm bindings, the Worker) exchange with the core. Field
 /// names are camelCase, as JS expects.
 mod json_forms {
@@ -1559,7 +2034,7 @@ mod json_forms {
 
     impl Request {
         /// `{"method", "path", "headers": {name: value | [values]} | [[name, value], ...],
-        /// "clientCert": {"verified", "fingerprintSha256"}}`.
+        /// "clientCert": {"verified", "fingerprintSha256"}, "clientIp"}`.
         pub fn from_json(v: &Value) -> Result<Request, String> {
             let o = v.as_object().ok_or("request: expected object")?;
             let mut req = Request::new(str_field(o, "method")?, str_field(o, "path")?);
@@ -1608,12 +2083,25 @@ mod json_forms {
                 }
                 Some(_) => return Err("request.clientCert: expected object".into()),
             }
+            match o.get("clientIp") {
+                None | Some(Value::Null) => {}
+                Some(Value::String(ip)) => req.client_ip = Some(ip.clone()),
+                Some(_) => return Err("request.clientIp: expected string".into()),
+            }
             Ok(req)
         }
     }
 
     fn strings(v: &[String]) -> Value {
         Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
+    }
+
+    fn header_map(h: &[(String, String)]) -> Value {
+        Value::Object(
+            h.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
     }
 
     fn opt(v: &Option<String>) -> Value {
@@ -1645,6 +2133,11 @@ mod json_forms {
             m.insert("wwwAuthenticate".into(), opt(&self.www_authenticate));
             m.insert("body".into(), Value::String(self.body.clone()));
             m.insert("route".into(), opt(&self.route));
+            m.insert("responseHeaders".into(), header_map(&self.response_headers));
+            m.insert(
+                "retryAfter".into(),
+                self.retry_after.map_or(Value::Null, Value::from),
+            );
             Value::Object(m)
         }
     }
@@ -1714,6 +2207,7 @@ mod json_forms {
                         "shadow".into(),
                         a.shadow.as_ref().map_or(Value::Null, Deny::to_json),
                     );
+                    m.insert("responseHeaders".into(), header_map(&a.response_headers));
                     Value::Object(m)
                 }
             }
@@ -1776,6 +2270,38 @@ mod json_forms {
                 Io::Session { hash } => {
                     put("type", "session".into());
                     put("hash", s(hash));
+                }
+                Io::RateLimitLoad {
+                    policy,
+                    key,
+                    store,
+                    timeout_ms,
+                } => {
+                    put("type", "rateLimitLoad".into());
+                    put("policy", s(policy));
+                    put("key", s(key));
+                    put("store", s(store));
+                    put("timeoutMs", Value::from(*timeout_ms));
+                }
+                Io::RateLimitStore {
+                    policy,
+                    key,
+                    store,
+                    expected,
+                    version,
+                    new,
+                    ttl_ms,
+                    timeout_ms,
+                } => {
+                    put("type", "rateLimitStore".into());
+                    put("policy", s(policy));
+                    put("key", s(key));
+                    put("store", s(store));
+                    put("expected", opt(expected));
+                    put("version", opt(version));
+                    put("new", s(new));
+                    put("ttlMs", Value::from(*ttl_ms));
+                    put("timeoutMs", Value::from(*timeout_ms));
                 }
             }
             Value::Object(m)

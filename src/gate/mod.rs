@@ -2,7 +2,8 @@
 //! Depends on `jose`, `codec` and the crate's leaves; nothing below depends on it.
 //!
 //! Inside the layer: `cfg` (the config-reading toolkit) and `claim_path` are leaves;
-//! `rbac`, `route`, `providers`, `api_key`, `revocation`, `identity` build on them; `config`
+//! `rbac`, `route`, `providers`, `api_key`, `revocation`, `identity`, `ratelimit_config`
+//! build on them; `config`
 //! assembles them; `decide` runs a request through all of it.
 
 pub(crate) mod api_key;
@@ -13,6 +14,8 @@ pub(crate) mod decide;
 pub(crate) mod identity;
 pub(crate) mod presets;
 pub(crate) mod providers;
+pub(crate) mod ratelimit_config;
+pub(crate) mod ratelimit_state;
 pub(crate) mod rbac;
 pub(crate) mod revocation;
 pub(crate) mod route;
@@ -31,11 +34,19 @@ pub use config::{
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
-    Requirements, Step, MAX_INTROSPECTION_ENTRIES,
+    Requirements, Step, MAX_INTROSPECTION_ENTRIES, MAX_RATE_LIMIT_CONFLICTS,
 };
 pub use identity::Identity;
 pub use presets::{catalog_json as provider_catalog, Preset, PresetField, PRESETS};
 pub use providers::{KeySource, Provider, ProviderKind};
+pub use ratelimit_config::{
+    OnStoreError, RateLimitKey, RateLimitPolicy, StoreKind, DEFAULT_STORE_TIMEOUT_MS,
+    MAX_RATE_LIMITS, MAX_STORE_TIMEOUT_MS,
+};
+pub use ratelimit_state::{
+    decode_state as decode_rate_limit_state, encode_state as encode_rate_limit_state,
+    store_key as rate_limit_store_key, RateLimitCtx, MAX_KEYS_PER_POLICY, MAX_STATE_BYTES,
+};
 pub use rbac::{Missing, Rbac, RoleDef};
 pub use revocation::Denylist;
 pub use route::{normalize, NormalizedPath, PathError, Route};

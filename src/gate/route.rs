@@ -393,6 +393,8 @@ pub struct Route {
     pub mtls: Mtls,
     /// Decide, report, but let the request through.
     pub shadow: bool,
+    /// Names of the `rateLimits` policies that apply (all of them), checked at start-up.
+    pub rate_limits: Vec<String>,
 }
 
 /// Hex SHA-256 fingerprint, lowercased, separators removed.
@@ -490,6 +492,7 @@ impl Route {
             }
         };
         let shadow = o.opt_bool("shadow")?.unwrap_or(false);
+        let rate_limits = o.opt_str_list("rateLimits")?.unwrap_or_default();
         o.finish()?;
         if public
             && (!providers.is_empty()
@@ -514,6 +517,7 @@ impl Route {
             claims,
             mtls,
             shadow,
+            rate_limits,
         })
     }
 

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 
+pub mod edge;
 pub mod gcra;
 pub mod headers;
 pub mod window;

@@ -67,6 +67,19 @@ impl GateCore {
         })
     }
 
+    /// The shared stores the config needs (JSON `[{"store", "path"}]`): the host refuses the
+    /// config when it cannot provide one (AUTH-015 with `path`).
+    #[wasm_bindgen(js_name = requiredStores)]
+    pub fn required_stores(&self) -> String {
+        let list: Vec<serde_json::Value> = self
+            .gate
+            .required_stores()
+            .into_iter()
+            .map(|(store, path)| serde_json::json!({"store": store, "path": path}))
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+
     /// Warnings to log loudly at every start (JSON array of strings).
     pub fn warnings(&self) -> String {
         serde_json::to_string(self.gate.warnings()).unwrap_or_else(|_| "[]".into())
@@ -107,6 +120,19 @@ fn until_ms(v: Option<f64>) -> Option<u64> {
 
 #[wasm_bindgen]
 impl GateRequestHandle {
+    /// One step at `now_ms` (unix milliseconds; rate limits count in milliseconds):
+    /// `{"done": decision}` or `{"need": io}` as JSON.
+    #[wasm_bindgen(js_name = decideAt)]
+    pub fn decide_at(&mut self, now_ms: f64) -> Result<String, JsValue> {
+        let now_ms = i64::try_from(super::unix_time_ms(now_ms)?.millis()).unwrap_or(i64::MAX);
+        let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
+        Ok(self
+            .gate
+            .decide_at_ms(&self.pending, now_ms, &mut ctx)
+            .to_json()
+            .to_string())
+    }
+
     /// One step at `now` (unix seconds): `{"done": decision}` or `{"need": io}` as JSON.
     pub fn decide(&mut self, now: f64) -> Result<String, JsValue> {
         let now = super::unix_time(now)?.secs();
@@ -212,6 +238,40 @@ impl GateRequestHandle {
             .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
             .unwrap_or(serde_json::Value::Null);
         self.pending.provide_revoked_json(id, &v);
+    }
+
+    /// The raw rate-limit state the store holds under `key` (`undefined`: absent) and its
+    /// version, if the store has one. Parsed strictly by the core when used.
+    #[wasm_bindgen(js_name = provideRateLimitState)]
+    pub fn provide_rate_limit_state(
+        &mut self,
+        policy: &str,
+        key: &str,
+        state: Option<String>,
+        version: Option<String>,
+    ) {
+        self.pending
+            .provide_rate_limit_state(policy, key, state, version);
+    }
+
+    /// The store's compare-and-set answer: `ok`, or the raw value it holds now
+    /// (`current`, `undefined` when absent).
+    #[wasm_bindgen(js_name = provideRateLimitStored)]
+    pub fn provide_rate_limit_stored(
+        &mut self,
+        policy: &str,
+        key: &str,
+        ok: bool,
+        current: Option<String>,
+    ) {
+        let r = if ok { Ok(()) } else { Err(current) };
+        self.pending.provide_rate_limit_stored(policy, key, r);
+    }
+
+    /// The store failed or timed out: the policy's `onStoreError` applies.
+    #[wasm_bindgen(js_name = provideRateLimitError)]
+    pub fn provide_rate_limit_error(&mut self, policy: &str, key: &str) {
+        self.pending.provide_rate_limit_error(policy, key);
     }
 }
 

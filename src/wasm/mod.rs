@@ -114,7 +114,7 @@ pub(crate) fn unix_time(now: f64) -> Result<UnixTime, JsValue> {
 }
 
 /// The host's clock in milliseconds since the epoch (`Date.now()`), as core time.
-#[cfg(feature = "wasm-verify")]
+#[cfg(any(feature = "wasm-verify", feature = "wasm-gate"))]
 pub(crate) fn unix_time_ms(now: f64) -> Result<UnixTime, JsValue> {
     UnixTime::from_millis_f64(now).map_err(|e| time_error(&e))
 }
