@@ -12,7 +12,8 @@
  */
 import { ConfigError } from './errors.js';
 import type { AuthContext } from './context.js';
-import { Gate, type GateIdentity, type GateOptions } from './gate.js';
+import { Gate, type GateIdentity, type GateOptions, type GateStore } from './gate.js';
+import { createRedisStore, type RedisClientLike, type RedisStore } from './redis-store.js';
 import { anonymous, expressHandler, Guard, identityOf, type GuardDecision } from './guard.js';
 
 /** A request as the factories' middleware takes it. */
@@ -238,3 +239,72 @@ export async function createExpressAuthMiddleware(options: AuthMiddlewareOptions
   return Object.assign(handler, { guard, on: guard.on.bind(guard) as Guard['on'] });
 }
 
+
+/** The seed's rate-limit storage: `memory` (the gate's in-process counters) or `redis`
+ * (`createRedisStore`: exact across processes). */
+export interface RateLimitStorage {
+  type: 'memory' | 'redis';
+  store?: RedisStore;
+}
+
+export function createRateLimitStorage(options: { type: 'memory' | 'redis'; redis?: { url?: string; prefix?: string; client?: RedisClientLike } }): RateLimitStorage {
+  if (options.type === 'memory') return { type: 'memory' };
+  if (options.type !== 'redis') throw new ConfigError('createRateLimitStorage: type is memory or redis');
+  return { type: 'redis', store: createRedisStore({ url: options.redis?.url, client: options.redis?.client, prefix: options.redis?.prefix }) };
+}
+
+export interface RateLimitByUserOptions {
+  maxRequests: number;
+  windowMs: number;
+  roleLimits?: Record<string, number>;
+  skipRoles?: string[];
+  message?: string;
+}
+
+export interface RateLimitResult extends AuthMiddlewareResult {
+  /** `RateLimit-Policy`, `RateLimit` (and `Retry-After` on a 429): set them on the response. */
+  headers: Record<string, string>;
+}
+
+/**
+ * Per-user rate limits on an authenticated context: `(context) => { proceed, error?, headers }`.
+ * One gate policy (`key: "sub"`, `roleLimits`, `skipRoles`) decided by the core, whose
+ * counters live in the gate (memory) or in Redis (`createRateLimitStorage({ type: 'redis' })`).
+ */
+export function createRateLimitByUserMiddleware(options: RateLimitByUserOptions, storage: RateLimitStorage = { type: 'memory' }): (context: AuthContext | undefined) => Promise<RateLimitResult> {
+  const ms = options.windowMs;
+  if (!Number.isInteger(ms) || ms < 1) throw new ConfigError('windowMs: expected a positive integer');
+  const policy: Record<string, unknown> = { name: 'user', key: 'sub', limit: options.maxRequests, window: ms % 1000 === 0 ? ms / 1000 : `${ms}ms`, store: storage.type };
+  if (options.roleLimits) policy.roleLimits = options.roleLimits;
+  if (options.skipRoles) policy.skipRoles = options.skipRoles;
+  const pendingUsers = new Map<string, GateIdentity>();
+  const store: GateStore = storage.store ?? {};
+  const gate = Gate.create(
+    { providers: [{ type: 'custom', name: 'context' }], rateLimits: [policy], routes: [{ name: 'user', path: '/**', rateLimits: ['user'] }] },
+    {
+      store,
+      customVerify: (_p, token) => {
+        const u = pendingUsers.get(token);
+        return u ? { sub: u.sub, roles: u.roles, permissions: u.permissions, exp: Math.floor(Date.now() / 1000) + 60 } : null;
+      },
+    },
+  );
+  return async (context) => {
+    const user = context?.user;
+    if (!user) return { proceed: false, error: { statusCode: 401, code: 'AUTH-005', message: 'authentication required' }, headers: {} };
+    const ticket = `rl${crypto.randomUUID().replace(/-/g, '')}`;
+    pendingUsers.set(ticket, user);
+    let d;
+    try {
+      d = await gate.decide({ method: 'GET', path: '/', headers: { authorization: `Bearer ${ticket}` } });
+    } finally {
+      pendingUsers.delete(ticket);
+    }
+    const headers = { ...(d.preflight ? {} : d.responseHeaders) };
+    if (d.allow) return { proceed: true, context, headers };
+    if (d.preflight) return { proceed: false, error: { statusCode: 500, code: 'AUTH-015', message: 'unexpected preflight' }, headers };
+    if (d.retryAfter !== null && d.retryAfter !== undefined) headers['retry-after'] ??= String(d.retryAfter);
+    const message = d.code === 'AUTH-016' && options.message ? options.message : d.detail;
+    return { proceed: false, error: { statusCode: d.status, code: d.code, message }, headers };
+  };
+}

@@ -50,5 +50,5 @@ export {
   type AuthSession,
 } from './context.js';
 export { Guard, contextOf, expressHandler, responseHeaders, identityOf, pairsFromRaw, type GuardOptions, type GuardEvents, type GuardEvent, type GuardDecision, type RequestInfo, type DenialInfo, type TrustProxy } from './guard.js';
-export { createAuthMiddleware, createRBACMiddleware, createProtectedMiddleware, createExpressAuthMiddleware, type AuthMiddlewareOptions, type AuthMiddlewareResult, type AuthMiddlewareError, type RBACMiddlewareOptions, type RequestContextLike, type TokenExtraction } from './factories.js';
+export { createAuthMiddleware, createRBACMiddleware, createProtectedMiddleware, createExpressAuthMiddleware, createRateLimitByUserMiddleware, createRateLimitStorage, type RateLimitByUserOptions, type RateLimitResult, type RateLimitStorage, type AuthMiddlewareOptions, type AuthMiddlewareResult, type AuthMiddlewareError, type RBACMiddlewareOptions, type RequestContextLike, type TokenExtraction } from './factories.js';
 export { SessionManager, MemorySessionStore, type SessionManagerOptions, type SessionStore, type StoredSession, type SessionUser, type CreatedSession } from './sessions.js';
