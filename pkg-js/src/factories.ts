@@ -275,6 +275,9 @@ export function createRateLimitByUserMiddleware(options: RateLimitByUserOptions,
   const ms = options.windowMs;
   if (!Number.isInteger(ms) || ms < 1) throw new ConfigError('windowMs: expected a positive integer');
   const policy: Record<string, unknown> = { name: 'user', key: 'sub', limit: options.maxRequests, window: ms % 1000 === 0 ? ms / 1000 : `${ms}ms`, store: storage.type };
+  // A shared store gets time to answer (a first connection); when it cannot, the gate
+  // enforces the limit in-process (`onStoreError: local`).
+  if (storage.type === 'redis') Object.assign(policy, { timeoutMs: 1000, onStoreError: 'local' });
   if (options.roleLimits) policy.roleLimits = options.roleLimits;
   if (options.skipRoles) policy.skipRoles = options.skipRoles;
   const pendingUsers = new Map<string, GateIdentity>();
