@@ -19,6 +19,7 @@ import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSet
  * the introspection cache). */
 interface GateCoreHandle {
   warnings(): string;
+  strippedHeaders(names: string): string;
   requiredStores(): string;
   begin(request: string): RequestHandle;
   requirements(): string;
@@ -357,6 +358,13 @@ export class Gate {
       }
     }
     return new Gate(core, options, CREATE);
+  }
+
+  /** Of `names` (incoming header names), the ones the gate strips before forwarding (they
+   * read as identity headers, configured or default). For hosts that let a request through
+   * without a decision (an anonymous request on an optional route). */
+  strippedHeaders(names: readonly string[]): string[] {
+    return JSON.parse(this.#core.strippedHeaders(JSON.stringify(names))) as string[];
   }
 
   /** Decides one request, doing whatever I/O the core asks for. */

@@ -244,7 +244,7 @@ export function expressHandler(
       clientIp,
     });
     const h = responseHeaders(d);
-    if (!d.allow && options.allowMissing && !d.preflight && d.code === 'AUTH-005') d = anonymous(d);
+    if (!d.allow && options.allowMissing && !d.preflight && d.code === 'AUTH-005') d = anonymous(d, guard.gate.strippedHeaders(Object.keys(req.headers)));
     if (d.allow) {
       for (const [k, v] of Object.entries(h)) res.setHeader(k, v);
       // Identity headers the client sent are removed; the gate's are set (as on the Worker).
@@ -270,8 +270,8 @@ export function expressHandler(
 }
 
 /** @internal An anonymous allow standing for a denial for a missing credential (`optional`). */
-export function anonymous(d: GuardDecision): GuardDecision {
-  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders: [], route: d.route, path: null, shadow: null, responseHeaders: { ...(d.responseHeaders ?? {}) } };
+export function anonymous(d: GuardDecision, stripHeaders: string[] = []): GuardDecision {
+  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders, route: d.route, path: null, shadow: null, responseHeaders: { ...(d.responseHeaders ?? {}) } };
 }
 
 /** The request context for an allow: the identity, and the session when the credential

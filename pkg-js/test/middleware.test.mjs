@@ -297,6 +297,18 @@ describe('seed factories', () => {
     assert.deepEqual(r.json, { user: 'u1', ctx: 'u1' });
   });
 
+  it('optional: an anonymous request keeps no client-sent identity headers', async () => {
+    const mw = await eg.createExpressAuthMiddleware({ provider: 'jwt', providerConfig: { issuer: 'https://issuer.example' }, optional: true, env });
+    const app = express();
+    app.use(mw);
+    app.get('/x', (req, res) => res.json({ user: req.user, spoofed: req.headers['x-user-id'] ?? null, roles: req.headers['x-user-roles'] ?? null, other: req.headers['x-other'] }));
+    const s = app.listen(0, '127.0.0.1');
+    await once(s, 'listening');
+    const r = await get(`http://127.0.0.1:${s.address().port}`, '/x', undefined, { headers: { 'x-user-id': 'admin', 'X-User-Roles': 'admin', 'x-other': 'kept' } });
+    s.close();
+    assert.deepEqual(r.json, { user: null, spoofed: null, roles: null, other: 'kept' });
+  });
+
   it('context helpers outside a request and with runWithAuthContext', async () => {
     assert.equal(eg.getAuthContext(), undefined);
     assert.throws(() => eg.requireAuth(), (e) => e.code === 'AUTH-005');

@@ -80,6 +80,19 @@ impl GateCore {
         serde_json::Value::Array(list).to_string()
     }
 
+    /// Of `names` (a JSON array of incoming header names), those the gate strips before
+    /// forwarding (they read as identity headers): for hosts that let a request through
+    /// without a decision's `stripHeaders` (an anonymous request on an optional route).
+    #[wasm_bindgen(js_name = strippedHeaders)]
+    pub fn stripped_headers(&self, names: &str) -> String {
+        let names: Vec<String> = serde_json::from_str(names).unwrap_or_default();
+        let out: Vec<&String> = names
+            .iter()
+            .filter(|n| self.gate.is_stripped_header(n))
+            .collect();
+        serde_json::to_string(&out).unwrap_or_else(|_| "[]".into())
+    }
+
     /// Warnings to log loudly at every start (JSON array of strings).
     pub fn warnings(&self) -> String {
         serde_json::to_string(self.gate.warnings()).unwrap_or_else(|_| "[]".into())
