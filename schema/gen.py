@@ -53,7 +53,11 @@ for name, (types, extra, req) in presets.items():
     props = {"type": {"enum": types}}
     props.update(common)
     props.update(extra)
-    provider_defs["provider-" + name] = obj(props, ["type"] + req, title=f"{name} provider")
+    # The preset's fields (`req`) may come from the environment (AUTH0_DOMAIN, JWT_SECRET, ...:
+    # src/gate/presets.rs), so the schema requires only `type`; the gate reports a field
+    # that is neither in the entry nor in the environment.
+    provider_defs["provider-" + name] = obj(props, ["type"], title=f"{name} provider",
+        description=("needs " + ", ".join(req) + " (in the entry or from the environment)") if req else f"{name} provider")
 
 defs = {
     "stringOrEnv": {"oneOf": [S, obj({"env": dict(S, minLength=1)}, ["env"])],
@@ -69,7 +73,7 @@ defs = {
                          ["url", "clientId", "clientSecret"]),
     "tokenSource": {"oneOf": [
         obj({"header": dict(S, minLength=1), "scheme": S}, ["header"]),
-        obj({"cookie": dict(S, minLength=1)}, ["cookie"]),
+        obj({"cookie": dict(S, minLength=1), "session": {"type": "boolean"}}, ["cookie"]),
         obj({"query": dict(S, minLength=1)}, ["query"]),
     ]},
     "provider": {"oneOf": [{"$ref": "#/$defs/" + k} for k in provider_defs]},

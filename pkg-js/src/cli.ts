@@ -1,78 +1,217 @@
 #!/usr/bin/env node
 /**
- * `edgegate check --config F --method M --path P [--token T] [--header K:V]... [--client-ip IP] [--format json] [--now SECONDS]`
+ * The `edgegate` CLI (node:util parseArgs). `edgegate --help` lists the commands.
  *
- * Prints the gate's decision for one request. Exit 0: allowed; 1: denied; 2: usage or
- * configuration error. Environment variables (`JWT_SECRET`, `AUTH_ENABLED`, ...) come from
- * the process environment. Remote JWKS / discovery are fetched as the core asks.
+ * Exit codes: 0 success / allowed / valid; 1 denied / invalid token / invalid config;
+ * 2 usage error, unreadable file, or a configuration the gate cannot load.
  */
-import { readFileSync } from 'node:fs';
-import { Gate, isAuthError, type GateDecision } from './node.js';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { gateBinding } from './api.js';
+import { Gate, createApiKey, inspectToken, isAuthError, type ApiKeyRecord, type GateDecision } from './node.js';
 
-const USAGE = `usage: edgegate check --config FILE --method METHOD --path PATH [--token TOKEN]
-                      [--header NAME:VALUE]... [--client-ip IP] [--format text|json] [--now UNIX_SECONDS]`;
+const VERSION = '0.1.0';
+
+const HELP = `edgegate: the edgegate gate from a terminal
+
+usage: edgegate <command> [options]        (--flag value and --flag=value both work)
+
+commands:
+  providers [--format table|json]
+      The 11 provider presets with aliases, config fields and environment variables.
+      e.g. edgegate providers --format json
+  inspect [TOKEN] [--format text|json]
+      Header, claims, expiry countdown and warnings of a JWT; nothing is verified.
+      e.g. edgegate inspect "$TOKEN"      echo "$TOKEN" | edgegate inspect -
+  validate [TOKEN] --provider P [--<field> VALUE]... [--format text|json]
+      Verifies a token with one provider preset (fields as flags: --domain, --client-id,
+      --secret, --issuer, --audience, ...; unset fields from the environment: AUTH0_DOMAIN,
+      JWT_SECRET, ...) and prints the identity.
+      e.g. JWT_SECRET=... edgegate validate --provider jwt --issuer https://issuer.example < token.txt
+  check --config F --method M --path P [--token T] [--header NAME:VALUE]... [--client-ip IP]
+        [--format text|json] [--now S]
+      The gate's decision for one request (with its rate-limit fields).
+      e.g. edgegate check --config gate.json --method GET --path /admin/x --token-env TOKEN
+  config validate FILE [--format text|json]
+      Loads a config as the gate does; prints each error with its field path (JSON syntax
+      errors with line and column).
+      e.g. edgegate config validate gate.json
+  apikey create --account A [--name N] [--role R]... [--permission P]... [--days D] --store FILE
+  apikey list --store FILE         apikey revoke KEY_ID --store FILE
+      API keys in a JSON file store; create prints the key once and the
+      \`wrangler kv key put\` line for the Worker's KV.
+      e.g. edgegate apikey create --account acme --role deployer --days 90 --store keys.json
+
+  token sign --sub S --issuer I [--audience A] [--role R]... [--permission P]... [--expires SECONDS]
+             [--secret-env NAME]
+      Development only (refused when NODE_ENV=production): an HS256 token signed with the
+      secret in the environment variable NAME (default JWT_SECRET), for trying configs.
+      e.g. JWT_SECRET=... edgegate token sign --sub alice --issuer https://issuer.example --role admin
+
+tokens: as an argument, "-" or nothing to read stdin, or --token-env NAME (argv leaks into
+shell history and ps). Colours only on a TTY (NO_COLOR disables them).
+
+exit codes: 0 ok/allowed/valid, 1 denied/invalid, 2 usage or configuration error.
+  --help, -h   this help        --version   the version`;
 
 class UsageError extends Error {}
 
-interface Args {
-  config: string;
-  method: string;
-  path: string;
-  token?: string;
-  headers: Array<[string, string]>;
-  clientIp?: string;
-  format: 'text' | 'json';
-  now?: number;
+const tty = process.stdout.isTTY && !process.env.NO_COLOR;
+const c = (code: string, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const out = (s: string) => process.stdout.write(s + '\n');
+const err = (s: string) => process.stderr.write(`edgegate: ${s}\n`);
+
+type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>, strict = true): { values: Values; positionals: string[] } {
+  try {
+    return parseArgs({ args, options: { format: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
-function parse(argv: string[]): Args {
-  if (argv[0] !== 'check') throw new UsageError(argv.length ? `unknown command ${JSON.stringify(argv[0])}` : 'missing command');
-  const a: Partial<Args> & { headers: Array<[string, string]> } = { headers: [], format: 'text' };
-  for (let i = 1; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    i++;
-    switch (flag) {
-      case '--config':
-        a.config = value;
-        break;
-      case '--method':
-        a.method = value;
-        break;
-      case '--path':
-        a.path = value;
-        break;
-      case '--token':
-        a.token = value;
-        break;
-      case '--header': {
-        const at = value.indexOf(':');
-        if (at <= 0) throw new UsageError('--header expects NAME:VALUE');
-        a.headers.push([value.slice(0, at).trim(), value.slice(at + 1).trim()]);
-        break;
-      }
-      case '--client-ip':
-        a.clientIp = value;
-        break;
-      case '--format':
-        if (value !== 'json' && value !== 'text') throw new UsageError('--format is text or json');
-        a.format = value;
-        break;
-      case '--now': {
-        const n = Number(value);
-        if (!Number.isFinite(n) || n < 0) throw new UsageError('--now expects unix seconds');
-        a.now = n;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option ${flag}`);
-    }
+function format(v: unknown): 'text' | 'json' | 'table' {
+  if (v === undefined) return 'text';
+  if (v !== 'json' && v !== 'text' && v !== 'table') throw new UsageError('--format is text, table or json');
+  return v;
+}
+
+/** A token from the argument, `-`/stdin, or --token-env. */
+function readToken(positional: string | undefined, tokenEnv: unknown): string {
+  if (typeof tokenEnv === 'string') {
+    const t = process.env[tokenEnv];
+    if (!t) throw new UsageError(`environment variable ${tokenEnv} is not set`);
+    return t.trim();
   }
-  if (!a.config) throw new UsageError('--config is required');
-  if (!a.method) throw new UsageError('--method is required');
-  if (!a.path) throw new UsageError('--path is required');
-  return a as Args;
+  if (positional !== undefined && positional !== '-') return positional.trim();
+  if (process.stdin.isTTY) throw new UsageError('no token: give it as an argument, on stdin, or with --token-env NAME');
+  const t = readFileSync(0, 'utf8').trim();
+  if (!t) throw new UsageError('no token on stdin');
+  return t;
+}
+
+/** Line and column of a JSON.parse error position. */
+function jsonError(text: string, e: Error): string {
+  const m = /position (\d+)/.exec(e.message);
+  const lc = /line (\d+) column (\d+)/.exec(e.message);
+  if (lc) return `line ${lc[1]}, column ${lc[2]}: ${e.message.replace(/ in JSON at .*$/, '')}`;
+  if (!m) return e.message;
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}: ${e.message.replace(/ in JSON at .*$/, '')}`;
+}
+
+function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const m = jsonError(text, e as Error);
+    throw Object.assign(new UsageError(`${file}: ${m}`), { json: m });
+  }
+}
+
+interface CatalogEntry {
+  type: string;
+  aliases: string[];
+  fields: Array<{ name: string; required: boolean; env: string[]; about: string }>;
+  env: string[];
+}
+
+function catalog(): CatalogEntry[] {
+  return JSON.parse((gateBinding() as { providerCatalog(): string }).providerCatalog()) as CatalogEntry[];
+}
+
+function cmdProviders(args: string[]): number {
+  const { values } = parse(args, {});
+  const f = format(values.format);
+  const list = catalog();
+  if (f === 'json') {
+    out(JSON.stringify(list, null, 2));
+    return 0;
+  }
+  const rows = list.map((p) => [p.type, p.aliases.join(', '), p.fields.map((x) => (x.required ? `${x.name}*` : x.name)).join(', '), p.env.join(', ')]);
+  const head = ['type', 'aliases', 'fields (* required)', 'environment'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((x, i) => x.padEnd(w[i])).join('  ').trimEnd();
+  out(c('1', line(head)));
+  for (const r of rows) out(line(r));
+  return 0;
+}
+
+function cmdInspect(args: string[]): number {
+  const { values, positionals } = parse(args, { 'token-env': { type: 'string' } });
+  const f = format(values.format);
+  const token = readToken(positionals[0], values['token-env']);
+  const i = inspectToken(token);
+  if (f === 'json') {
+    out(JSON.stringify({ header: i.header, claims: i.claims, expiresAt: i.expiresAt, expiresIn: i.expiresIn, expired: i.expired, notYetValid: i.notYetValid, warnings: i.warnings, verified: false }, null, 2));
+    return 0;
+  }
+  out(c('1', 'header'));
+  out(JSON.stringify(i.header, null, 2));
+  out(c('1', 'claims'));
+  out(JSON.stringify(i.claims, null, 2));
+  if (i.expiresIn === null) out(c('33', 'expiry: none (no exp claim)'));
+  else if (i.expired) out(c('31', `expiry: expired ${-i.expiresIn}s ago (${new Date((i.expiresAt ?? 0) * 1000).toISOString()})`));
+  else out(c('32', `expiry: in ${i.expiresIn}s (${new Date((i.expiresAt ?? 0) * 1000).toISOString()})`));
+  if (i.notYetValid) out(c('33', 'not yet valid (nbf in the future)'));
+  for (const w of i.warnings) out(c('33', `warning: ${w}`));
+  out('(not verified: use `edgegate validate` to check the signature)');
+  return 0;
+}
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_, x: string) => x.toUpperCase());
+
+async function cmdValidate(args: string[]): Promise<number> {
+  // Provider fields are open-ended flags (--domain, --client-id, ...): split them off
+  // first, then parse the known ones strictly.
+  const known = new Set(['--provider', '--token-env', '--format', '--help', '-h']);
+  const rest: string[] = [];
+  const entry: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (!flag.startsWith('--') || known.has(flag) || flag === '--') {
+      rest.push(a);
+      continue;
+    }
+    const v = inline ?? args[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    entry[camel(flag.slice(2))] = v;
+  }
+  const { values, positionals } = parse(rest, { provider: { type: 'string' }, 'token-env': { type: 'string' } });
+  const f = format(values.format);
+  if (typeof values.provider !== 'string') throw new UsageError('--provider is required');
+  entry.type = values.provider;
+  const token = readToken(positionals[0], values['token-env']);
+  let gate: Gate;
+  try {
+    gate = Gate.create({ providers: [entry], routes: [{ path: '/**' }] }, { env: process.env });
+  } catch (e) {
+    const m = isAuthError(e) ? `${e.code} ${e.message}` : (e as Error).message;
+    if (f === 'json') out(JSON.stringify({ valid: false, code: 'AUTH-015', error: m }));
+    else err(m);
+    return 2;
+  }
+  process.stderr.write(c('2', 'verifying (fetching keys if the provider has remote ones)...') + '\n');
+  const d = await gate.decide({ method: 'GET', path: '/', headers: [['authorization', `Bearer ${token}`]] });
+  if (d.allow) {
+    if (f === 'json') out(JSON.stringify({ valid: true, identity: d.identity }));
+    else out(`${c('32', 'valid')}: sub=${d.identity?.sub} provider=${d.identity?.provider} roles=${d.identity?.roles.join(',') || '-'} permissions=${d.identity?.permissions.join(',') || '-'}`);
+    return 0;
+  }
+  const detail = d.preflight ? 'preflight' : d.detail;
+  if (f === 'json') out(JSON.stringify({ valid: false, code: d.code, detail }));
+  else out(`${c('31', 'invalid')}: ${d.code} ${detail}`);
+  return 1;
 }
 
 /** The rate-limit fields of a decision (`RateLimit-Policy`, `RateLimit`, `Retry-After`). */
@@ -89,60 +228,227 @@ function text(d: GateDecision): string {
   return `allow ${d.reason}${d.route ? ` route=${d.route}` : ''}${who}${shadow}${limits(d.responseHeaders)}`;
 }
 
-async function main(argv: string[]): Promise<number> {
-  let args: Args;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`edgegate: ${e.message}\n${USAGE}\n`);
-      return 2;
-    }
-    throw e;
+async function cmdCheck(args: string[]): Promise<number> {
+  const { values } = parse(args, { config: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' }, token: { type: 'string' }, 'token-env': { type: 'string' }, header: { type: 'string', multiple: true }, 'client-ip': { type: 'string' }, now: { type: 'string' } });
+  const f = format(values.format);
+  if (!values.config) throw new UsageError('--config is required');
+  if (!values.method) throw new UsageError('--method is required');
+  if (!values.path) throw new UsageError('--path is required');
+  const headers: Array<[string, string]> = [];
+  for (const h of (values.header as string[] | undefined) ?? []) {
+    const at = h.indexOf(':');
+    if (at <= 0) throw new UsageError('--header expects NAME:VALUE');
+    headers.push([h.slice(0, at).trim(), h.slice(at + 1).trim()]);
+  }
+  let now: number | undefined;
+  if (values.now !== undefined) {
+    now = Number(values.now);
+    if (!Number.isFinite(now) || now < 0) throw new UsageError('--now expects unix seconds');
   }
   let gate: Gate;
   try {
-    const config = readFileSync(args.config, 'utf8');
-    const now = args.now;
-    gate = Gate.create(config, { env: process.env, now: now === undefined ? undefined : () => now * 1000 });
+    const config = readFileSync(String(values.config), 'utf8');
+    gate = Gate.create(config, { env: process.env, now: now === undefined ? undefined : () => now! * 1000 });
   } catch (e) {
     const msg = isAuthError(e) ? `${e.code} ${e.message}` : `cannot read config: ${(e as Error).message}`;
-    if (args.format === 'json') process.stdout.write(JSON.stringify({ allow: false, status: 500, code: 'AUTH-015', error: msg }) + '\n');
-    else process.stderr.write(`edgegate: ${msg}\n`);
+    if (f === 'json') out(JSON.stringify({ allow: false, status: 500, code: 'AUTH-015', error: msg }));
+    else err(msg);
     return 2;
   }
-  for (const w of gate.warnings) process.stderr.write(`edgegate: WARNING: ${w}\n`);
-  const headers = [...args.headers];
-  if (args.token !== undefined) headers.push(['Authorization', `Bearer ${args.token}`]);
+  for (const w of gate.warnings) err(`WARNING: ${w}`);
+  const token = values.token ?? (values['token-env'] ? readToken(undefined, values['token-env']) : undefined);
+  if (token !== undefined) headers.push(['Authorization', `Bearer ${token}`]);
   let d: GateDecision;
   try {
-    d = await gate.decide({ method: args.method, path: args.path, headers, clientIp: args.clientIp });
+    d = await gate.decide({ method: String(values.method), path: String(values.path), headers, clientIp: values['client-ip'] === undefined ? undefined : String(values['client-ip']) });
   } catch (e) {
-    const msg = isAuthError(e) ? `${e.code} ${e.message}` : String((e as Error).message);
-    process.stderr.write(`edgegate: ${msg}\n`);
+    err(isAuthError(e) ? `${e.code} ${e.message}` : String((e as Error).message));
     return 2;
   }
-  if (args.format === 'json') {
-    const out: Record<string, unknown> = { allow: d.allow, status: d.status, code: d.code };
+  if (f === 'json') {
+    const o: Record<string, unknown> = { allow: d.allow, status: d.status, code: d.code };
     if (d.preflight) {
-      out.preflight = true;
-      out.headers = d.headers;
+      o.preflight = true;
+      o.headers = d.headers;
     } else if (d.allow) {
-      out.identity = d.identity;
-      out.reason = d.reason;
-      if (d.shadow) out.shadow = { status: d.shadow.status, code: d.shadow.code, detail: d.shadow.detail };
-      out.responseHeaders = d.responseHeaders;
+      o.identity = d.identity;
+      o.reason = d.reason;
+      if (d.shadow) o.shadow = { status: d.shadow.status, code: d.shadow.code, detail: d.shadow.detail };
+      o.responseHeaders = d.responseHeaders;
     } else {
-      out.detail = d.detail;
-      out.responseHeaders = d.responseHeaders;
-      out.retryAfter = d.retryAfter;
+      o.detail = d.detail;
+      o.responseHeaders = d.responseHeaders;
+      o.retryAfter = d.retryAfter;
     }
-    out.route = d.route;
-    process.stdout.write(JSON.stringify(out) + '\n');
+    o.route = d.route;
+    out(JSON.stringify(o));
   } else {
-    process.stdout.write(text(d) + '\n');
+    out(text(d));
   }
   return d.allow ? 0 : 1;
+}
+
+function cmdConfig(args: string[]): number {
+  const { values, positionals } = parse(args, {});
+  const f = format(values.format);
+  if (positionals[0] !== 'validate' || !positionals[1]) throw new UsageError('usage: edgegate config validate FILE');
+  const file = positionals[1];
+  let doc: unknown;
+  try {
+    doc = readJsonFile(file);
+  } catch (e) {
+    const j = (e as { json?: string }).json;
+    if (j === undefined) throw e;
+    if (f === 'json') out(JSON.stringify({ valid: false, errors: [{ path: '', message: j }] }));
+    else out(`${c('31', 'invalid')}: ${file}: ${j}`);
+    return 1;
+  }
+  try {
+    const g = Gate.create(doc, { env: process.env });
+    if (f === 'json') out(JSON.stringify({ valid: true, warnings: g.warnings }));
+    else {
+      out(`${c('32', 'valid')}: ${file}`);
+      for (const w of g.warnings) out(c('33', `warning: ${w}`));
+    }
+    return 0;
+  } catch (e) {
+    if (!isAuthError(e)) throw e;
+    const path = e.reason ?? '';
+    if (f === 'json') out(JSON.stringify({ valid: false, errors: [{ path, code: e.code, message: e.message }] }));
+    else out(`${c('31', 'invalid')}: ${path ? `${path}: ` : ''}${e.message}`);
+    return 1;
+  }
+}
+
+interface FileStore {
+  keys: ApiKeyRecord[];
+}
+
+function loadStore(file: string): FileStore {
+  if (!existsSync(file)) return { keys: [] };
+  const s = readJsonFile(file) as FileStore;
+  if (!s || !Array.isArray(s.keys)) throw new UsageError(`${file}: expected {"keys": [...]}`);
+  return s;
+}
+
+function cmdApikey(args: string[]): number {
+  const { values, positionals } = parse(args, { store: { type: 'string' }, account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', multiple: true }, permission: { type: 'string', multiple: true }, days: { type: 'string' }, namespace: { type: 'string' } });
+  const f = format(values.format);
+  const sub = positionals[0];
+  if (!values.store) throw new UsageError('--store FILE is required');
+  const file = String(values.store);
+  const store = loadStore(file);
+  const save = () => writeFileSync(file, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 });
+  switch (sub) {
+    case 'create': {
+      if (!values.account) throw new UsageError('--account is required');
+      const days = values.days === undefined ? 90 : Number(values.days);
+      if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError('--days is 1..365');
+      const created = createApiKey({ account: String(values.account), name: values.name as string | undefined, roles: (values.role as string[] | undefined) ?? [], permissions: (values.permission as string[] | undefined) ?? [], expiresAt: Math.floor(Date.now() / 1000) + days * 86400 });
+      store.keys.push(created.record);
+      save();
+      const ns = values.namespace ?? 'API_KEYS';
+      const wr = `wrangler kv key put --binding=${ns} ${JSON.stringify(created.record.id)} '${JSON.stringify(created.record)}'`;
+      if (f === 'json') out(JSON.stringify({ key: created.key, record: created.record, wrangler: wr }));
+      else {
+        out(`key (shown once): ${c('1', created.key)}`);
+        out(`id: ${created.record.id}  expires: ${new Date(created.record.expiresAt * 1000).toISOString()}`);
+        out(`for the Worker's KV: ${wr}`);
+      }
+      return 0;
+    }
+    case 'list': {
+      if (f === 'json') out(JSON.stringify(store.keys.map(({ hash: _h, ...r }) => r)));
+      else for (const k of store.keys) out(`${k.id}  ${k.account}  ${k.name || '-'}  roles=${k.roles.join(',') || '-'}  ${k.revoked ? 'revoked' : new Date(k.expiresAt * 1000).toISOString()}`);
+      return 0;
+    }
+    case 'revoke': {
+      const id = positionals[1];
+      if (!id) throw new UsageError('usage: edgegate apikey revoke KEY_ID --store FILE');
+      const k = store.keys.find((x) => x.id === id);
+      if (!k) {
+        err(`no key ${JSON.stringify(id)} in ${file}`);
+        return 1;
+      }
+      k.revoked = true;
+      save();
+      out(f === 'json' ? JSON.stringify({ revoked: id }) : `revoked ${id}`);
+      return 0;
+    }
+    default:
+      throw new UsageError('usage: edgegate apikey create|list|revoke ... --store FILE');
+  }
+}
+
+function cmdToken(args: string[]): number {
+  const { values, positionals } = parse(args, { sub: { type: 'string' }, issuer: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string', multiple: true }, permission: { type: 'string', multiple: true }, expires: { type: 'string' }, 'secret-env': { type: 'string' } });
+  if (positionals[0] !== 'sign') throw new UsageError('usage: edgegate token sign --sub S --issuer I ...');
+  if (process.env.NODE_ENV === 'production') {
+    err('token sign is for development only (NODE_ENV=production)');
+    return 2;
+  }
+  if (!values.sub || !values.issuer) throw new UsageError('--sub and --issuer are required');
+  const envName = String(values['secret-env'] ?? 'JWT_SECRET');
+  const secret = process.env[envName];
+  if (!secret || secret.length < 32) throw new UsageError(`${envName}: set it to an HS256 secret of at least 32 bytes`);
+  const ttl = values.expires === undefined ? 600 : Number(values.expires);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86400) throw new UsageError('--expires is 1..86400 seconds');
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = { sub: values.sub, iss: values.issuer, iat: now, exp: now + ttl };
+  if (values.audience) claims.aud = values.audience;
+  if (values.role) claims.roles = values.role;
+  if (values.permission) claims.permissions = values.permission;
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  out(`${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`);
+  process.stderr.write(c('33', 'development token: never use one in production') + '\n');
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === '--version' || cmd === '-v') {
+      out(VERSION);
+      return 0;
+    }
+    if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      out(HELP);
+      return 0;
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      out(HELP);
+      return 0;
+    }
+    switch (cmd) {
+      case 'providers':
+        return cmdProviders(rest);
+      case 'inspect':
+        return cmdInspect(rest);
+      case 'validate':
+        return await cmdValidate(rest);
+      case 'check':
+        return await cmdCheck(rest);
+      case 'config':
+        return cmdConfig(rest);
+      case 'apikey':
+        return cmdApikey(rest);
+      case 'token':
+        return cmdToken(rest);
+      default:
+        throw new UsageError(cmd === undefined ? 'missing command' : `unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`${e.message}\n(edgegate --help lists the commands)`);
+      return 2;
+    }
+    if (isAuthError(e)) {
+      err(`${e.code} ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -150,7 +456,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`edgegate: ${(e as Error)?.message ?? e}\n`);
+    err(String((e as Error)?.message ?? e));
     process.exitCode = 2;
   },
 );

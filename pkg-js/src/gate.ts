@@ -19,6 +19,7 @@ import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSet
  * the introspection cache). */
 interface GateCoreHandle {
   warnings(): string;
+  strippedHeaders(names: string): string;
   requiredStores(): string;
   begin(request: string): RequestHandle;
   requirements(): string;
@@ -40,6 +41,7 @@ interface RequestHandle {
   provideCustom(provider: string, token: string, claims?: string): void;
   provideApiKey(keyId: string, record?: string): void;
   provideRevoked(id: string, answer?: string): void;
+  provideSession(hash: string, record?: string): void;
   free(): void;
 }
 
@@ -167,6 +169,21 @@ export interface GateStore {
   /** `false` (or `0`, as Redis answers) when not revoked, `true` (or `1`) when revoked.
    * Anything else is a store error: the request is denied (AUTH-015, fail closed). */
   isRevoked?(id: string, nowSeconds: number): boolean | number | Promise<boolean | number>;
+  /** The session record stored under `hash` (the SHA-256 of the session id, hex: see
+   * `SessionManager`), or null. Needed by a `{"cookie": ..., "session": true}` token source. */
+  session?(hash: string): SessionRecordLike | null | undefined | Promise<SessionRecordLike | null | undefined>;
+}
+
+/** A stored session as the gate reads it (`SessionManager` stores these). */
+export interface SessionRecordLike {
+  hash: string;
+  userId: string;
+  roles?: string[];
+  permissions?: string[];
+  org?: string | null;
+  /** Unix seconds. */
+  expiresAt: number;
+  revoked?: boolean;
 }
 
 /** Options of `Gate.create`. */
@@ -197,6 +214,7 @@ type Io =
   | { type: 'custom'; provider: string; token: string }
   | { type: 'apiKey'; keyId: string }
   | { type: 'revoked'; id: string }
+  | { type: 'session'; hash: string }
   | { type: 'rateLimitLoad'; policy: string; key: string; store: string; timeoutMs: number }
   | {
       type: 'rateLimitStore';
@@ -342,6 +360,13 @@ export class Gate {
     return new Gate(core, options, CREATE);
   }
 
+  /** Of `names` (incoming header names), the ones the gate strips before forwarding (they
+   * read as identity headers, configured or default). For hosts that let a request through
+   * without a decision (an anonymous request on an optional route). */
+  strippedHeaders(names: readonly string[]): string[] {
+    return JSON.parse(this.#core.strippedHeaders(JSON.stringify(names))) as string[];
+  }
+
   /** Decides one request, doing whatever I/O the core asks for. */
   async decide(request: GateRequest): Promise<GateDecision> {
     const req = JSON.stringify({
@@ -479,6 +504,12 @@ export class Gate {
         // anything else denies (finding 3: `1`, `"true"`, objects failed open).
         const revoked: unknown = await o.store.isRevoked(io.id, Math.floor(now / 1000));
         handle.provideRevoked(io.id, revoked === undefined ? undefined : JSON.stringify(revoked));
+        return;
+      }
+      case 'session': {
+        // No session store: no session is known (AUTH-008).
+        const rec = o.store?.session ? await o.store.session(io.hash) : null;
+        handle.provideSession(io.hash, rec === null || rec === undefined ? undefined : JSON.stringify(rec));
         return;
       }
       case 'rateLimitLoad': {

@@ -28,5 +28,27 @@ export { decodeJwt, decodeProtectedHeader, inspectToken, type JWTPayload, type P
 export * from './errors.js';
 /** jose's error classes (`e instanceof errors.JWTExpired`), matching edgegate's errors. */
 export * as errors from './jose-errors.js';
-export { Gate, createApiKey, type NewApiKey, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord, type RateLimitStore, type CompareAndSetResult } from './gate.js';
 export { createRedisStore, COMPARE_AND_SET_LUA, type RedisStore, type RedisStoreOptions, type RedisClientLike } from './redis-store.js';
+export { Gate, createApiKey, type NewApiKey, type SessionRecordLike, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord, type RateLimitStore, type CompareAndSetResult } from './gate.js';
+export {
+  runWithAuthContext,
+  getAuthContext,
+  getAuth,
+  getCurrentUser,
+  getCurrentSession,
+  isAuthenticated,
+  requireAuth,
+  requireRole,
+  requirePermission,
+  hasRole,
+  hasAnyRole,
+  hasPermission,
+  hasAllPermissions,
+  globalAuthContext,
+  hasAsyncContext,
+  type AuthContext,
+  type AuthSession,
+} from './context.js';
+export { Guard, contextOf, expressHandler, responseHeaders, identityOf, pairsFromRaw, type GuardOptions, type GuardEvents, type GuardEvent, type GuardDecision, type RequestInfo, type DenialInfo, type TrustProxy } from './guard.js';
+export { createAuthMiddleware, createRBACMiddleware, createProtectedMiddleware, createExpressAuthMiddleware, createRateLimitByUserMiddleware, createRateLimitStorage, type RateLimitByUserOptions, type RateLimitResult, type RateLimitStorage, type AuthMiddlewareOptions, type AuthMiddlewareResult, type AuthMiddlewareError, type RBACMiddlewareOptions, type RequestContextLike, type TokenExtraction } from './factories.js';
+export { SessionManager, MemorySessionStore, type SessionManagerOptions, type SessionStore, type StoredSession, type SessionUser, type CreatedSession } from './sessions.js';

@@ -28,6 +28,9 @@ pub enum TokenSource {
     },
     /// A cookie.
     Cookie { name: String },
+    /// A cookie holding a session id (`{"cookie": "sid", "session": true}`): the host looks
+    /// the session up (`Io::Session`).
+    Session { cookie: String },
     /// A query parameter.
     Query { name: String },
 }
@@ -271,6 +274,9 @@ pub struct Config {
 /// The name routes use for API-key callers in `providers`.
 pub const API_KEY_PROVIDER: &str = "apiKey";
 
+/// The provider name of identities from sessions (routes may name it in `providers`).
+pub const SESSION_PROVIDER: &str = "session";
+
 impl Config {
     /// Parses and validates a JSON config document.
     /// The document is read by the strict JSON parser (`crate::codec`): a member name twice
@@ -328,9 +334,14 @@ impl Config {
         let mut providers: Vec<Provider> = Vec::new();
         if let Some(items) = root.opt_array("providers")? {
             for (p, v) in items {
-                let provider = crate::gate::providers::parse_provider(&p, v, env)?;
+                // Fields the entry leaves unset come from the seed's variables
+                // (AUTH0_DOMAIN, JWT_SECRET, ...): `presets` holds that table.
+                let (v, filled) = crate::gate::presets::with_env_defaults(&p, v, env);
+                let provider = crate::gate::providers::parse_provider(&p, &v, env)
+                    .map_err(|e| crate::gate::presets::annotate(e, &filled))?;
                 if providers.iter().any(|o| o.name == provider.name)
                     || provider.name == API_KEY_PROVIDER
+                    || provider.name == SESSION_PROVIDER
                 {
                     return Err(ConfigError::new(
                         join(&p, "name"),
@@ -401,8 +412,9 @@ impl Config {
                     route.pattern = route.pattern.case_insensitive();
                 }
                 for (i, name) in route.providers.iter().enumerate() {
-                    let known =
-                        name == API_KEY_PROVIDER || providers.iter().any(|pr| &pr.name == name);
+                    let known = name == API_KEY_PROVIDER
+                        || name == SESSION_PROVIDER
+                        || providers.iter().any(|pr| &pr.name == name);
                     if !known {
                         return Err(ConfigError::new(
                             format!("{p}.providers[{i}]"),
@@ -449,10 +461,13 @@ impl Config {
             Some(o) => parse_cors(o)?,
         };
         root.finish()?;
-        if providers.is_empty() && !api_keys && routes.iter().any(|r| !r.public) {
+        let sessions = token_sources
+            .iter()
+            .any(|t| matches!(t, TokenSource::Session { .. }));
+        if providers.is_empty() && !api_keys && !sessions && routes.iter().any(|r| !r.public) {
             return Err(ConfigError::new(
                 "providers",
-                "a protected route needs at least one provider or apiKeys",
+                "a protected route needs at least one provider, apiKeys or a session source",
             ));
         }
         Ok(Config {
@@ -524,7 +539,11 @@ fn parse_token_source(path: &str, v: &Value) -> CResult<TokenSource> {
         if !is_token(&name) {
             return Err(ConfigError::new(o.at("cookie"), "not a valid cookie name"));
         }
-        TokenSource::Cookie { name }
+        if o.opt_bool("session")?.unwrap_or(false) {
+            TokenSource::Session { cookie: name }
+        } else {
+            TokenSource::Cookie { name }
+        }
     } else {
         let name = o.str("query")?;
         if name.is_empty() {

@@ -36,13 +36,14 @@ use sha2::{Digest, Sha256};
 use crate::error::ErrorCode;
 use crate::gate::api_key::{self, ApiKeyRecord, Store};
 use crate::gate::cfg::{ConfigError, Env};
-use crate::gate::config::{Config, TokenSource, API_KEY_PROVIDER};
+use crate::gate::config::{Config, TokenSource, API_KEY_PROVIDER, SESSION_PROVIDER};
 use crate::gate::identity::Identity;
 use crate::gate::providers::{KeySource, Provider, ProviderRejection};
 use crate::gate::ratelimit_config::{OnStoreError, RateLimitKey, RateLimitPolicy, StoreKind};
 use crate::gate::ratelimit_state::{self as rls, RateLimitCtx};
 use crate::gate::rbac::Missing;
 use crate::gate::route::{Mtls, Route};
+use crate::gate::session::{session_hash, SessionRecord, SessionRejection, MAX_SESSION_ID};
 use crate::jose::crypto::{CryptoBackend, PureBackend};
 use crate::jose::jwk::JwkSet;
 use crate::jose::key::{KeyError, KeyOrigin};
@@ -136,6 +137,9 @@ pub enum Io {
     ApiKey { key_id: String },
     /// Is `id` (a `jti` or an API key id) revoked? Call [`Pending::provide_revoked`].
     Revoked { id: String },
+    /// Look up the session whose id hashes to `hash` (SHA-256, hex); call
+    /// [`Pending::provide_session_json`].
+    Session { hash: String },
     /// Read the rate-limit state stored under `key` in `store` (one atomic read) within
     /// `timeout_ms`; call [`Pending::provide_rate_limit_state`] with the raw value (or
     /// `None` when absent), or [`Pending::provide_rate_limit_error`] when the store is down
@@ -185,6 +189,7 @@ impl core::fmt::Debug for Io {
             Io::Custom { provider, .. } => write!(f, "Custom {{ provider: {provider:?}, .. }}"),
             Io::ApiKey { key_id } => write!(f, "ApiKey {{ key_id: {key_id:?} }}"),
             Io::Revoked { id } => write!(f, "Revoked {{ id: {id:?} }}"),
+            Io::Session { hash } => write!(f, "Session {{ hash: {hash:?} }}"),
             Io::RateLimitLoad {
                 policy, key, store, ..
             } => write!(
@@ -370,7 +375,17 @@ struct Answers {
     custom: BTreeMap<TokenKey, Option<Map<String, Value>>>,
     api_keys: BTreeMap<String, KeyAnswer>,
     revoked: BTreeMap<String, RevokedAnswer>,
+    sessions: BTreeMap<String, SessionAnswer>,
     rate_limits: BTreeMap<(String, String), RateAnswer>,
+}
+
+/// What the store answered about a session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SessionAnswer {
+    Unknown,
+    Record(SessionRecord),
+    /// Not a well-formed record: a store error (AUTH-015, fail closed).
+    Malformed,
 }
 
 /// Most compare-and-set conflicts on one key in one request before the store counts as
@@ -523,6 +538,19 @@ impl Pending {
             },
         };
         self.answers.api_keys.insert(key_id.into(), a);
+    }
+
+    /// The session store's answer for the session whose id hashes to `hash` (see
+    /// [`SessionRecord::from_json`]); `None` or JSON `null`: no such session.
+    pub fn provide_session_json(&mut self, hash: &str, record: Option<&Value>) {
+        let a = match record {
+            None | Some(Value::Null) => SessionAnswer::Unknown,
+            Some(v) => match SessionRecord::from_json(v) {
+                Some(r) => SessionAnswer::Record(r),
+                None => SessionAnswer::Malformed,
+            },
+        };
+        self.answers.sessions.insert(hash.into(), a);
     }
 
     /// The raw rate-limit state stored under `key` for `policy` (`None`: absent) and its
@@ -769,6 +797,8 @@ enum Credential {
     None,
     Ambiguous,
     Found(String),
+    /// A session id (from a `session` cookie source).
+    Session(String),
 }
 
 impl Gate {
@@ -1107,14 +1137,17 @@ impl Gate {
         if route.public {
             return Ok(None);
         }
-        let credential = match self.extract(req) {
+        let (credential, session) = match self.extract(req) {
             Credential::None => return deny(ErrorCode::MissingToken, "no credentials"),
             Credential::Ambiguous => {
                 return deny(ErrorCode::InvalidToken, "more than one credential")
             }
-            Credential::Found(c) => c,
+            Credential::Found(c) => (c, false),
+            Credential::Session(id) => (id, true),
         };
-        let v = if api_key::looks_like_key(&credential) {
+        let v = if session {
+            self.verify_session(&credential, a, now)?
+        } else if api_key::looks_like_key(&credential) {
             self.verify_api_key(&credential, a, now)?
         } else {
             self.verify_token(&credential, a, now, ctx)?
@@ -1440,7 +1473,7 @@ impl Gate {
                         }
                     }
                 }
-                TokenSource::Cookie { name } => {
+                TokenSource::Cookie { name } | TokenSource::Session { cookie: name } => {
                     for header in req.header_values("cookie") {
                         for pair in header.split(';') {
                             if let Some((n, v)) = pair.trim().split_once('=') {
@@ -1472,12 +1505,17 @@ impl Gate {
                     }
                 }
             }
+            let session = matches!(source, TokenSource::Session { .. });
             match found.len() {
                 0 => continue,
                 1 => {
                     return found
                         .pop()
-                        .map(Credential::Found)
+                        .map(if session {
+                            Credential::Session
+                        } else {
+                            Credential::Found
+                        })
                         .unwrap_or(Credential::None)
                 }
                 _ => return Credential::Ambiguous,
@@ -1532,6 +1570,47 @@ impl Gate {
             roles: record.roles,
             permissions: record.permissions,
             org: Some(record.account),
+            claims,
+        })
+    }
+
+    fn verify_session(&self, id: &str, a: &Answers, now: i64) -> R<Verified> {
+        if id.len() > MAX_SESSION_ID {
+            return deny(ErrorCode::SessionNotFound, "unknown session");
+        }
+        let hash = session_hash(id);
+        let record = match a.sessions.get(&hash) {
+            None => return Err(Flow::Need(Box::new(Io::Session { hash }))),
+            Some(SessionAnswer::Unknown) => {
+                return deny(ErrorCode::SessionNotFound, "unknown session")
+            }
+            Some(SessionAnswer::Malformed) => {
+                return deny(
+                    ErrorCode::ConfigError,
+                    "the session store returned a malformed record",
+                )
+            }
+            Some(SessionAnswer::Record(r)) => r,
+        };
+        match record.check(id, now) {
+            Ok(()) => {}
+            Err(SessionRejection::Unknown) => {
+                return deny(ErrorCode::SessionNotFound, "unknown session")
+            }
+            Err(SessionRejection::Revoked) => return deny(ErrorCode::Revoked, "session revoked"),
+            Err(SessionRejection::Expired) => {
+                return deny(ErrorCode::SessionExpired, "session expired")
+            }
+        }
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String(record.user_id.clone()));
+        claims.insert("exp".into(), Value::from(record.expires_at));
+        Ok(Verified {
+            provider: SESSION_PROVIDER.into(),
+            sub: record.user_id.clone(),
+            roles: record.roles.clone(),
+            permissions: record.permissions.clone(),
+            org: record.org.clone(),
             claims,
         })
     }
@@ -2187,6 +2266,10 @@ mod json_forms {
                 Io::Revoked { id } => {
                     put("type", "revoked".into());
                     put("id", s(id));
+                }
+                Io::Session { hash } => {
+                    put("type", "session".into());
+                    put("hash", s(hash));
                 }
                 Io::RateLimitLoad {
                     policy,

@@ -12,12 +12,14 @@ pub(crate) mod claim_path;
 pub(crate) mod config;
 pub(crate) mod decide;
 pub(crate) mod identity;
+pub(crate) mod presets;
 pub(crate) mod providers;
 pub(crate) mod ratelimit_config;
 pub(crate) mod ratelimit_state;
 pub(crate) mod rbac;
 pub(crate) mod revocation;
 pub(crate) mod route;
+pub(crate) mod session;
 
 pub use api_key::{
     create as create_api_key, hash_key, looks_like_key, parse as parse_api_key, ApiKeyError,
@@ -28,13 +30,14 @@ pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;
 pub use config::{
     Config, Cors, IdentityHeaders, RevocationStore, TokenSource, API_KEY_PROVIDER,
-    DEFAULT_CORS_METHODS, MAX_CORS_MAX_AGE,
+    DEFAULT_CORS_METHODS, MAX_CORS_MAX_AGE, SESSION_PROVIDER,
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
     Requirements, Step, MAX_INTROSPECTION_ENTRIES, MAX_RATE_LIMIT_CONFLICTS,
 };
 pub use identity::Identity;
+pub use presets::{catalog_json as provider_catalog, Preset, PresetField, PRESETS};
 pub use providers::{KeySource, Provider, ProviderKind};
 pub use ratelimit_config::{
     OnStoreError, RateLimitKey, RateLimitPolicy, StoreKind, DEFAULT_STORE_TIMEOUT_MS,
@@ -47,3 +50,4 @@ pub use ratelimit_state::{
 pub use rbac::{Missing, Rbac, RoleDef};
 pub use revocation::Denylist;
 pub use route::{normalize, NormalizedPath, PathError, Route};
+pub use session::{session_hash, SessionRecord, SessionRejection, MAX_SESSION_ID};

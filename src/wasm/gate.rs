@@ -80,6 +80,19 @@ impl GateCore {
         serde_json::Value::Array(list).to_string()
     }
 
+    /// Of `names` (a JSON array of incoming header names), those the gate strips before
+    /// forwarding (they read as identity headers): for hosts that let a request through
+    /// without a decision's `stripHeaders` (an anonymous request on an optional route).
+    #[wasm_bindgen(js_name = strippedHeaders)]
+    pub fn stripped_headers(&self, names: &str) -> String {
+        let names: Vec<String> = serde_json::from_str(names).unwrap_or_default();
+        let out: Vec<&String> = names
+            .iter()
+            .filter(|n| self.gate.is_stripped_header(n))
+            .collect();
+        serde_json::to_string(&out).unwrap_or_else(|_| "[]".into())
+    }
+
     /// Warnings to log loudly at every start (JSON array of strings).
     pub fn warnings(&self) -> String {
         serde_json::to_string(self.gate.warnings()).unwrap_or_else(|_| "[]".into())
@@ -216,6 +229,20 @@ impl GateRequestHandle {
         }
     }
 
+    /// The session store's record (JSON text) for the session whose id hashes to `hash`
+    /// (`undefined`: no such session). Text that is not a record is a store error.
+    #[wasm_bindgen(js_name = provideSession)]
+    pub fn provide_session(&mut self, hash: &str, record: Option<String>) {
+        match record {
+            None => self.pending.provide_session_json(hash, None),
+            Some(r) => {
+                let v = serde_json::from_str::<serde_json::Value>(&r)
+                    .unwrap_or(serde_json::Value::String(String::new()));
+                self.pending.provide_session_json(hash, Some(&v));
+            }
+        }
+    }
+
     /// The store's raw "is revoked" answer as JSON text (`undefined`: the store answered
     /// nothing). See `Pending::provide_revoked_json`: only `false`/`0` mean not revoked.
     #[wasm_bindgen(js_name = provideRevoked)]
@@ -300,4 +327,29 @@ pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsVa
     let created = api_key::create(new, random, now)
         .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
+}
+
+/// The provider presets (`edgegate providers`): a JSON array of `{type, aliases, fields,
+/// env}` from the core's table (`crate::gate::presets`), so no host keeps a copy.
+#[wasm_bindgen(js_name = providerCatalog)]
+pub fn provider_catalog() -> String {
+    crate::gate::provider_catalog().to_string()
+}
+
+/// Whether one of `granted` (a JSON array of permission patterns, an identity's
+/// `permissions`) covers the literal permission `needed` (the core's wildcard rule,
+/// `rbac::grants`). Malformed input grants nothing.
+#[wasm_bindgen(js_name = permissionGranted)]
+pub fn permission_granted(granted: &str, needed: &str) -> bool {
+    let Ok(list) = serde_json::from_str::<Vec<String>>(granted) else {
+        return false;
+    };
+    !needed.is_empty() && list.iter().any(|g| crate::gate::rbac::grants(g, needed))
+}
+
+/// The lookup key of a session id (SHA-256, hex): what a session store keys records by
+/// and what `Io::Session` asks for.
+#[wasm_bindgen(js_name = sessionHash)]
+pub fn session_hash(id: &str) -> String {
+    crate::gate::session_hash(id)
 }
