@@ -69,7 +69,11 @@ pub mod cache_action {
 pub const ALGORITHMS: [Algorithm; 13] = Algorithm::ALL;
 
 /// Largest fetched body (discovery document, introspection answer) the hosts read, in bytes.
-pub const MAX_FETCH_BODY_BYTES: usize = 512 * 1024;
+pub const MAX_FETCH_BODY_BYTES: usize = Limits::MAX_RESPONSE_BYTES;
+
+/// The default timeout of a host's fetch (JWKS, discovery, introspection): the whole
+/// request and body, in milliseconds.
+pub const FETCH_TIMEOUT_MS: u64 = 5_000;
 
 fn ts_string(out: &mut String, s: &str) {
     out.push('\'');
@@ -152,8 +156,8 @@ pub fn typescript() -> String {
     let _ = write!(
         o,
         "/** The JWKS cache policy defaults, in milliseconds (src/jose/jwks_cache.rs). */\n\
-         export const JWKS_DEFAULTS = {{\n  cacheMaxAge: {},\n  cooldownDuration: {},\n  maxStale: {},\n  maxFresh: {},\n  retryAfterError: {},\n  refetchBudget: {},\n}} as const;\n\n",
-        p.max_age_ms, p.cooldown_ms, p.max_stale_ms, p.max_fresh_ms, p.retry_after_error_ms, p.refetch_budget,
+         export const JWKS_DEFAULTS = {{\n  cacheMaxAge: {},\n  cooldownDuration: {},\n  maxStale: {},\n  maxFresh: {},\n  retryAfterError: {},\n  refetchBudget: {},\n  timeoutDuration: {},\n}} as const;\n\n",
+        p.max_age_ms, p.cooldown_ms, p.max_stale_ms, p.max_fresh_ms, p.retry_after_error_ms, p.refetch_budget, FETCH_TIMEOUT_MS,
     );
 
     let l = Limits::DEFAULT;

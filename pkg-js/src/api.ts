@@ -4,7 +4,8 @@
  * call; the host backend only checks RSA/ECDSA/EdDSA signatures natively.
  */
 import { ConfigError, InvalidSignatureError, InvalidTokenError, TokenDecodeError, authError, fromCore, type AuthError } from './errors.js';
-import { ALGS, type AsymAlg, type HostCrypto, type JsonWebKeyLike } from './host.js';
+import { ALGS, F_HOST, F_JWT, JWKS_DEFAULTS, LIMITS, R_ALG, R_CODE, R_HEAD, R_NCAND, R_NO_KEY, R_STATUS, ST_ERR, ST_OK } from './abi.generated.js';
+import { type AsymAlg, type HostCrypto, type JsonWebKeyLike } from './host.js';
 import { asString, setupInspect, type InspectBinding, type JWTPayload, type ProtectedHeaderParameters } from './inspect.js';
 
 /* ------------------------------------------------------------------ binding */
@@ -45,7 +46,7 @@ export interface Binding extends InspectBinding {
   takeError(): unknown;
   signatureFailed(): number;
   recheckClaims(token: string, options: OptionsHandle, now: number): boolean;
-  defaultLimits(): Uint32Array;
+  durationOption(ms: number, field: string): number;
 }
 
 let W: Binding | undefined;
@@ -399,9 +400,6 @@ function sourceOf(key: unknown): KeySource {
 
 /* ------------------------------------------------------------------ verify */
 
-const F_JWT = 1;
-const F_HOST = 2;
-
 function takeError(): AuthError {
   return fromCore(w().takeError());
 }
@@ -431,9 +429,9 @@ const NO_RETRY: KeySource = { current: () => Promise.reject(new InvalidTokenErro
  */
 function verifyOn(token: string, source: KeySource, ks: KeySetEntry, opts: CompiledOptions, now: number, flags: number): Maybe<KeySetEntry> {
   const r = w().verify(token, ks.handle, opts.handle, now, flags);
-  if (r[0] === 0) return ks;
-  if (r[0] === 2) {
-    if (r[3] === 1 && source.unknownKid) {
+  if (r[R_STATUS] === ST_OK) return ks;
+  if (r[R_STATUS] === ST_ERR) {
+    if (r[R_NO_KEY] === 1 && source.unknownKid) {
       // No key for this kid/alg: maybe the IdP rotated. The core's cache policy decides
       // whether a refetch is allowed now (cooldown, budget).
       w().takeError();
@@ -458,23 +456,23 @@ function verifyWith(token: string, source: KeySource, opts: CompiledOptions, now
 
 function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Promise<number> | AuthError {
   const host = HOST!;
-  const alg = ALGS[r[2]] as AsymAlg;
+  const alg = ALGS[r[R_ALG]] as AsymAlg;
   const last = token.lastIndexOf('.');
   const input = token.slice(0, last);
   const sig = token.slice(last + 1);
-  const claimCode = r[1];
-  const n = r[4];
+  const claimCode = r[R_CODE];
+  const n = r[R_NCAND];
   const finish = (ok: boolean): number => {
     if (!ok) {
       w().signatureFailed();
       throw takeError();
     }
     if (claimCode !== 0) throw takeError();
-    return r[2];
+    return r[R_ALG];
   };
   if (host.name === 'node') {
     for (let i = 0; i < n; i++) {
-      const key = ks.nativeKey(host, r[5 + i], alg);
+      const key = ks.nativeKey(host, r[R_HEAD + i], alg);
       if (key && host.verify(alg, key, input, sig) === true) {
         try {
           return finish(true);
@@ -491,7 +489,7 @@ function hostCheck(r: Int32Array, token: string, ks: KeySetEntry): number | Prom
   }
   return (async () => {
     for (let i = 0; i < n; i++) {
-      const key = await ks.nativeKey(host, r[5 + i], alg);
+      const key = await ks.nativeKey(host, r[R_HEAD + i], alg);
       if (key && (await host.verify(alg, key, input, sig))) return finish(true);
     }
     return finish(false);
@@ -685,11 +683,27 @@ export function createLocalJWKSet(jwks: JSONWebKeySet): JWKSFunction {
 /** @internal for remote.ts */
 export { jwksFunction, authError };
 
-/** @internal The default budgets (for the host's I/O bounds). */
+/** @internal The default budgets (for the host's I/O bounds), generated from the core's `Limits`. */
 export function defaultLimits(): { maxTokenBytes: number; maxJsonDepth: number; maxKeysPerSet: number; maxJwksBytes: number; maxCandidateKeys: number; maxResponseBytes: number } {
-  const l = w().defaultLimits();
-  return { maxTokenBytes: l[0], maxJsonDepth: l[1], maxKeysPerSet: l[2], maxJwksBytes: l[3], maxCandidateKeys: l[4], maxResponseBytes: l[5] };
+  return { ...LIMITS, maxResponseBytes: LIMITS.maxFetchBodyBytes };
 }
+
+/**
+ * @internal A host duration option in ms, judged by the core's `Duration` (`Infinity` is
+ * "forever"; `NaN`, negative, anything that is not a number: AUTH-015 naming `field`).
+ * `undefined` takes `def`.
+ */
+export function durationOption(v: unknown, def: number, field: string): number {
+  if (v === undefined) return def;
+  try {
+    return w().durationOption(typeof v === 'number' ? v : NaN, field);
+  } catch (e) {
+    throw fromCore(e, 'AUTH-015');
+  }
+}
+
+/** @internal The JWKS cache policy defaults (ms), generated from the core's `CachePolicy`. */
+export { JWKS_DEFAULTS };
 
 /** @internal The core's URL rule (src/url.rs): `undefined` if `url` may be fetched, else why not. */
 export function fetchableUrl(url: string): string | undefined {

@@ -11,6 +11,7 @@
  * if (!d.allow) return new Response(d.body, { status: d.status, headers: ... });
  * ```
  */
+import { API_KEY_RANDOM_BYTES, JWKS_DEFAULTS } from './abi.generated.js';
 import { defaultLimits, gateBinding, KEY_SOURCE, type KeySource } from './api.js';
 import { ConfigError, fromCore } from './errors.js';
 import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
@@ -19,6 +20,7 @@ import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSet
  * the introspection cache). */
 interface GateCoreHandle {
   warnings(): string;
+  requirements(): string;
   begin(request: string): RequestHandle;
   free(): void;
 }
@@ -308,7 +310,7 @@ export class Gate {
   async #perform(handle: RequestHandle, io: Io, now: number): Promise<void> {
     const o = this.#opts;
     const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
-    const timeout = o.timeoutDuration ?? 5_000;
+    const timeout = o.timeoutDuration ?? JWKS_DEFAULTS.timeoutDuration;
     switch (io.type) {
       case 'jwks': {
         let remote = this.#remotes.get(io.provider);
@@ -405,7 +407,7 @@ export interface NewApiKey {
  */
 export function createApiKey(spec: NewApiKey, options: { now?: number } = {}): { key: string; record: ApiKeyRecord } {
   const W = gateBinding() as { createApiKey(spec: string, random: Uint8Array, now: number): string };
-  const random = new Uint8Array(44);
+  const random = new Uint8Array(API_KEY_RANDOM_BYTES);
   globalThis.crypto.getRandomValues(random);
   const now = coreSeconds(options.now === undefined ? Date.now() : options.now);
   try {

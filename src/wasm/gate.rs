@@ -72,6 +72,18 @@ impl GateCore {
         serde_json::to_string(self.gate.warnings()).unwrap_or_else(|_| "[]".into())
     }
 
+    /// What the host must supply for this config (`Gate::requirements`), as JSON:
+    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
+    pub fn requirements(&self) -> String {
+        let r = self.gate.requirements();
+        serde_json::json!({
+            "customProviders": r.custom_providers,
+            "revocation": r.revocation,
+            "apiKeys": r.api_keys,
+        })
+        .to_string()
+    }
+
     /// Starts deciding `request` (JSON, see `Request::from_json`): a handle holding this
     /// request's answers.
     pub fn begin(&self, request: &str) -> Result<GateRequestHandle, JsValue> {
@@ -185,18 +197,6 @@ impl GateRequestHandle {
             .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
             .unwrap_or(serde_json::Value::Null);
         self.pending.provide_revoked_json(id, &v);
-    }
-
-    /// What the host must supply for this config (`Gate::requirements`), as JSON:
-    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
-    pub fn requirements(&self) -> String {
-        let r = self.gate.requirements();
-        serde_json::json!({
-            "customProviders": r.custom_providers,
-            "revocation": r.revocation,
-            "apiKeys": r.api_keys,
-        })
-        .to_string()
     }
 }
 

@@ -28,7 +28,7 @@ mod verify;
 #[cfg(feature = "wasm-gate")]
 pub use self::gate::{create_api_key, GateCore, GateRequestHandle};
 #[cfg(feature = "wasm-verify")]
-pub use self::jwks::{fetchable_url, JwksCacheState};
+pub use self::jwks::{duration_option, fetchable_url, JwksCacheState};
 #[cfg(feature = "wasm-verify")]
 pub use self::verify::{KeySet, Options};
 
@@ -222,22 +222,4 @@ pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
     }
     out.push_str("]}");
     Ok(out)
-}
-
-/// The default budgets the JS host enforces while doing I/O (it reads a JWKS body only up
-/// to `maxJwksBytes`, a discovery or introspection body up to `maxResponseBytes`).
-#[wasm_bindgen(js_name = defaultLimits)]
-pub fn default_limits() -> alloc::vec::Vec<u32> {
-    let l = Limits::DEFAULT;
-    [
-        l.max_token_bytes,
-        l.max_json_depth,
-        l.max_keys_per_set,
-        l.max_jwks_bytes,
-        l.max_candidate_keys,
-        Limits::MAX_RESPONSE_BYTES,
-    ]
-    .iter()
-    .map(|v| u32::try_from(*v).unwrap_or(u32::MAX))
-    .collect()
 }

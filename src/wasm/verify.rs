@@ -240,26 +240,12 @@ impl Options {
     }
 }
 
-/// Result layout of [`verify`].
-const R_STATUS: usize = 0;
-const R_CODE: usize = 1;
-const R_ALG: usize = 2;
-const R_NO_KEY: usize = 3;
-const R_NCAND: usize = 4;
-const R_HEAD: usize = 5;
-/// Verified (signature and claims) in wasm.
-const ST_OK: i32 = 0;
-/// The host must check the signature against the candidates; `R_CODE` is the claim
-/// result (0 = fine, else the code number, details via `takeError`).
-const ST_HOST: i32 = 1;
-/// Failed: `R_CODE` is the code number, `R_NO_KEY` is 1 when no key matched; details via
-/// `takeError`.
-const ST_ERR: i32 = 2;
-
-/// `verify` flag: run the JWT claim checks (else a bare JWS, `compactVerify`).
-const F_JWT: u32 = 1;
-/// `verify` flag: the host checks RSA/ECDSA/EdDSA signatures with native crypto.
-const F_HOST: u32 = 2;
+use crate::abi::verify_flags::{HOST as F_HOST, JWT as F_JWT};
+use crate::abi::verify_result::{
+    ALG as R_ALG, CODE as R_CODE, HEAD as R_HEAD, NCAND as R_NCAND, NO_KEY as R_NO_KEY,
+    STATUS as R_STATUS,
+};
+use crate::abi::verify_status::{ERR as ST_ERR, HOST as ST_HOST, OK as ST_OK};
 
 struct Detail {
     code: ErrorCode,
@@ -280,7 +266,7 @@ fn code_number(c: ErrorCode) -> i32 {
 }
 
 fn alg_index(a: Algorithm) -> i32 {
-    Algorithm::ALL
+    crate::abi::ALGORITHMS
         .iter()
         .position(|x| *x == a)
         .map_or(-1, |i| i as i32)
