@@ -24,3 +24,30 @@ describe('createRemoteJWKSet duration options: the core decides', () => {
     });
   }
 });
+
+describe('one error text per variant: the core Display reaches JS unchanged', async () => {
+  const jose = await import('jose');
+  const SECRET = new TextEncoder().encode('house2-test-secret-of-32-bytes-or-more!!');
+  const NOW = Math.floor(Date.now() / 1000);
+  const sign = (claims) => new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(SECRET);
+
+  it('expired: jose wording, claim and reason from the core', async () => {
+    const t = await sign({ exp: NOW - 100 });
+    for (const backend of ['native', 'wasm']) {
+      await assert.rejects(eg.jwtVerify(t, SECRET, { backend }), (e) => e.code === 'AUTH-002' && e.message === '"exp" claim timestamp check failed' && e.claim === 'exp' && e.reason === 'check_failed');
+    }
+  });
+
+  it('maxTokenAge: the core text (jose: "too far in the past")', async () => {
+    const t = await sign({ iat: NOW - 7200, exp: NOW + 600 });
+    await assert.rejects(eg.jwtVerify(t, SECRET, { maxTokenAge: 60 }), (e) => e.code === 'AUTH-002' && e.message === '"iat" claim timestamp check failed (too far in the past)' && e.claim === 'iat');
+  });
+
+  it('a key error carries the core KeyError text', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const t = await sign({ exp: NOW + 600 });
+    await assert.rejects(eg.jwtVerify(t, jwk), (e) => e.code === 'AUTH-015' && e.message === 'rsa modulus of 1024 bits is under 2048');
+  });
+});

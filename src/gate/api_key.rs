@@ -67,6 +67,23 @@ impl ApiKeyError {
     }
 }
 
+impl core::fmt::Display for ApiKeyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ApiKeyError::Malformed => "malformed api key",
+            ApiKeyError::Invalid => "invalid api key",
+            ApiKeyError::BadExpiry => {
+                "apiKey.expiresAt: must be after now and at most one year ahead"
+            }
+            ApiKeyError::UnknownKey => "no api key with this id",
+            ApiKeyError::DuplicateId => "an api key with this id already exists",
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ApiKeyError {}
+
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in data {

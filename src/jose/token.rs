@@ -78,7 +78,7 @@ impl fmt::Display for DecodeError {
                 f,
                 "token has {actual} parts, expected {expected} (compact jws only)"
             ),
-            DecodeError::Base64 { part } => write!(f, "token {part} is not strict base64url"),
+            DecodeError::Base64 { part } => write!(f, "token {part} is not valid base64url"),
             DecodeError::Json { part, error } => write!(f, "token {part}: {error}"),
             DecodeError::MissingAlg => f.write_str("token header has no string \"alg\""),
         }

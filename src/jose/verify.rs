@@ -87,6 +87,33 @@ impl ClaimError {
             _ => crate::ErrorCode::InvalidToken,
         }
     }
+
+    /// The claim that failed (jose's `JWTClaimValidationFailed.claim`), if one did.
+    pub fn claim(&self) -> Option<&str> {
+        match self {
+            ClaimError::Expired => Some("exp"),
+            ClaimError::NotYetValid => Some("nbf"),
+            ClaimError::TooOld | ClaimError::IssuedInFuture => Some("iat"),
+            ClaimError::WrongType { claim }
+            | ClaimError::Missing { claim }
+            | ClaimError::Mismatch { claim } => Some(claim),
+            ClaimError::NotAnObject => None,
+        }
+    }
+
+    /// Why it failed (jose's `JWTClaimValidationFailed.reason`): `"missing"`, `"invalid"`
+    /// (wrong type) or `"check_failed"`.
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            ClaimError::Missing { .. } => "missing",
+            ClaimError::WrongType { .. } | ClaimError::NotAnObject => "invalid",
+            ClaimError::Expired
+            | ClaimError::NotYetValid
+            | ClaimError::TooOld
+            | ClaimError::IssuedInFuture
+            | ClaimError::Mismatch { .. } => "check_failed",
+        }
+    }
 }
 
 /// Claim names are caller-chosen or standard; cap what Display prints anyway.
@@ -157,6 +184,30 @@ impl VerifyError {
             _ => crate::ErrorCode::InvalidToken,
         }
     }
+
+    /// The claim that failed, for a claim error.
+    pub fn claim(&self) -> Option<&str> {
+        match self {
+            VerifyError::Claim(c) => c.claim(),
+            VerifyError::Decode(_)
+            | VerifyError::AlgorithmNotAllowed
+            | VerifyError::ForbiddenHeader { .. }
+            | VerifyError::NoMatchingKey
+            | VerifyError::InvalidSignature => None,
+        }
+    }
+
+    /// Why a claim check failed (see [`ClaimError::reason`]), for a claim error.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            VerifyError::Claim(c) => Some(c.reason()),
+            VerifyError::Decode(_)
+            | VerifyError::AlgorithmNotAllowed
+            | VerifyError::ForbiddenHeader { .. }
+            | VerifyError::NoMatchingKey
+            | VerifyError::InvalidSignature => None,
+        }
+    }
 }
 
 impl fmt::Display for VerifyError {
@@ -167,7 +218,7 @@ impl fmt::Display for VerifyError {
             VerifyError::ForbiddenHeader { name } => {
                 write!(f, "forbidden or unsupported header \"{}\"", short(name))
             }
-            VerifyError::NoMatchingKey => f.write_str("no key matches the token"),
+            VerifyError::NoMatchingKey => f.write_str("no key matches the token's kid and alg"),
             VerifyError::InvalidSignature => f.write_str("signature verification failed"),
             VerifyError::Claim(c) => fmt::Display::fmt(c, f),
         }

@@ -237,6 +237,6 @@ pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsVa
         .map_err(|_| usage("apiKey: expected 44 random bytes"))?;
     let now = super::unix_time(now)?.secs();
     let created = api_key::create(new, random, now)
-        .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
+        .map_err(|e| js_error(e.code(), &e.to_string(), None, None))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
 }

@@ -14,7 +14,7 @@ use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::*;
 
 use crate::error::ErrorCode;
-use crate::jose::token::{DecodeError, Part};
+use crate::jose::token::DecodeError;
 use crate::limits::Limits;
 use crate::time::{TimeError, UnixTime};
 
@@ -74,37 +74,8 @@ fn set_prop(target: &JsValue, key: &str, value: &JsValue) {
     let _ = reflect_set(target, &JsValue::from_str(key), value);
 }
 
-pub(crate) fn part_name(p: Part) -> &'static str {
-    match p {
-        Part::Header => "header",
-        Part::Payload => "payload",
-        Part::Signature => "signature",
-    }
-}
-
-/// A description of a decode error (sizes and part names only).
-pub(crate) fn describe_decode(e: &DecodeError) -> String {
-    #[allow(unreachable_patterns)]
-    match e {
-        DecodeError::TooLarge { limit, actual } => {
-            alloc::format!("token is {actual} bytes, over the {limit}-byte limit")
-        }
-        DecodeError::Segments { expected, actual } => {
-            alloc::format!("expected {expected} dot-separated parts, found {actual}")
-        }
-        DecodeError::Base64 { part } => {
-            alloc::format!("{} is not valid base64url", part_name(*part))
-        }
-        DecodeError::Json { part, .. } => {
-            alloc::format!("{} is not a valid JSON object", part_name(*part))
-        }
-        DecodeError::MissingAlg => String::from("header has no \"alg\""),
-        _ => String::from(ErrorCode::DecodeFailed.title()),
-    }
-}
-
 fn decode_error(e: &DecodeError) -> JsValue {
-    js_error(e.code(), &describe_decode(e), None, None)
+    js_error(e.code(), &e.to_string(), None, None)
 }
 
 /// The host's clock (unix seconds) as core time: a number that is not a usable time

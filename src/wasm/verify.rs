@@ -14,14 +14,14 @@ use core::cell::RefCell;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::{describe_decode, js_error};
+use super::js_error;
 use crate::error::ErrorCode;
 use crate::jose::alg::Algorithm;
 use crate::jose::alg::EcCurve;
 use crate::jose::crypto::{CryptoBackend, PureBackend};
 use crate::jose::jwk::{Jwk, JwkSet};
 use crate::jose::key::{KeyError, KeyOrigin, KeyParams};
-use crate::jose::verify::{ClaimError, VerifyError, VerifyOptions};
+use crate::jose::verify::{VerifyError, VerifyOptions};
 use crate::limits::Limits;
 
 /// A checked key set held in wasm memory.
@@ -45,34 +45,7 @@ impl KeySet {
 }
 
 fn key_error(e: &KeyError, code: ErrorCode) -> JsValue {
-    // Wildcards stay for variants the owners add later.
-    #[allow(unreachable_patterns)]
-    let msg = match e {
-        KeyError::Malformed { reason } => alloc::format!("malformed key: {reason}"),
-        KeyError::UnsupportedKeyType => String::from("unsupported key type"),
-        KeyError::PrivateKey => {
-            String::from("a private key was given where a public key is expected")
-        }
-        KeyError::RsaTooSmall { bits } => {
-            alloc::format!("RSA modulus of {bits} bits is under 2048")
-        }
-        KeyError::RsaBadExponent => String::from("unusable RSA public exponent"),
-        KeyError::RsaRoca => String::from("RSA modulus has the ROCA fingerprint (CVE-2017-15361)"),
-        KeyError::InvalidPoint => String::from("EC point is not on the curve"),
-        KeyError::HmacTooShort { bytes, min } => {
-            alloc::format!("HMAC secret of {bytes} bytes is shorter than {min}")
-        }
-        KeyError::DuplicateKid => String::from("two keys share a kid"),
-        KeyError::MixedSet => {
-            String::from("key set mixes HMAC and asymmetric (or public and private) keys")
-        }
-        KeyError::SymmetricInRemoteSet => String::from("HMAC key in a fetched key set"),
-        KeyError::TooManyKeys { limit } => alloc::format!("more than {limit} keys in the set"),
-        KeyError::TooLarge { limit } => alloc::format!("key set document over {limit} bytes"),
-        KeyError::Pem => String::from("not a PEM public key (SPKI)"),
-        _ => String::from("invalid key"),
-    };
-    js_error(code, &msg, None, None)
+    js_error(code, &e.to_string(), None, None)
 }
 
 fn crv_name(c: EcCurve) -> &'static str {
@@ -273,75 +246,11 @@ fn alg_index(a: Algorithm) -> i32 {
 }
 
 fn record(e: &VerifyError) -> i32 {
-    #[allow(unreachable_patterns)]
-    let (message, claim, reason): (String, Option<String>, Option<&'static str>) = match e {
-        VerifyError::Decode(d) => (describe_decode(d), None, None),
-        VerifyError::AlgorithmNotAllowed => (String::from("algorithm not allowed"), None, None),
-        VerifyError::ForbiddenHeader { name } => {
-            (alloc::format!("header {name:?} is not allowed"), None, None)
-        }
-        VerifyError::NoMatchingKey => (
-            String::from("no key matches the token's kid and alg"),
-            None,
-            None,
-        ),
-        VerifyError::InvalidSignature => {
-            (String::from("signature verification failed"), None, None)
-        }
-        VerifyError::Claim(c) => match c {
-            ClaimError::Expired => (
-                String::from("\"exp\" claim timestamp check failed"),
-                Some("exp".into()),
-                Some("check_failed"),
-            ),
-            ClaimError::NotYetValid => (
-                String::from("\"nbf\" claim timestamp check failed"),
-                Some("nbf".into()),
-                Some("check_failed"),
-            ),
-            ClaimError::TooOld => (
-                String::from("\"iat\" claim timestamp check failed"),
-                Some("iat".into()),
-                Some("check_failed"),
-            ),
-            ClaimError::WrongType { claim } => (
-                alloc::format!("{claim:?} claim has the wrong type"),
-                Some(claim.clone()),
-                Some("invalid"),
-            ),
-            ClaimError::Missing { claim } => (
-                alloc::format!("missing required {claim:?} claim"),
-                Some(claim.clone()),
-                Some("missing"),
-            ),
-            ClaimError::Mismatch { claim } => (
-                alloc::format!("unexpected {claim:?} claim value"),
-                Some(claim.clone()),
-                Some("check_failed"),
-            ),
-            ClaimError::NotAnObject => (
-                String::from("JWT payload is not a JSON object"),
-                None,
-                Some("invalid"),
-            ),
-            ClaimError::IssuedInFuture => (
-                String::from("\"iat\" claim timestamp check failed (it should be in the past)"),
-                Some("iat".into()),
-                Some("check_failed"),
-            ),
-            _ => (
-                String::from("claim check failed"),
-                None,
-                Some("check_failed"),
-            ),
-        },
-        _ => (String::from(e.code().title()), None, None),
-    };
     record_detail(Detail {
         code: e.code(),
-        message,
-        claim,
-        reason,
+        message: e.to_string(),
+        claim: e.claim().map(String::from),
+        reason: e.reason(),
     })
 }
 
