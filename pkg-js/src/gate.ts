@@ -46,8 +46,12 @@ export interface GateRequest {
   /** Path and query, e.g. `/api/x?y=1`. */
   path: string;
   headers?: Record<string, string | string[] | undefined> | Array<[string, string]> | Headers;
-  /** A client certificate the TLS layer saw. */
+  /** A client certificate the TLS layer saw and verified itself (e.g. Node's `socket.authorized`). */
   clientCert?: { verified: boolean; fingerprintSha256?: string };
+  /** Or the raw TLS facts (Cloudflare's `request.cf.tlsClientAuth`: `certPresented`,
+   * `certVerified`, `certRevoked`, `certFingerprintSHA256`): the core decides what counts as
+   * a verified certificate. At most one of the two. */
+  tlsClientAuth?: Record<string, unknown> | null;
 }
 
 /** Who the caller is. */
@@ -88,8 +92,10 @@ export interface GateAllow {
    * (`X_User_Id`, `x.user.roles`). Delete each one; the matching is done by the core. */
   stripHeaders: string[];
   route: string | null;
-  /** The normalized path that was checked. */
+  /** The normalized path that was checked (decoded segments). */
   path: string | null;
+  /** The same path percent-encoded for the origin by the core: forward this one as is. */
+  forwardPath: string | null;
   /** On a shadow route: the denial that was not enforced. */
   shadow: GateDeny | null;
 }
@@ -256,6 +262,7 @@ export class Gate {
       path: String(request.path),
       headers: headerPairs(request.headers),
       clientCert: request.clientCert ?? null,
+      tlsClientAuth: request.tlsClientAuth ?? null,
     });
     // This request's own scope in the core: every answer below goes to it, so concurrent
     // decisions never see each other's answers (DESIGN.md: the step protocol is per request).

@@ -51,3 +51,34 @@ describe('one error text per variant: the core Display reaches JS unchanged', as
     await assert.rejects(eg.jwtVerify(t, jwk), (e) => e.code === 'AUTH-015' && e.message === 'rsa modulus of 1024 bits is under 2048');
   });
 });
+
+describe('Gate: the origin-ready path and the client-certificate reading come from the core', () => {
+  const FP = 'ab'.repeat(32);
+  const config = {
+    routes: [
+      { name: 'partner', path: '/partner/**', public: true, mtls: { fingerprints: [FP] } },
+      { name: 'files', path: '/files/**', public: true },
+    ],
+  };
+
+  it('forwardPath is the normalized path, percent-encoded for the origin', async () => {
+    const gate = eg.Gate.create(config);
+    const d = await gate.decide({ method: 'GET', path: '/files/a%3Fb%23c%3Bd%20e/../f%C3%A9?x=1' });
+    assert.equal(d.allow, true);
+    assert.equal(d.path, '/files/fé');
+    assert.equal(d.forwardPath, '/files/f%C3%A9');
+    const d2 = await gate.decide({ method: 'GET', path: '/files/a%3Fb%23c%3Bd%20e' });
+    assert.equal(d2.forwardPath, '/files/a%3Fb%23c%3Bd%20e');
+  });
+
+  it('raw tlsClientAuth facts: only SUCCESS, presented and not revoked is a verified certificate', async () => {
+    const gate = eg.Gate.create(config);
+    const facts = (o) => ({ method: 'GET', path: '/partner/x', tlsClientAuth: { certPresented: '1', certVerified: 'SUCCESS', certFingerprintSHA256: FP, ...o } });
+    assert.equal((await gate.decide(facts({}))).allow, true);
+    for (const o of [{ certRevoked: '1' }, { certVerified: 'FAILED:x' }, { certVerified: 'success' }, { certPresented: '0' }, { certPresented: 1 }]) {
+      const d = await gate.decide(facts(o));
+      assert.equal(d.allow, false, JSON.stringify(o));
+      assert.equal(d.code, 'AUTH-013');
+    }
+  });
+});

@@ -57,6 +57,30 @@ pub struct ClientCert {
     pub fingerprint_sha256: Option<String>,
 }
 
+impl ClientCert {
+    /// The core's reading of the raw TLS facts a host like Cloudflare reports
+    /// (`request.cf.tlsClientAuth`: `certPresented`, `certVerified`, `certRevoked`,
+    /// `certFingerprintSHA256`). `None` unless a certificate was presented (`"1"`); it is
+    /// verified only when the chain check says exactly `"SUCCESS"` and it is not reported
+    /// revoked. The host passes the strings as it got them; it never decides.
+    pub fn from_tls_facts(
+        presented: Option<&str>,
+        verified: Option<&str>,
+        revoked: Option<&str>,
+        fingerprint_sha256: Option<&str>,
+    ) -> Option<ClientCert> {
+        if presented != Some("1") {
+            return None;
+        }
+        Some(ClientCert {
+            verified: verified == Some("SUCCESS") && revoked != Some("1"),
+            fingerprint_sha256: fingerprint_sha256
+                .filter(|f| !f.is_empty())
+                .map(String::from),
+        })
+    }
+}
+
 /// What the gate looks at in a request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Request {
@@ -179,8 +203,11 @@ pub struct Allow {
     pub strip_headers: Vec<String>,
     /// The matched route's label.
     pub route: Option<String>,
-    /// The normalized path that was checked (forward this one).
+    /// The normalized path that was checked (decoded segments, for logs and matching).
     pub path: Option<String>,
+    /// The same path ready for the origin, percent-encoded by the core
+    /// (`NormalizedPath::forward_path`): forward this one, as is.
+    pub forward_path: Option<String>,
     /// On a shadow route: the denial that was not enforced (log it).
     pub shadow: Option<Deny>,
 }
@@ -710,7 +737,7 @@ impl Gate {
         req: &Request,
         reason: AllowReason,
         route: Option<String>,
-        path: Option<String>,
+        path: Option<&crate::gate::route::NormalizedPath>,
     ) -> Decision {
         Decision::Allow(Allow {
             reason,
@@ -718,7 +745,8 @@ impl Gate {
             headers: Vec::new(),
             strip_headers: self.strip(req),
             route,
-            path,
+            path: path.map(crate::gate::route::NormalizedPath::as_path),
+            forward_path: path.map(crate::gate::route::NormalizedPath::forward_path),
             shadow: None,
         })
     }
@@ -812,6 +840,7 @@ impl Gate {
         };
         let label = route.label();
         let norm = path.as_path();
+        let forward = path.forward_path();
         match self.decide_route(req, a, now, ctx, route, &params) {
             Ok(Some(identity)) => {
                 let headers = self.identity_headers(&identity);
@@ -822,11 +851,12 @@ impl Gate {
                     strip_headers: self.strip(req),
                     route: Some(label),
                     path: Some(norm),
+                    forward_path: Some(forward),
                     shadow: None,
                 }))
             }
             Ok(None) => {
-                Step::Done(self.anonymous(req, AllowReason::Public, Some(label), Some(norm)))
+                Step::Done(self.anonymous(req, AllowReason::Public, Some(label), Some(&path)))
             }
             Err(Flow::Need(io)) => Step::Need(io),
             Err(Flow::Deny(code, detail, scope)) => {
@@ -839,6 +869,7 @@ impl Gate {
                         strip_headers: self.strip(req),
                         route: Some(label),
                         path: Some(norm),
+                        forward_path: Some(forward),
                         shadow: Some(d),
                     }))
                 } else {
@@ -1480,7 +1511,8 @@ mod json_forms {
 
     impl Request {
         /// `{"method", "path", "headers": {name: value | [values]} | [[name, value], ...],
-        /// "clientCert": {"verified", "fingerprintSha256"}}`.
+        /// "clientCert": {"verified", "fingerprintSha256"}, "tlsClientAuth": {raw TLS facts,
+        /// see [`ClientCert::from_tls_facts`]}}` (at most one of the last two).
         pub fn from_json(v: &Value) -> Result<Request, String> {
             let o = v.as_object().ok_or("request: expected object")?;
             let mut req = Request::new(str_field(o, "method")?, str_field(o, "path")?);
@@ -1528,6 +1560,22 @@ mod json_forms {
                     });
                 }
                 Some(_) => return Err("request.clientCert: expected object".into()),
+            }
+            match o.get("tlsClientAuth") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(t)) => {
+                    if req.client_cert.is_some() {
+                        return Err("request: clientCert and tlsClientAuth are exclusive".into());
+                    }
+                    let f = |k: &str| t.get(k).and_then(Value::as_str);
+                    req.client_cert = ClientCert::from_tls_facts(
+                        f("certPresented"),
+                        f("certVerified"),
+                        f("certRevoked"),
+                        f("certFingerprintSHA256"),
+                    );
+                }
+                Some(_) => return Err("request.tlsClientAuth: expected object".into()),
             }
             Ok(req)
         }
@@ -1606,7 +1654,7 @@ mod json_forms {
 
     impl Decision {
         /// Allow: `{"allow": true, "status": 200, "code": null, "reason", "identity",
-        /// "headers": {name: value}, "stripHeaders", "route", "path", "shadow"}`;
+        /// "headers": {name: value}, "stripHeaders", "route", "path", "forwardPath", "shadow"}`;
         /// deny: see [`Deny::to_json`]; preflight: see [`Preflight::to_json`].
         pub fn to_json(&self) -> Value {
             match self {
@@ -1631,6 +1679,7 @@ mod json_forms {
                     m.insert("stripHeaders".into(), strings(&a.strip_headers));
                     m.insert("route".into(), opt(&a.route));
                     m.insert("path".into(), opt(&a.path));
+                    m.insert("forwardPath".into(), opt(&a.forward_path));
                     m.insert(
                         "shadow".into(),
                         a.shadow.as_ref().map_or(Value::Null, Deny::to_json),
