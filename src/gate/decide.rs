@@ -1278,7 +1278,7 @@ impl Gate {
             }
         };
         match result {
-            Ok(v) => Ok(v.claims),
+            Ok(v) => Ok(v.into_claims()),
             Err(VerifyError::NoMatchingKey)
                 if remote_url.is_some() && !a.jwks_refreshed.contains(&p.name) =>
             {

@@ -240,35 +240,147 @@ impl From<ClaimError> for VerifyError {
     }
 }
 
-/// A JWS whose signature verified (payload bytes are now trusted).
+/// A JWS whose signature verified (payload bytes are now trusted). Only verification builds
+/// one: the fields are private, read them with the accessors.
+///
+/// ```compile_fail
+/// let forged = edgegate::VerifiedJws {
+///     header: unimplemented!(),
+///     payload: Vec::new(),
+///     alg: edgegate::Algorithm::Hs256,
+///     kid: None,
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedJws {
-    pub header: Header,
-    pub payload: Vec<u8>,
-    pub alg: Algorithm,
+    header: Header,
+    payload: Vec<u8>,
+    alg: Algorithm,
     /// The `kid` of the key that verified it, if it had one.
-    pub kid: Option<String>,
+    kid: Option<String>,
 }
 
-/// A JWT whose signature and claims verified.
+impl VerifiedJws {
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    /// The payload bytes, owned.
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+    /// The algorithm the signature verified with.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The `kid` of the key that verified it, if it had one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+}
+
+/// A JWT whose signature and claims verified. Only verification builds one: the fields are
+/// private, read them with the accessors.
+///
+/// ```compile_fail
+/// let forged = edgegate::VerifiedToken {
+///     header: unimplemented!(),
+///     claims: serde_json::Map::new(),
+///     alg: edgegate::Algorithm::Hs256,
+///     kid: None,
+/// };
+/// ```
+///
+/// ```
+/// # fn f(v: &edgegate::VerifiedToken) {
+/// let _ = (v.header(), v.claims(), v.alg(), v.kid());
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedToken {
-    pub header: Header,
-    pub claims: Map<String, Value>,
-    pub alg: Algorithm,
-    pub kid: Option<String>,
+    header: Header,
+    claims: Map<String, Value>,
+    alg: Algorithm,
+    kid: Option<String>,
+}
+
+impl VerifiedToken {
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The verified claims.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+    /// The verified claims, owned.
+    pub fn into_claims(self) -> Map<String, Value> {
+        self.claims
+    }
+    /// The algorithm the signature verified with.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The `kid` of the key that verified it, if it had one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
 }
 
 /// A token parsed, its algorithm pinned and candidate keys chosen: ready for a signature check.
+/// Only [`prepare`] builds one (private fields): a caller cannot hand `finish` its own
+/// candidates or signing input.
+///
+/// ```compile_fail
+/// let forged = edgegate::jose::Prepared {
+///     alg: edgegate::Algorithm::Hs256,
+///     header: unimplemented!(),
+///     signing_input: b"",
+///     signature: Vec::new(),
+///     payload: Vec::new(),
+///     candidates: Vec::new(),
+/// };
+/// ```
 #[derive(Clone, Debug)]
 pub struct Prepared<'a> {
-    pub alg: Algorithm,
-    pub header: Header,
-    pub signing_input: &'a [u8],
-    pub signature: Vec<u8>,
-    pub payload: Vec<u8>,
+    alg: Algorithm,
+    header: Header,
+    signing_input: &'a [u8],
+    signature: Vec<u8>,
+    payload: Vec<u8>,
     /// Usable keys to try, in order.
-    pub candidates: Vec<&'a Jwk>,
+    candidates: Vec<&'a Jwk>,
+}
+
+impl<'a> Prepared<'a> {
+    /// The pinned algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The bytes the signature covers (`header.payload`).
+    pub fn signing_input(&self) -> &'a [u8] {
+        self.signing_input
+    }
+    /// The decoded signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    /// The decoded payload (not verified yet).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    /// The usable keys to try, in order.
+    pub fn candidates(&self) -> &[&'a Jwk] {
+        &self.candidates
+    }
 }
 
 /// Header names registered by RFC 7515 / 7516 / 7518 / 7797, which `crit` must not list

@@ -304,9 +304,9 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     let jwt = flags & F_JWT != 0;
     if flags & F_HOST == 0 {
         let r = if jwt {
-            crate::jose::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg)
+            crate::jose::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg())
         } else {
-            crate::jose::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg)
+            crate::jose::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg())
         };
         return match r {
             Ok(alg) => {
@@ -320,13 +320,13 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
         Ok(p) => p,
         Err(e) => return fail(&mut out, &e),
     };
-    out[R_ALG] = alg_index(p.alg);
-    if p.alg.is_symmetric() {
+    out[R_ALG] = alg_index(p.alg());
+    if p.alg().is_symmetric() {
         // HMAC stays in wasm.
         let hit = p
-            .candidates
+            .candidates()
             .iter()
-            .position(|k| PureBackend.verify(p.alg, k, p.signing_input, &p.signature));
+            .position(|k| PureBackend.verify(p.alg(), k, p.signing_input(), p.signature()));
         return match hit {
             None => fail(&mut out, &VerifyError::InvalidSignature),
             Some(_) if !jwt => out,
@@ -338,7 +338,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     }
     let all = set.keys();
     let candidates: Vec<i32> = p
-        .candidates
+        .candidates()
         .iter()
         .filter_map(|c| all.iter().position(|k| core::ptr::eq(k, *c)))
         .map(|i| i as i32)
