@@ -419,10 +419,12 @@ impl Pending {
         self.answers.discovery_failed.insert(provider.into());
     }
 
-    /// The introspection response body for `token` (`None`: the call failed).
+    /// The introspection response body for `token` (`None`: the call failed). Parsed
+    /// strictly (`codec::json::parse_untrusted`): a body over the budget, with a duplicate
+    /// member or not an object counts as a failed call.
     pub fn provide_introspection(&mut self, provider: &str, token: &str, response: Option<&[u8]>) {
         let parsed = response
-            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|b| crate::codec::json::parse_untrusted(b, &Limits::DEFAULT).ok())
             .and_then(|v| match v {
                 Value::Object(m) => Some(m),
                 _ => None,
@@ -444,6 +446,45 @@ impl Pending {
         self.answers
             .custom
             .insert(token_key(provider, token), claims);
+    }
+
+    /// The custom verifier's verdict as JSON text (`None`: it refused the token). Parsed
+    /// strictly (`codec::json::parse_untrusted`); text that is not one strict JSON object is
+    /// a refusal.
+    pub fn provide_custom_json(&mut self, provider: &str, token: &str, claims: Option<&[u8]>) {
+        let parsed = claims
+            .and_then(|c| crate::codec::json::parse_untrusted(c, &Limits::DEFAULT).ok())
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            });
+        self.provide_custom(provider, token, parsed);
+    }
+
+    /// An API key record as the store returned it, as JSON text (`None`: no such key).
+    /// Parsed strictly (`codec::json::parse_untrusted`): text that does not parse is a
+    /// malformed record (a store error, AUTH-015), never an unknown key.
+    pub fn provide_api_key_text(&mut self, key_id: &str, record: Option<&[u8]>) {
+        match record {
+            None => self.provide_api_key_json(key_id, None),
+            Some(r) => match crate::codec::json::parse_untrusted(r, &Limits::DEFAULT) {
+                Ok(v) => self.provide_api_key_json(key_id, Some(&v)),
+                Err(_) => {
+                    self.answers
+                        .api_keys
+                        .insert(key_id.into(), KeyAnswer::Malformed);
+                }
+            },
+        }
+    }
+
+    /// The store's raw "is revoked" answer as JSON text (`None`: it answered nothing, a
+    /// store error). Parsed strictly; see [`Pending::provide_revoked_json`].
+    pub fn provide_revoked_text(&mut self, id: &str, answer: Option<&[u8]>) {
+        let v = answer
+            .and_then(|a| crate::codec::json::parse_untrusted(a, &Limits::DEFAULT).ok())
+            .unwrap_or(Value::Null);
+        self.provide_revoked_json(id, &v);
     }
 
     /// The record of an API key (`None`: no such key).
@@ -565,15 +606,18 @@ impl Ctx {
         );
     }
 
-    /// Seeds a discovery document; `false` when it is not a JSON object with string
+    /// Seeds a discovery document; `false` when it is not a strict JSON object
+    /// (`codec::json::parse_untrusted`: byte budget, depth, no duplicate member) with string
     /// `issuer` and `jwks_uri` (then nothing changes).
     pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) -> bool {
         let parsed: Option<(String, String)> =
-            serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-                let iss = v.get("issuer")?.as_str()?.to_string();
-                let uri = v.get("jwks_uri")?.as_str()?.to_string();
-                Some((iss, uri))
-            });
+            crate::codec::json::parse_untrusted(bytes, &Limits::DEFAULT)
+                .ok()
+                .and_then(|v| {
+                    let iss = v.get("issuer")?.as_str()?.to_string();
+                    let uri = v.get("jwks_uri")?.as_str()?.to_string();
+                    Some((iss, uri))
+                });
         match parsed {
             Some(p) => {
                 self.discovery.insert(provider.into(), p);
@@ -1510,6 +1554,14 @@ mod json_forms {
     }
 
     impl Request {
+        /// A host's request as JSON text (see [`Request::from_json`]), parsed strictly
+        /// (`codec::json::parse_untrusted`: byte budget, depth, no duplicate member).
+        pub fn from_json_bytes(bytes: &[u8]) -> Result<Request, String> {
+            let v = crate::codec::json::parse_untrusted(bytes, &Limits::DEFAULT)
+                .map_err(|e| format!("request: {e}"))?;
+            Request::from_json(&v)
+        }
+
         /// `{"method", "path", "headers": {name: value | [values]} | [[name, value], ...],
         /// "clientCert": {"verified", "fingerprintSha256"}, "tlsClientAuth": {raw TLS facts,
         /// see [`ClientCert::from_tls_facts`]}}` (at most one of the last two).

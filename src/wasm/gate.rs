@@ -87,9 +87,7 @@ impl GateCore {
     /// Starts deciding `request` (JSON, see `Request::from_json`): a handle holding this
     /// request's answers.
     pub fn begin(&self, request: &str) -> Result<GateRequestHandle, JsValue> {
-        let v: serde_json::Value =
-            serde_json::from_str(request).map_err(|_| usage("request: expected JSON"))?;
-        let req = Request::from_json(&v).map_err(|m| usage(&m))?;
+        let req = Request::from_json_bytes(request.as_bytes()).map_err(|m| usage(&m))?;
         Ok(GateRequestHandle {
             gate: Rc::clone(&self.gate),
             ctx: Rc::clone(&self.ctx),
@@ -167,36 +165,24 @@ impl GateRequestHandle {
     /// refused the token.
     #[wasm_bindgen(js_name = provideCustom)]
     pub fn provide_custom(&mut self, provider: &str, token: &str, claims: Option<String>) {
-        let parsed = claims.and_then(|c| match serde_json::from_str::<serde_json::Value>(&c) {
-            Ok(serde_json::Value::Object(m)) => Some(m),
-            _ => None,
-        });
-        self.pending.provide_custom(provider, token, parsed);
+        self.pending
+            .provide_custom_json(provider, token, claims.as_deref().map(str::as_bytes));
     }
 
     /// An API key record as the store returned it (JSON, see `ApiKeyRecord::from_json`),
     /// or `undefined` when unknown. A malformed record is a store error (AUTH-015).
     #[wasm_bindgen(js_name = provideApiKey)]
     pub fn provide_api_key(&mut self, key_id: &str, record: Option<String>) {
-        match record {
-            None => self.pending.provide_api_key_json(key_id, None),
-            Some(r) => {
-                // Text that is not JSON is a malformed record, not an unknown key.
-                let v = serde_json::from_str::<serde_json::Value>(&r)
-                    .unwrap_or(serde_json::Value::String(String::new()));
-                self.pending.provide_api_key_json(key_id, Some(&v));
-            }
-        }
+        self.pending
+            .provide_api_key_text(key_id, record.as_deref().map(str::as_bytes));
     }
 
     /// The store's raw "is revoked" answer as JSON text (`undefined`: the store answered
     /// nothing). See `Pending::provide_revoked_json`: only `false`/`0` mean not revoked.
     #[wasm_bindgen(js_name = provideRevoked)]
     pub fn provide_revoked(&mut self, id: &str, answer: Option<String>) {
-        let v = answer
-            .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
-            .unwrap_or(serde_json::Value::Null);
-        self.pending.provide_revoked_json(id, &v);
+        self.pending
+            .provide_revoked_text(id, answer.as_deref().map(str::as_bytes));
     }
 }
 
