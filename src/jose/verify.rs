@@ -783,6 +783,96 @@ pub fn recheck_claims(
     Ok(())
 }
 
+/// The outcome of [`verify_for_host`].
+#[derive(Debug)]
+pub enum HostVerdict {
+    /// Verified here (signature and, for a JWT, claims).
+    Verified { alg: Algorithm },
+    /// The host checks the signature with native crypto against `candidates` (indices into
+    /// the set's keys, in order). `claims` is the claim result the core already computed for
+    /// a JWT: the host reports it only after a good signature (a bad signature wins, as in
+    /// jose).
+    HostCheck {
+        alg: Algorithm,
+        candidates: Vec<usize>,
+        claims: Result<(), VerifyError>,
+    },
+    /// Refused; `alg` is the pinned algorithm when parsing got that far.
+    Failed {
+        alg: Option<Algorithm>,
+        error: VerifyError,
+    },
+}
+
+/// Verification for a host that may check asymmetric signatures itself (the wasm binding
+/// with node:crypto / WebCrypto). `jwt`: run the claim checks (else a bare JWS); `host`:
+/// the host checks RSA/ECDSA/EdDSA signatures (HMAC always stays here, with `backend`).
+/// Without `host`, everything runs here.
+pub fn verify_for_host(
+    token: &str,
+    keys: &JwkSet,
+    options: &VerifyOptions,
+    now: i64,
+    jwt: bool,
+    host: bool,
+    backend: &dyn CryptoBackend,
+) -> HostVerdict {
+    if !host {
+        let r = if jwt {
+            jwt_verify(token, keys, options, now, backend).map(|v| v.alg)
+        } else {
+            compact_verify(token, keys, options, backend).map(|v| v.alg)
+        };
+        return match r {
+            Ok(alg) => HostVerdict::Verified { alg },
+            Err(error) => HostVerdict::Failed { alg: None, error },
+        };
+    }
+    let p = match prepare(token, keys, options) {
+        Ok(p) => p,
+        Err(error) => return HostVerdict::Failed { alg: None, error },
+    };
+    let alg = p.alg;
+    let failed = |error| HostVerdict::Failed {
+        alg: Some(alg),
+        error,
+    };
+    if alg.is_symmetric() {
+        let hit = p
+            .candidates
+            .iter()
+            .position(|k| backend.verify(alg, k, p.signing_input, &p.signature));
+        return match hit {
+            None => failed(VerifyError::InvalidSignature),
+            Some(_) if !jwt => HostVerdict::Verified { alg },
+            Some(i) => match p.check(i, now, options) {
+                Ok(()) => HostVerdict::Verified { alg },
+                Err(e) => failed(e),
+            },
+        };
+    }
+    let all = keys.keys();
+    let candidates: Vec<usize> = p
+        .candidates
+        .iter()
+        .filter_map(|c| all.iter().position(|k| core::ptr::eq(k, *c)))
+        .collect();
+    if candidates.is_empty() {
+        return failed(VerifyError::NoMatchingKey);
+    }
+    // Claims do not depend on which candidate verifies.
+    let claims = if jwt {
+        p.check(0, now, options)
+    } else {
+        Ok(())
+    };
+    HostVerdict::HostCheck {
+        alg,
+        candidates,
+        claims,
+    }
+}
+
 /// Verifies a compact JWS (no claim checks; the payload is raw bytes).
 pub fn compact_verify(
     token: &str,

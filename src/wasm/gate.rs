@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js_error;
 use crate::error::ErrorCode;
-use crate::gate::api_key::{self, NewKey};
+use crate::gate::api_key;
 use crate::gate::cfg::Env;
 use crate::gate::decide::{Ctx, Gate, Pending, Request};
 
@@ -191,38 +191,8 @@ impl GateRequestHandle {
 /// Returns `{"key", "record"}` as JSON (show `key` once; store `record`).
 #[wasm_bindgen(js_name = createApiKey)]
 pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsValue> {
-    let v: serde_json::Value =
-        serde_json::from_str(new).map_err(|_| usage("apiKey: expected JSON"))?;
-    let s = |k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_str)
-            .map(String::from)
-    };
-    let list = |k: &str| -> Vec<String> {
-        v.get(k)
-            .and_then(serde_json::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let new = NewKey {
-        account: s("account").ok_or_else(|| usage("apiKey.account: expected string"))?,
-        name: s("name").unwrap_or_default(),
-        roles: list("roles"),
-        permissions: list("permissions"),
-        expires_at: v
-            .get("expiresAt")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| usage("apiKey.expiresAt: expected unix seconds"))?,
-    };
-    let random: &[u8; api_key::RANDOM_BYTES] = random
-        .try_into()
-        .map_err(|_| usage("apiKey: expected 44 random bytes"))?;
     let now = super::unix_time(now)?.secs();
-    let created = api_key::create(new, random, now)
+    let created = api_key::create_from_json(new.as_bytes(), random, now)
         .map_err(|e| js_error(e.code(), &e.to_string(), None, None))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
 }

@@ -17,11 +17,10 @@ use wasm_bindgen::prelude::*;
 use super::js_error;
 use crate::error::ErrorCode;
 use crate::jose::alg::Algorithm;
-use crate::jose::alg::EcCurve;
-use crate::jose::crypto::{CryptoBackend, PureBackend};
+use crate::jose::crypto::PureBackend;
 use crate::jose::jwk::{Jwk, JwkSet};
-use crate::jose::key::{KeyError, KeyOrigin, KeyParams};
-use crate::jose::verify::{VerifyError, VerifyOptions};
+use crate::jose::key::{KeyError, KeyOrigin};
+use crate::jose::verify::{HostVerdict, VerifyError, VerifyOptions};
 use crate::limits::Limits;
 
 /// A checked key set held in wasm memory.
@@ -46,32 +45,6 @@ impl KeySet {
 
 fn key_error(e: &KeyError, code: ErrorCode) -> JsValue {
     js_error(code, &e.to_string(), None, None)
-}
-
-fn crv_name(c: EcCurve) -> &'static str {
-    match c {
-        EcCurve::P256 => "P-256",
-        EcCurve::P384 => "P-384",
-        EcCurve::P521 => "P-521",
-    }
-}
-
-/// The public JWK of a key as JSON (for the host's native import), or `null` for an HMAC
-/// secret (which never leaves wasm).
-fn public_jwk(k: &Jwk) -> serde_json::Value {
-    use crate::codec::b64::encode;
-    match &k.params {
-        KeyParams::Rsa { n, e } => {
-            serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
-        }
-        KeyParams::Ec { crv, x, y } => {
-            serde_json::json!({"kty": "EC", "crv": crv_name(*crv), "x": encode(x), "y": encode(y)})
-        }
-        KeyParams::Ed25519 { x } => {
-            serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": encode(x)})
-        }
-        _ => serde_json::Value::Null,
-    }
 }
 
 #[wasm_bindgen]
@@ -134,7 +107,7 @@ impl KeySet {
             .set
             .keys()
             .iter()
-            .map(|k| serde_json::json!({"kid": k.kid, "jwk": public_jwk(k)}))
+            .map(|k| serde_json::json!({"kid": k.kid, "jwk": k.public_jwk_json()}))
             .collect();
         serde_json::Value::Array(list).to_string()
     }
@@ -231,19 +204,7 @@ std::thread_local! {
     static LAST: RefCell<Option<Detail>> = const { RefCell::new(None) };
 }
 
-fn code_number(c: ErrorCode) -> i32 {
-    ErrorCode::ALL
-        .iter()
-        .position(|x| *x == c)
-        .map_or(1, |i| i as i32 + 1)
-}
-
-fn alg_index(a: Algorithm) -> i32 {
-    crate::abi::ALGORITHMS
-        .iter()
-        .position(|x| *x == a)
-        .map_or(-1, |i| i as i32)
-}
+use crate::abi::{alg_index, code_number};
 
 fn record(e: &VerifyError) -> i32 {
     record_detail(Detail {
@@ -302,61 +263,33 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
         }
     };
     let jwt = flags & F_JWT != 0;
-    if flags & F_HOST == 0 {
-        let r = if jwt {
-            crate::jose::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg())
-        } else {
-            crate::jose::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg())
-        };
-        return match r {
-            Ok(alg) => {
+    let host = flags & F_HOST != 0;
+    match crate::jose::verify::verify_for_host(token, set, opts, now, jwt, host, &PureBackend) {
+        HostVerdict::Verified { alg } => {
+            out[R_ALG] = alg_index(alg);
+            out
+        }
+        HostVerdict::Failed { alg, error } => {
+            if let Some(alg) = alg {
                 out[R_ALG] = alg_index(alg);
-                out
             }
-            Err(e) => fail(&mut out, &e),
-        };
-    }
-    let p = match crate::jose::verify::prepare(token, set, opts) {
-        Ok(p) => p,
-        Err(e) => return fail(&mut out, &e),
-    };
-    out[R_ALG] = alg_index(p.alg());
-    if p.alg().is_symmetric() {
-        // HMAC stays in wasm.
-        let hit = p
-            .candidates()
-            .iter()
-            .position(|k| PureBackend.verify(p.alg(), k, p.signing_input(), p.signature()));
-        return match hit {
-            None => fail(&mut out, &VerifyError::InvalidSignature),
-            Some(_) if !jwt => out,
-            Some(i) => match p.check(i, now, opts) {
-                Ok(_) => out,
-                Err(e) => fail(&mut out, &e),
-            },
-        };
-    }
-    let all = set.keys();
-    let candidates: Vec<i32> = p
-        .candidates()
-        .iter()
-        .filter_map(|c| all.iter().position(|k| core::ptr::eq(k, *c)))
-        .map(|i| i as i32)
-        .collect();
-    if candidates.is_empty() {
-        return fail(&mut out, &VerifyError::NoMatchingKey);
-    }
-    out[R_STATUS] = ST_HOST;
-    out[R_NCAND] = candidates.len() as i32;
-    if jwt {
-        // Claims do not depend on which candidate verifies; the host reports this result
-        // only after its signature check passed.
-        if let Err(e) = p.check(0, now, opts) {
-            out[R_CODE] = record(&e);
+            fail(&mut out, &error)
+        }
+        HostVerdict::HostCheck {
+            alg,
+            candidates,
+            claims,
+        } => {
+            out[R_ALG] = alg_index(alg);
+            out[R_STATUS] = ST_HOST;
+            out[R_NCAND] = i32::try_from(candidates.len()).unwrap_or(0);
+            if let Err(e) = claims {
+                out[R_CODE] = record(&e);
+            }
+            out.extend(candidates.iter().filter_map(|i| i32::try_from(*i).ok()));
+            out
         }
     }
-    out.extend_from_slice(&candidates);
-    out
 }
 
 /// Records the failure of a host signature check, so `takeError` describes it.
