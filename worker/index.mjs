@@ -120,7 +120,6 @@ export default {
     if (decision.allow !== true) {
       return problem(decision.status, decision.body, {
         'www-authenticate': decision.wwwAuthenticate,
-        'retry-after': decision.retryAfter,
       });
     }
     if (decision.reason === 'shadow' && decision.shadow) {

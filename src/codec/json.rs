@@ -1,9 +1,6 @@
 //! Strict JSON for untrusted input: UTF-8, objects where objects are expected, duplicate
 //! member names rejected (no parser differentials), nesting depth bounded.
 //!
-//! CONTRACT (owner: token/verify helper): `parse_object` keeps this signature; other
-//! modules (jwk, config) use it for untrusted JSON.
-//!
 //! Implementation: serde_json's tokenizer driven by our own `DeserializeSeed`, which
 //! counts depth (the top-level value is depth 1 when it is an object or array) and
 //! refuses a member name that appears twice in one object, after unescaping (so

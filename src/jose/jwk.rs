@@ -1,7 +1,6 @@
 //! JSON Web Keys and Key Sets (RFC 7517): import with checks, and key selection.
 //!
-//! CONTRACT (owner: keys/crypto helper): the public items below keep these names and
-//! signatures (more may be added). Selection follows jose's `isUsableJWK`.
+//! Selection follows jose's `isUsableJWK`.
 //!
 //! Import decisions, for one JWK ([`Jwk::from_json`]) and for a set ([`JwkSet::from_json`]):
 //!

@@ -1,8 +1,5 @@
 //! Untrusted parsing of compact JWS / JWT, and unverified inspection.
 //!
-//! CONTRACT (owner: token/verify helper): the public items below keep these names and
-//! signatures (more may be added).
-//!
 //! Parsing is strict and cheap: the size budget first, then exactly three parts, strict
 //! base64url for each (see [`crate::codec::b64`]), and a strict JSON object for the header (see
 //! [`crate::codec::json`]: UTF-8, no duplicate members, bounded depth). The payload stays raw

@@ -5,9 +5,6 @@
 //! [`CryptoBackend`], or the host) -> [`Prepared::finish`] (claims, identity).
 //! [`jwt_verify`] and [`compact_verify`] run all three with a backend.
 //!
-//! CONTRACT (owner: token/verify helper): the public items below keep these names and
-//! signatures (more may be added).
-//!
 //! Rules enforced here (RFC 8725, DESIGN.md):
 //! - `alg` only selects: it must name a supported algorithm (`none` never does), be in the
 //!   caller's allowlist when one is given, and the key must be usable for it
@@ -72,9 +69,6 @@ pub enum ClaimError {
     Missing { claim: String },
     /// A claim has an unexpected value (`iss`, `aud`, `sub`, `typ`).
     Mismatch { claim: String },
-    /// The payload is not a JSON object. (Not produced: a payload that is not a strict
-    /// JSON object is a decode failure, `VerifyError::Decode`, AUTH-006.)
-    NotAnObject,
     /// `iat` is in the future beyond the clock tolerance (checked with `max_token_age`).
     IssuedInFuture,
 }
@@ -88,7 +82,7 @@ impl ClaimError {
         }
     }
 
-    /// The claim that failed (jose's `JWTClaimValidationFailed.claim`), if one did.
+    /// The claim that failed (jose's `JWTClaimValidationFailed.claim`).
     pub fn claim(&self) -> Option<&str> {
         match self {
             ClaimError::Expired => Some("exp"),
@@ -97,7 +91,6 @@ impl ClaimError {
             ClaimError::WrongType { claim }
             | ClaimError::Missing { claim }
             | ClaimError::Mismatch { claim } => Some(claim),
-            ClaimError::NotAnObject => None,
         }
     }
 
@@ -106,7 +99,7 @@ impl ClaimError {
     pub const fn reason(&self) -> &'static str {
         match self {
             ClaimError::Missing { .. } => "missing",
-            ClaimError::WrongType { .. } | ClaimError::NotAnObject => "invalid",
+            ClaimError::WrongType { .. } => "invalid",
             ClaimError::Expired
             | ClaimError::NotYetValid
             | ClaimError::TooOld
@@ -148,7 +141,6 @@ impl fmt::Display for ClaimError {
             ClaimError::Mismatch { claim } => {
                 write!(f, "unexpected \"{}\" claim value", short(claim))
             }
-            ClaimError::NotAnObject => f.write_str("jwt claims set is not a json object"),
         }
     }
 }
