@@ -420,46 +420,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     if org_override.is_some() {
         org = org_override;
     }
-    // Issuer and keys that still depend on the issuer.
-    match (&issuer, kind) {
-        (Some(iss), _) if iss.is_empty() => {
-            return Err(ConfigError::new(o.at("issuer"), "must not be empty"))
-        }
-        (None, ProviderKind::Custom) if keys.is_some() => {
-            return Err(ConfigError::new(
-                o.at("issuer"),
-                "missing required field (a custom provider with keys needs its issuer)",
-            ));
-        }
-        (None, ProviderKind::Custom) => {}
-        (None, _) => return Err(ConfigError::new(o.at("issuer"), "missing required field")),
-        _ => {}
-    }
-    if keys.is_none() {
-        keys = match (kind, &issuer) {
-            (ProviderKind::Clerk, Some(iss)) => {
-                remote(format!("{}/.well-known/jwks.json", trim_slash(iss)))
-            }
-            (ProviderKind::OAuth2, Some(iss)) => {
-                check_url(&o.at("issuer"), iss)?;
-                Some(KeySource::Discovery {
-                    url: format!("{}/.well-known/openid-configuration", trim_slash(iss)),
-                })
-            }
-            (ProviderKind::Custom, _) => Some(KeySource::Host),
-            _ => {
-                return Err(ConfigError::new(
-                    o.path.clone(),
-                    "no keys: give one of secret, publicKey, jwks, jwksUrl",
-                ));
-            }
-        };
-    }
-    let keys = keys.unwrap_or(KeySource::Host);
-    // URLs built from preset fields (`domain`, `serverUrl`, ...) pass the same rule.
-    if let KeySource::Remote { url } | KeySource::Discovery { url } = &keys {
-        check_url(path, url)?;
-    }
+    let keys = resolve_keys(&o, path, kind, &issuer, keys)?;
     if algorithms.is_empty() {
         algorithms = default_algs;
     }
@@ -492,6 +453,58 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         conditions,
         introspection,
     })
+}
+
+/// The issuer rule and the keys that still depend on the issuer (Clerk's JWKS, OAuth2
+/// discovery, a custom provider's host keys); every fetched URL passes the URL rule.
+fn resolve_keys(
+    o: &Obj<'_>,
+    path: &str,
+    kind: ProviderKind,
+    issuer: &Option<String>,
+    mut keys: Option<KeySource>,
+) -> CResult<KeySource> {
+    // Issuer and keys that still depend on the issuer.
+    match (issuer, kind) {
+        (Some(iss), _) if iss.is_empty() => {
+            return Err(ConfigError::new(o.at("issuer"), "must not be empty"))
+        }
+        (None, ProviderKind::Custom) if keys.is_some() => {
+            return Err(ConfigError::new(
+                o.at("issuer"),
+                "missing required field (a custom provider with keys needs its issuer)",
+            ));
+        }
+        (None, ProviderKind::Custom) => {}
+        (None, _) => return Err(ConfigError::new(o.at("issuer"), "missing required field")),
+        _ => {}
+    }
+    if keys.is_none() {
+        keys = match (kind, issuer) {
+            (ProviderKind::Clerk, Some(iss)) => {
+                remote(format!("{}/.well-known/jwks.json", trim_slash(iss)))
+            }
+            (ProviderKind::OAuth2, Some(iss)) => {
+                check_url(&o.at("issuer"), iss)?;
+                Some(KeySource::Discovery {
+                    url: format!("{}/.well-known/openid-configuration", trim_slash(iss)),
+                })
+            }
+            (ProviderKind::Custom, _) => Some(KeySource::Host),
+            _ => {
+                return Err(ConfigError::new(
+                    o.path.clone(),
+                    "no keys: give one of secret, publicKey, jwks, jwksUrl",
+                ));
+            }
+        };
+    }
+    let keys = keys.unwrap_or(KeySource::Host);
+    // URLs built from preset fields (`domain`, `serverUrl`, ...) pass the same rule.
+    if let KeySource::Remote { url } | KeySource::Discovery { url } = &keys {
+        check_url(path, url)?;
+    }
+    Ok(keys)
 }
 
 /// What the common fields already say, for the presets that depend on it.
