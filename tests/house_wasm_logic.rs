@@ -209,3 +209,19 @@ fn api_keys_from_a_host_request() {
     let e = err(&req(json!({"account": "a", "expiresAt": NOW - 1})), &random);
     assert_eq!(e, ApiKeyError::BadExpiry);
 }
+
+#[test]
+fn verify_options_from_a_host() {
+    let o = VerifyOptions::from_host_json(
+        br#"{"algorithms": ["RS256"], "issuer": ["https://i"], "audience": [], "requiredClaims": [], "crit": [], "clockTolerance": 5, "maxTokenBytes": 100}"#,
+    )
+    .unwrap();
+    assert_eq!(o.algorithms, vec![Algorithm::Rs256]);
+    assert_eq!((o.clock_tolerance, o.limits.max_token_bytes), (5, 100));
+    assert_eq!(
+        VerifyOptions::from_host_json(br#"{"algorithms": ["none"]}"#).unwrap_err(),
+        "options.algorithms: unsupported algorithm \"none\""
+    );
+    assert!(VerifyOptions::from_host_json(br#"{"algorithm": ["RS256"]}"#).is_err());
+    assert!(VerifyOptions::from_host_json(b"[").is_err());
+}

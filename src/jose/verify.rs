@@ -52,6 +52,73 @@ pub struct VerifyOptions {
     pub limits: Limits,
 }
 
+/// The options a host normalizes from jose's option object (`issuer`/`audience` as
+/// arrays, durations in seconds, `crit` as the list of understood names).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HostOptions {
+    #[serde(default)]
+    algorithms: Vec<String>,
+    #[serde(default)]
+    issuer: Vec<String>,
+    #[serde(default)]
+    audience: Vec<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    clock_tolerance: u64,
+    #[serde(default)]
+    max_token_age: Option<u64>,
+    #[serde(default)]
+    required_claims: Vec<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    crit: Vec<String>,
+    #[serde(default)]
+    max_token_bytes: Option<usize>,
+}
+
+impl VerifyOptions {
+    /// From a host's normalized options (JSON, camelCase: `algorithms`, `issuer`,
+    /// `audience`, `subject`, `clockTolerance`, `maxTokenAge`, `requiredClaims`, `typ`,
+    /// `crit`, `maxTokenBytes`). Unknown members are refused, and so is an unknown
+    /// algorithm name: an allowlist never silently shrinks to "anything". The error is
+    /// the text of a configuration error (AUTH-015).
+    pub fn from_host_json(json: &[u8]) -> Result<VerifyOptions, String> {
+        let i: HostOptions =
+            serde_json::from_slice(json).map_err(|_| String::from("invalid verify options"))?;
+        let mut algorithms = Vec::with_capacity(i.algorithms.len());
+        for name in &i.algorithms {
+            match Algorithm::from_name(name) {
+                Some(a) => algorithms.push(a),
+                None => {
+                    return Err(alloc::format!(
+                        "options.algorithms: unsupported algorithm {:?}",
+                        short(name)
+                    ))
+                }
+            }
+        }
+        let mut limits = Limits::DEFAULT;
+        if let Some(m) = i.max_token_bytes {
+            limits.max_token_bytes = m;
+        }
+        Ok(VerifyOptions {
+            algorithms,
+            issuer: i.issuer,
+            audience: i.audience,
+            subject: i.subject,
+            clock_tolerance: i.clock_tolerance,
+            max_token_age: i.max_token_age,
+            required_claims: i.required_claims,
+            typ: i.typ,
+            crit: i.crit,
+            limits,
+        })
+    }
+}
+
 /// A claim check that failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -11,12 +11,10 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::js_error;
 use crate::error::ErrorCode;
-use crate::jose::alg::Algorithm;
 use crate::jose::crypto::PureBackend;
 use crate::jose::jwk::{Jwk, JwkSet};
 use crate::jose::key::{KeyError, KeyOrigin};
@@ -120,69 +118,15 @@ pub struct Options {
     o: VerifyOptions,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OptionsIn {
-    #[serde(default)]
-    algorithms: Vec<String>,
-    #[serde(default)]
-    issuer: Vec<String>,
-    #[serde(default)]
-    audience: Vec<String>,
-    #[serde(default)]
-    subject: Option<String>,
-    #[serde(default)]
-    clock_tolerance: u64,
-    #[serde(default)]
-    max_token_age: Option<u64>,
-    #[serde(default)]
-    required_claims: Vec<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    crit: Vec<String>,
-    #[serde(default)]
-    max_token_bytes: Option<usize>,
-}
-
 #[wasm_bindgen]
 impl Options {
-    /// From the JSON the JS wrapper normalizes (`issuer`/`audience` as arrays, durations in
-    /// seconds, `crit` as the list of understood names). An unknown algorithm name is a
-    /// configuration error (an allowlist never silently shrinks to "anything").
+    /// From the JSON the JS wrapper normalizes (`VerifyOptions::from_host_json`); a bad
+    /// option is a configuration error (AUTH-015).
     #[wasm_bindgen(constructor)]
     pub fn new(json: &str) -> Result<Options, JsValue> {
-        let cfg = |m: &str| js_error(ErrorCode::ConfigError, m, None, None);
-        let i: OptionsIn = serde_json::from_str(json).map_err(|_| cfg("invalid verify options"))?;
-        let mut algorithms = Vec::with_capacity(i.algorithms.len());
-        for name in &i.algorithms {
-            match Algorithm::from_name(name) {
-                Some(a) => algorithms.push(a),
-                None => {
-                    return Err(cfg(&alloc::format!(
-                        "options.algorithms: unsupported algorithm {name:?}"
-                    )))
-                }
-            }
-        }
-        let mut limits = Limits::DEFAULT;
-        if let Some(m) = i.max_token_bytes {
-            limits.max_token_bytes = m;
-        }
-        Ok(Options {
-            o: VerifyOptions {
-                algorithms,
-                issuer: i.issuer,
-                audience: i.audience,
-                subject: i.subject,
-                clock_tolerance: i.clock_tolerance,
-                max_token_age: i.max_token_age,
-                required_claims: i.required_claims,
-                typ: i.typ,
-                crit: i.crit,
-                limits,
-            },
-        })
+        VerifyOptions::from_host_json(json.as_bytes())
+            .map(|o| Options { o })
+            .map_err(|m| js_error(ErrorCode::ConfigError, &m, None, None))
     }
 }
 
