@@ -68,8 +68,28 @@ pub mod cache_action {
 /// Every supported algorithm, in the order the wasm ABI numbers them.
 pub const ALGORITHMS: [Algorithm; 13] = Algorithm::ALL;
 
+/// The ABI number of an error code (1 = AUTH-001 ...), as in [`verify_result::CODE`].
+pub fn code_number(c: ErrorCode) -> i32 {
+    ErrorCode::ALL
+        .iter()
+        .position(|x| *x == c)
+        .map_or(1, |i| i32::try_from(i + 1).unwrap_or(1))
+}
+
+/// The ABI number of an algorithm (its index in [`ALGORITHMS`]).
+pub fn alg_index(a: Algorithm) -> i32 {
+    ALGORITHMS
+        .iter()
+        .position(|x| *x == a)
+        .map_or(-1, |i| i32::try_from(i).unwrap_or(-1))
+}
+
 /// Largest fetched body (discovery document, introspection answer) the hosts read, in bytes.
-pub const MAX_FETCH_BODY_BYTES: usize = 512 * 1024;
+pub const MAX_FETCH_BODY_BYTES: usize = Limits::MAX_RESPONSE_BYTES;
+
+/// The default timeout of a host's fetch (JWKS, discovery, introspection): the whole
+/// request and body, in milliseconds.
+pub const FETCH_TIMEOUT_MS: u64 = 5_000;
 
 fn ts_string(out: &mut String, s: &str) {
     out.push('\'');
@@ -152,8 +172,8 @@ pub fn typescript() -> String {
     let _ = write!(
         o,
         "/** The JWKS cache policy defaults, in milliseconds (src/jose/jwks_cache.rs). */\n\
-         export const JWKS_DEFAULTS = {{\n  cacheMaxAge: {},\n  cooldownDuration: {},\n  maxStale: {},\n  maxFresh: {},\n  retryAfterError: {},\n  refetchBudget: {},\n}} as const;\n\n",
-        p.max_age_ms, p.cooldown_ms, p.max_stale_ms, p.max_fresh_ms, p.retry_after_error_ms, p.refetch_budget,
+         export const JWKS_DEFAULTS = {{\n  cacheMaxAge: {},\n  cooldownDuration: {},\n  maxStale: {},\n  maxFresh: {},\n  retryAfterError: {},\n  refetchBudget: {},\n  timeoutDuration: {},\n}} as const;\n\n",
+        p.max_age_ms, p.cooldown_ms, p.max_stale_ms, p.max_fresh_ms, p.retry_after_error_ms, p.refetch_budget, FETCH_TIMEOUT_MS,
     );
 
     let l = Limits::DEFAULT;
@@ -186,6 +206,15 @@ mod tests {
             assert!(ts.contains(&format!("'{}'", a.name())));
         }
         assert!(ts.contains("export const API_KEY_RANDOM_BYTES = 44;"));
+    }
+
+    #[test]
+    fn numbers_follow_the_tables() {
+        assert_eq!(code_number(ErrorCode::InvalidToken), 1);
+        assert_eq!(code_number(ErrorCode::ConfigError), 15);
+        for (i, a) in ALGORITHMS.iter().enumerate() {
+            assert_eq!(alg_index(*a), i as i32);
+        }
     }
 
     #[test]

@@ -135,6 +135,18 @@ impl Duration {
         Ok(Duration { ms: ms as u64 })
     }
 
+    /// A host option in milliseconds where `+Infinity` means "forever" (jose's
+    /// `cacheMaxAge: Infinity`): [`Duration::MAX_MILLIS`]. `NaN`, `-Infinity` and negative
+    /// values are refused as by [`Duration::from_millis_f64`].
+    pub fn from_option_millis_f64(ms: f64) -> Result<Duration, TimeError> {
+        if ms == f64::INFINITY {
+            return Ok(Duration {
+                ms: Self::MAX_MILLIS,
+            });
+        }
+        Self::from_millis_f64(ms)
+    }
+
     /// From a host's seconds (fractions of a millisecond are floored).
     pub fn from_secs_f64(secs: f64) -> Result<Duration, TimeError> {
         if !secs.is_finite() {
@@ -157,6 +169,30 @@ impl Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_durations_take_infinity_as_forever_only() {
+        assert_eq!(
+            Duration::from_option_millis_f64(f64::INFINITY).map(Duration::millis),
+            Ok(Duration::MAX_MILLIS)
+        );
+        assert_eq!(
+            Duration::from_option_millis_f64(1500.7).map(Duration::millis),
+            Ok(1500)
+        );
+        assert_eq!(
+            Duration::from_option_millis_f64(f64::NAN),
+            Err(TimeError::NotFinite)
+        );
+        assert_eq!(
+            Duration::from_option_millis_f64(f64::NEG_INFINITY),
+            Err(TimeError::NotFinite)
+        );
+        assert_eq!(
+            Duration::from_option_millis_f64(-1.0),
+            Err(TimeError::Negative)
+        );
+    }
 
     #[test]
     fn refuses_unusable_numbers() {

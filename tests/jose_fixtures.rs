@@ -66,15 +66,20 @@ fn every_algorithm_verifies_and_claims_round_trip() {
         };
         let v = jwt_verify(token, &single(e), &opts, f.now, &PureBackend)
             .unwrap_or_else(|err| panic!("{} must verify: {err:?}", e["alg"]));
-        assert_eq!(v.alg, alg(e));
-        assert_eq!(Value::Object(v.claims.clone()), e["claims"], "{}", e["alg"]);
+        assert_eq!(v.alg(), alg(e));
         assert_eq!(
-            Value::Object(v.header.raw.clone()),
+            Value::Object(v.claims().clone()),
+            e["claims"],
+            "{}",
+            e["alg"]
+        );
+        assert_eq!(
+            Value::Object(v.header().raw.clone()),
             e["header"],
             "{}",
             e["alg"]
         );
-        assert_eq!(v.kid.as_deref(), e["kid"].as_str());
+        assert_eq!(v.kid(), e["kid"].as_str());
         seen.push(alg(e));
     }
     println!("jose fixtures: {} tokens verified", seen.len());
@@ -161,8 +166,8 @@ fn rfc9068_access_token_typ() {
             ..options()
         };
         let v = jwt_verify(token, &keys, &opts, f.now, &PureBackend).expect("verifies");
-        assert_eq!(v.claims["client_id"], "client-1");
-        assert_eq!(v.kid, None);
+        assert_eq!(v.claims()["client_id"], "client-1");
+        assert_eq!(v.kid(), None);
     }
     let opts = VerifyOptions {
         typ: Some("JWT".into()),
@@ -209,7 +214,7 @@ fn selection_in_a_multi_key_set_by_kid_and_without_kid() {
         let token = e["token"].as_str().expect("token");
         let v = jwt_verify(token, &keys, &options(), f.now, &PureBackend)
             .unwrap_or_else(|err| panic!("{} in a set: {err:?}", e["alg"]));
-        assert_eq!(v.kid.as_deref(), e["kid"].as_str());
+        assert_eq!(v.kid(), e["kid"].as_str());
     }
     // The kid-less at+jwt token: both ES256 keys are candidates; the second verifies.
     let at = asym.iter().find(|e| e["kid"].is_null()).expect("kid-less");
@@ -221,7 +226,7 @@ fn selection_in_a_multi_key_set_by_kid_and_without_kid() {
         &PureBackend,
     )
     .expect("kid-less token tries each candidate");
-    assert_eq!(v.alg, Algorithm::Es256);
+    assert_eq!(v.alg(), Algorithm::Es256);
     // With one candidate allowed, only the first ES256 key (the wrong one) is tried.
     let tight = VerifyOptions {
         limits: Limits {
@@ -267,10 +272,10 @@ fn split_prepare_host_check_finish() {
     let keys = single(e);
     let opts = options();
     let prepared = edgegate::jose::prepare(token, &keys, &opts).expect("prepare");
-    assert_eq!(prepared.alg, Algorithm::Es256);
-    assert_eq!(prepared.candidates.len(), 1);
+    assert_eq!(prepared.alg(), Algorithm::Es256);
+    assert_eq!(prepared.candidates().len(), 1);
     assert_eq!(
-        prepared.signing_input,
+        prepared.signing_input(),
         &token.as_bytes()[..token.rfind('.').unwrap()]
     );
     // The host checks the signature itself (here: with the pure backend) ...
@@ -281,6 +286,6 @@ fn split_prepare_host_check_finish() {
         VerifyError::InvalidSignature
     );
     let v = prepared.finish(index, f.now, &opts).expect("claims");
-    assert_eq!(v.kid.as_deref(), e["kid"].as_str());
-    assert_eq!(Value::Object(v.claims), e["claims"]);
+    assert_eq!(v.kid(), e["kid"].as_str());
+    assert_eq!(Value::Object(v.into_claims()), e["claims"]);
 }

@@ -69,11 +69,11 @@ fn check_rfc7515_jwt(key: &str, jws: &str, alg: Algorithm) {
     let keys = set(key);
     let v = jwt_verify(jws, &keys, &only(alg), EXP - 1, &PureBackend)
         .unwrap_or_else(|e| panic!("{} must verify: {e:?}", alg.name()));
-    assert_eq!(v.alg, alg);
-    assert_eq!(v.header.alg, alg.name());
-    assert_eq!(v.claims["iss"], "joe");
-    assert_eq!(v.claims["exp"], EXP);
-    assert_eq!(v.claims["http://example.com/is_root"], true);
+    assert_eq!(v.alg(), alg);
+    assert_eq!(v.header().alg, alg.name());
+    assert_eq!(v.claims()["iss"], "joe");
+    assert_eq!(v.claims()["exp"], EXP);
+    assert_eq!(v.claims()["http://example.com/is_root"], true);
     // At exp it is expired (AUTH-002), with the signature still good.
     assert_eq!(
         jwt_verify(jws, &keys, &only(alg), EXP, &PureBackend).unwrap_err(),
@@ -108,7 +108,7 @@ fn rfc7515_a1_hs256() {
         &PureBackend,
     )
     .expect("verifies");
-    assert_eq!(v.header.typ.as_deref(), Some("JWT"));
+    assert_eq!(v.header().typ.as_deref(), Some("JWT"));
 }
 
 #[test]
@@ -126,8 +126,8 @@ fn rfc7515_a4_es512() {
     let keys = set(A4_KEY);
     let v = compact_verify(A4_JWS, &keys, &only(Algorithm::Es512), &PureBackend)
         .expect("A.4 must verify");
-    assert_eq!(v.payload, b"Payload");
-    assert_eq!(v.alg, Algorithm::Es512);
+    assert_eq!(v.payload(), b"Payload");
+    assert_eq!(v.alg(), Algorithm::Es512);
     // "Payload" is not a JWT claims set: a JWT verification is a decode failure.
     assert_eq!(
         jwt_verify(A4_JWS, &keys, &VerifyOptions::default(), 0, &PureBackend).unwrap_err(),
@@ -153,10 +153,10 @@ fn check_rfc7520(key: &str, (header, sig): (&str, &str), alg: Algorithm, kid: &s
     let keys = set(key);
     let v = compact_verify(&jws, &keys, &only(alg), &PureBackend)
         .unwrap_or_else(|e| panic!("RFC 7520 {} must verify: {e:?}", alg.name()));
-    assert_eq!(v.payload, RFC7520_PAYLOAD.as_bytes());
-    assert_eq!(v.kid.as_deref(), Some(kid));
-    assert_eq!(v.header.kid.as_deref(), Some(kid));
-    assert_eq!(v.alg, alg);
+    assert_eq!(v.payload(), RFC7520_PAYLOAD.as_bytes());
+    assert_eq!(v.kid(), Some(kid));
+    assert_eq!(v.header().kid.as_deref(), Some(kid));
+    assert_eq!(v.alg(), alg);
     assert_eq!(
         compact_verify(&tamper_signature(&jws), &keys, &only(alg), &PureBackend).unwrap_err(),
         VerifyError::InvalidSignature

@@ -64,25 +64,6 @@ function init(env) {
   return { gate, origin: `${origin.origin}${base}` };
 }
 
-/** The client certificate Cloudflare saw (mTLS), from `request.cf.tlsClientAuth`. */
-function clientCert(request) {
-  const auth = request.cf?.tlsClientAuth;
-  if (!auth || auth.certPresented !== '1') return undefined;
-  const fp = auth.certFingerprintSHA256;
-  return { verified: auth.certVerified === 'SUCCESS', ...(typeof fp === 'string' && fp ? { fingerprintSha256: fp } : {}) };
-}
-
-/**
- * The normalized path the gate checked, re-encoded for the origin: segments are decoded in
- * the gate's form, so `?`, `#`, `;` or spaces inside a segment are escaped again.
- */
-function encodePath(path) {
-  return path
-    .split('/')
-    .map((seg) => encodeURIComponent(seg).replace(/%(3A|40|24|26|2B|2C|3D)/gi, (m) => decodeURIComponent(m)))
-    .join('/');
-}
-
 /** A CORS preflight answered at the edge: the gate's status (204) and headers, no body. */
 function preflight(decision) {
   const headers = new Headers();
@@ -97,7 +78,9 @@ async function forward(request, decision, origin, url) {
   for (const name of decision.stripHeaders ?? []) headers.delete(name);
   headers.delete('host');
   for (const [name, value] of Object.entries(decision.headers ?? {})) headers.set(name, value);
-  const path = typeof decision.path === 'string' ? encodePath(decision.path) : url.pathname;
+  // The core's origin-ready path (already percent-encoded); the request's own path only
+  // when the gate was disabled and decided nothing about it.
+  const path = typeof decision.forwardPath === 'string' ? decision.forwardPath : url.pathname;
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   try {
     return await fetch(`${origin}${path}${url.search}`, {
@@ -126,7 +109,7 @@ export default {
         method: request.method,
         path: `${url.pathname}${url.search}`,
         headers: request.headers,
-        clientCert: clientCert(request),
+        tlsClientAuth: request.cf?.tlsClientAuth ?? null,
       });
     } catch (e) {
       console.error(`edgegate: no decision (${e?.code ?? e?.name ?? 'error'}); answering 500 AUTH-015`);
@@ -137,7 +120,6 @@ export default {
     if (decision.allow !== true) {
       return problem(decision.status, decision.body, {
         'www-authenticate': decision.wwwAuthenticate,
-        'retry-after': decision.retryAfter,
       });
     }
     if (decision.reason === 'shadow' && decision.shadow) {

@@ -59,6 +59,7 @@ export const JWKS_DEFAULTS = {
   maxFresh: 86400000,
   retryAfterError: 5000,
   refetchBudget: 3,
+  timeoutDuration: 5000,
 } as const;
 
 /** Budgets (src/limits.rs). */

@@ -11,6 +11,7 @@
  * if (!d.allow) return new Response(d.body, { status: d.status, headers: ... });
  * ```
  */
+import { API_KEY_RANDOM_BYTES, JWKS_DEFAULTS } from './abi.generated.js';
 import { defaultLimits, gateBinding, KEY_SOURCE, type KeySource } from './api.js';
 import { ConfigError, fromCore } from './errors.js';
 import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
@@ -51,11 +52,15 @@ export interface GateRequest {
   /** Path and query, e.g. `/api/x?y=1`. */
   path: string;
   headers?: Record<string, string | string[] | undefined> | Array<[string, string]> | Headers;
-  /** A client certificate the TLS layer saw. */
+  /** A client certificate the TLS layer saw and verified itself (e.g. Node's `socket.authorized`). */
   clientCert?: { verified: boolean; fingerprintSha256?: string };
   /** The client's address (rate limits keyed on `ip`). Node: the socket address unless a
    * trusted proxy says otherwise; the Worker: `CF-Connecting-IP`. */
   clientIp?: string;
+  /** Or the raw TLS facts (Cloudflare's `request.cf.tlsClientAuth`: `certPresented`,
+   * `certVerified`, `certRevoked`, `certFingerprintSHA256`): the core decides what counts as
+   * a verified certificate. At most one of the two. */
+  tlsClientAuth?: Record<string, unknown> | null;
 }
 
 /** Who the caller is. */
@@ -101,8 +106,10 @@ export interface GateAllow {
    * (`X_User_Id`, `x.user.roles`). Delete each one; the matching is done by the core. */
   stripHeaders: string[];
   route: string | null;
-  /** The normalized path that was checked. */
+  /** The normalized path that was checked (decoded segments). */
   path: string | null;
+  /** The same path percent-encoded for the origin by the core: forward this one as is. */
+  forwardPath: string | null;
   /** On a shadow route: the denial that was not enforced. */
   shadow: GateDeny | null;
   /** Headers to put on the response to the client (`RateLimit-Policy`, `RateLimit` on
@@ -375,6 +382,7 @@ export class Gate {
       headers: headerPairs(request.headers),
       clientCert: request.clientCert ?? null,
       clientIp: typeof request.clientIp === 'string' ? request.clientIp : null,
+      tlsClientAuth: request.tlsClientAuth ?? null,
     });
     // This request's own scope in the core: every answer below goes to it, so concurrent
     // decisions never see each other's answers (DESIGN.md: the step protocol is per request).
@@ -429,7 +437,7 @@ export class Gate {
   async #perform(handle: RequestHandle, io: Io, now: number): Promise<void> {
     const o = this.#opts;
     const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
-    const timeout = o.timeoutDuration ?? 5_000;
+    const timeout = o.timeoutDuration ?? JWKS_DEFAULTS.timeoutDuration;
     switch (io.type) {
       case 'jwks': {
         let remote = this.#remotes.get(io.provider);
@@ -561,7 +569,7 @@ export interface NewApiKey {
  */
 export function createApiKey(spec: NewApiKey, options: { now?: number } = {}): { key: string; record: ApiKeyRecord } {
   const W = gateBinding() as { createApiKey(spec: string, random: Uint8Array, now: number): string };
-  const random = new Uint8Array(44);
+  const random = new Uint8Array(API_KEY_RANDOM_BYTES);
   globalThis.crypto.getRandomValues(random);
   const now = coreSeconds(options.now === undefined ? Date.now() : options.now);
   try {

@@ -271,7 +271,7 @@ export function expressHandler(
 
 /** @internal An anonymous allow standing for a denial for a missing credential (`optional`). */
 export function anonymous(d: GuardDecision, stripHeaders: string[] = []): GuardDecision {
-  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders, route: d.route, path: null, shadow: null, responseHeaders: { ...(d.responseHeaders ?? {}) } };
+  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders, route: d.route, path: null, forwardPath: null, shadow: null, responseHeaders: { ...(d.responseHeaders ?? {}) } };
 }
 
 /** The request context for an allow: the identity, and the session when the credential

@@ -3,8 +3,8 @@
 /** The algorithms a host backend checks (HMAC stays in wasm). */
 export type AsymAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
-/** Indexes match the core's `Algorithm::ALL`. */
-export const ALGS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+/** Indexes match the core's `Algorithm::ALL` (generated from src/abi.rs). */
+export { ALGS } from './abi.generated.js';
 
 /** @internal A native crypto adapter. */
 export interface HostCrypto {

@@ -103,9 +103,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
       const args = expected === null ? ['0', '', next, ttl] : ['1', expected, next, ttl];
       const r = await (await client()).eval(COMPARE_AND_SET_LUA, { keys: [prefix + key], arguments: args });
       if (!Array.isArray(r)) throw new Error('redis: unexpected script answer');
-      if (r[0] === 1) return { ok: true };
-      const current = r[1] ?? null;
-      if (r[0] !== 0 || (current !== null && typeof current !== 'string')) throw new Error('redis: unexpected script answer');
+      const [swapped, held] = r as [unknown, unknown];
+      if (swapped === 1) return { ok: true };
+      const current = held ?? null;
+      if (swapped !== 0 || (current !== null && typeof current !== 'string')) throw new Error('redis: unexpected script answer');
       return { ok: false, current };
     },
   };

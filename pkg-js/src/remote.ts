@@ -4,7 +4,8 @@
  * core (`src/jose/jwks_cache.rs`); this file only fetches, times out, bounds the body and
  * persists.
  */
-import { cacheState, defaultLimits, fetchableUrl, importRemote, jwksFunction, type JSONWebKeySet, type JWKSFunction, type KeySetEntry, type KeySource } from './api.js';
+import { cacheState, defaultLimits, durationOption, fetchableUrl, JWKS_DEFAULTS, importRemote, jwksFunction, type JSONWebKeySet, type JWKSFunction, type KeySetEntry, type KeySource } from './api.js';
+import { CACHE_FETCH, CACHE_USE, CACHE_WAIT } from './abi.generated.js';
 import { ConfigError, JwksFetchError, isAuthError } from './errors.js';
 
 /** Cache times and keys a host can keep in KV between isolates. */
@@ -69,14 +70,13 @@ export const USABLE_UNTIL = Symbol('edgegate.usableUntil');
 /** Fetches in flight, by URL + headers + size bound (default fetch only). */
 const inFlight = new Map<string, Promise<{ bytes: Uint8Array; cacheControl: string | null }>>();
 
-const USE = 0;
-const FETCH = 1;
-const WAIT = 2;
+const USE = CACHE_USE;
+const FETCH = CACHE_FETCH;
+const WAIT = CACHE_WAIT;
 
+/** A duration option: the core's `Duration` decides (see `durationOption`). */
 function duration(v: number | undefined, def: number, field: string): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) throw new ConfigError(`createRemoteJWKSet: options.${field}: expected a non-negative number of milliseconds`);
-  return v === Infinity ? Number.MAX_SAFE_INTEGER : v;
+  return durationOption(v, def, field);
 }
 
 /**
@@ -146,12 +146,12 @@ export function createRemoteJWKSet(url: URL | string, options: RemoteJWKSetOptio
   // 127.0.0.1, [::1]; no userinfo): one rule for the gate and this function.
   const refused = fetchableUrl(target.href);
   if (refused !== undefined) throw new ConfigError(`createRemoteJWKSet: ${refused}`);
-  const maxAge = duration(options.cacheMaxAge, 600_000, 'cacheMaxAge');
-  const cooldown = duration(options.cooldownDuration, 30_000, 'cooldownDuration');
-  const timeout = duration(options.timeoutDuration, 5_000, 'timeoutDuration');
-  const maxStale = duration(options.maxStale, 3_600_000, 'maxStale');
-  const retry = duration(options.retryAfterError, 5_000, 'retryAfterError');
-  const budget = options.refetchBudget ?? 3;
+  const maxAge = duration(options.cacheMaxAge, JWKS_DEFAULTS.cacheMaxAge, 'cacheMaxAge');
+  const cooldown = duration(options.cooldownDuration, JWKS_DEFAULTS.cooldownDuration, 'cooldownDuration');
+  const timeout = duration(options.timeoutDuration, JWKS_DEFAULTS.timeoutDuration, 'timeoutDuration');
+  const maxStale = duration(options.maxStale, JWKS_DEFAULTS.maxStale, 'maxStale');
+  const retry = duration(options.retryAfterError, JWKS_DEFAULTS.retryAfterError, 'retryAfterError');
+  const budget = options.refetchBudget ?? JWKS_DEFAULTS.refetchBudget;
   const headers = { accept: 'application/json, application/jwk-set+json', ...(options.headers ?? {}) };
   const doFetch = options.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
   const persist = options.persist;

@@ -1,7 +1,5 @@
 //! Strict base64url (RFC 7515 section 2 / RFC 4648 section 5): no padding, no `+`/`/`, no
 //! whitespace, non-canonical trailing bits rejected.
-//!
-//! CONTRACT (owner: token/verify helper): `decode` / `encode` keep these signatures.
 
 use alloc::string::String;
 use alloc::vec::Vec;

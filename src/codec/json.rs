@@ -1,9 +1,6 @@
 //! Strict JSON for untrusted input: UTF-8, objects where objects are expected, duplicate
 //! member names rejected (no parser differentials), nesting depth bounded.
 //!
-//! CONTRACT (owner: token/verify helper): `parse_object` keeps this signature; other
-//! modules (jwk, config) use it for untrusted JSON.
-//!
 //! Implementation: serde_json's tokenizer driven by our own `DeserializeSeed`, which
 //! counts depth (the top-level value is depth 1 when it is an object or array) and
 //! refuses a member name that appears twice in one object, after unescaping (so
@@ -32,6 +29,8 @@ pub enum JsonError {
     DuplicateMember { name: alloc::string::String },
     /// Nested deeper than allowed.
     TooDeep { limit: usize },
+    /// Longer than the byte budget.
+    TooLarge { limit: usize },
 }
 
 impl JsonError {
@@ -52,6 +51,7 @@ impl fmt::Display for JsonError {
                 write!(f, "duplicate json member {:?}", truncate(name, 64))
             }
             JsonError::TooDeep { limit } => write!(f, "json nested deeper than {limit}"),
+            JsonError::TooLarge { limit } => write!(f, "json document over {limit} bytes"),
         }
     }
 }
@@ -79,6 +79,18 @@ pub fn parse_object(
         Value::Object(map) => Ok(map),
         _ => Err(JsonError::NotObject),
     }
+}
+
+/// Parses an untrusted JSON document from outside (a discovery document, an introspection
+/// answer, a custom verifier's claims, a store record or answer, a host's request): at most
+/// `Limits::MAX_RESPONSE_BYTES` bytes, nested at most `limits.max_json_depth` deep,
+/// duplicate member names refused (see [`parse_value`]).
+pub fn parse_untrusted(bytes: &[u8], limits: &crate::limits::Limits) -> Result<Value, JsonError> {
+    let limit = crate::limits::Limits::MAX_RESPONSE_BYTES;
+    if bytes.len() > limit {
+        return Err(JsonError::TooLarge { limit });
+    }
+    parse_value(bytes, limits.max_json_depth)
 }
 
 /// Parses `bytes` as one JSON value of any type with the same strictness as

@@ -55,17 +55,45 @@ pub enum ApiKeyError {
     UnknownKey,
     /// The store already holds a key with this id (draw new random bytes).
     DuplicateId,
+    /// A creation request (`createApiKey`) that is not what [`create_from_json`] expects
+    /// (AUTH-015: a caller error); `reason` names the field.
+    BadRequest { reason: &'static str },
+    /// Not [`RANDOM_BYTES`] random bytes (AUTH-015: a host error).
+    RandomBytes { got: usize },
 }
 
 impl ApiKeyError {
     /// The stable code.
     pub const fn code(&self) -> crate::ErrorCode {
         match self {
-            ApiKeyError::BadExpiry => crate::ErrorCode::ConfigError,
+            ApiKeyError::BadExpiry
+            | ApiKeyError::BadRequest { .. }
+            | ApiKeyError::RandomBytes { .. } => crate::ErrorCode::ConfigError,
             _ => crate::ErrorCode::InvalidCredentials,
         }
     }
 }
+
+impl core::fmt::Display for ApiKeyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ApiKeyError::Malformed => "malformed api key",
+            ApiKeyError::Invalid => "invalid api key",
+            ApiKeyError::BadExpiry => {
+                "apiKey.expiresAt: must be after now and at most one year ahead"
+            }
+            ApiKeyError::UnknownKey => "no api key with this id",
+            ApiKeyError::DuplicateId => "an api key with this id already exists",
+            ApiKeyError::BadRequest { reason } => reason,
+            ApiKeyError::RandomBytes { got } => {
+                return write!(f, "apiKey: expected {RANDOM_BYTES} random bytes, got {got}");
+            }
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ApiKeyError {}
 
 fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
@@ -273,6 +301,65 @@ impl core::fmt::Debug for CreatedKey {
             .field("record", &self.record)
             .finish()
     }
+}
+
+/// Creates a key from a host's JSON request `{"account", "name", "roles", "permissions",
+/// "expiresAt"}` (parsed strictly), `random` (fresh bytes from the host's CSPRNG, exactly
+/// [`RANDOM_BYTES`]) and `now` (unix seconds). `name`, `roles` and `permissions` are
+/// optional; a role or permission that is not a string is refused.
+pub fn create_from_json(
+    request: &[u8],
+    random: &[u8],
+    now: i64,
+) -> Result<CreatedKey, ApiKeyError> {
+    use serde_json::Value;
+    let bad = |reason| ApiKeyError::BadRequest { reason };
+    let v = crate::codec::json::parse_untrusted(request, &crate::limits::Limits::DEFAULT)
+        .map_err(|_| bad("apiKey: expected a strict JSON object"))?;
+    let o = v
+        .as_object()
+        .ok_or(bad("apiKey: expected a strict JSON object"))?;
+    let account = o
+        .get("account")
+        .and_then(Value::as_str)
+        .ok_or(bad("apiKey.account: expected string"))?;
+    let name = match o.get("name") {
+        None | Some(Value::Null) => "",
+        Some(v) => v.as_str().ok_or(bad("apiKey.name: expected string"))?,
+    };
+    let list = |k: &str, reason| -> Result<Vec<String>, ApiKeyError> {
+        match o.get(k) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|x| x.as_str().map(String::from).ok_or(bad(reason)))
+                .collect(),
+            Some(_) => Err(bad(reason)),
+        }
+    };
+    let roles = list("roles", "apiKey.roles: expected array of strings")?;
+    let permissions = list(
+        "permissions",
+        "apiKey.permissions: expected array of strings",
+    )?;
+    let expires_at = o
+        .get("expiresAt")
+        .and_then(Value::as_i64)
+        .ok_or(bad("apiKey.expiresAt: expected unix seconds"))?;
+    let random: &[u8; RANDOM_BYTES] = random
+        .try_into()
+        .map_err(|_| ApiKeyError::RandomBytes { got: random.len() })?;
+    create(
+        NewKey {
+            account: account.into(),
+            name: name.into(),
+            roles,
+            permissions,
+            expires_at,
+        },
+        random,
+        now,
+    )
 }
 
 /// Creates a key from `random` (fresh random bytes from the host's CSPRNG) at `now`.

@@ -60,6 +60,30 @@ pub struct ClientCert {
     pub fingerprint_sha256: Option<String>,
 }
 
+impl ClientCert {
+    /// The core's reading of the raw TLS facts a host like Cloudflare reports
+    /// (`request.cf.tlsClientAuth`: `certPresented`, `certVerified`, `certRevoked`,
+    /// `certFingerprintSHA256`). `None` unless a certificate was presented (`"1"`); it is
+    /// verified only when the chain check says exactly `"SUCCESS"` and it is not reported
+    /// revoked. The host passes the strings as it got them; it never decides.
+    pub fn from_tls_facts(
+        presented: Option<&str>,
+        verified: Option<&str>,
+        revoked: Option<&str>,
+        fingerprint_sha256: Option<&str>,
+    ) -> Option<ClientCert> {
+        if presented != Some("1") {
+            return None;
+        }
+        Some(ClientCert {
+            verified: verified == Some("SUCCESS") && revoked != Some("1"),
+            fingerprint_sha256: fingerprint_sha256
+                .filter(|f| !f.is_empty())
+                .map(String::from),
+        })
+    }
+}
+
 /// What the gate looks at in a request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Request {
@@ -239,8 +263,11 @@ pub struct Allow {
     pub strip_headers: Vec<String>,
     /// The matched route's label.
     pub route: Option<String>,
-    /// The normalized path that was checked (forward this one).
+    /// The normalized path that was checked (decoded segments, for logs and matching).
     pub path: Option<String>,
+    /// The same path ready for the origin, percent-encoded by the core
+    /// (`NormalizedPath::forward_path`): forward this one, as is.
+    pub forward_path: Option<String>,
     /// On a shadow route: the denial that was not enforced (log it).
     pub shadow: Option<Deny>,
     /// Headers to put on the response to the client (`RateLimit-Policy`, `RateLimit` on
@@ -489,10 +516,12 @@ impl Pending {
         self.answers.discovery_failed.insert(provider.into());
     }
 
-    /// The introspection response body for `token` (`None`: the call failed).
+    /// The introspection response body for `token` (`None`: the call failed). Parsed
+    /// strictly (`codec::json::parse_untrusted`): a body over the budget, with a duplicate
+    /// member or not an object counts as a failed call.
     pub fn provide_introspection(&mut self, provider: &str, token: &str, response: Option<&[u8]>) {
         let parsed = response
-            .and_then(|b| crate::codec::parse_value(b, Limits::DEFAULT.max_json_depth).ok())
+            .and_then(|b| crate::codec::json::parse_untrusted(b, &Limits::DEFAULT).ok())
             .and_then(|v| match v {
                 Value::Object(m) => Some(m),
                 _ => None,
@@ -514,6 +543,45 @@ impl Pending {
         self.answers
             .custom
             .insert(token_key(provider, token), claims);
+    }
+
+    /// The custom verifier's verdict as JSON text (`None`: it refused the token). Parsed
+    /// strictly (`codec::json::parse_untrusted`); text that is not one strict JSON object is
+    /// a refusal.
+    pub fn provide_custom_json(&mut self, provider: &str, token: &str, claims: Option<&[u8]>) {
+        let parsed = claims
+            .and_then(|c| crate::codec::json::parse_untrusted(c, &Limits::DEFAULT).ok())
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            });
+        self.provide_custom(provider, token, parsed);
+    }
+
+    /// An API key record as the store returned it, as JSON text (`None`: no such key).
+    /// Parsed strictly (`codec::json::parse_untrusted`): text that does not parse is a
+    /// malformed record (a store error, AUTH-015), never an unknown key.
+    pub fn provide_api_key_text(&mut self, key_id: &str, record: Option<&[u8]>) {
+        match record {
+            None => self.provide_api_key_json(key_id, None),
+            Some(r) => match crate::codec::json::parse_untrusted(r, &Limits::DEFAULT) {
+                Ok(v) => self.provide_api_key_json(key_id, Some(&v)),
+                Err(_) => {
+                    self.answers
+                        .api_keys
+                        .insert(key_id.into(), KeyAnswer::Malformed);
+                }
+            },
+        }
+    }
+
+    /// The store's raw "is revoked" answer as JSON text (`None`: it answered nothing, a
+    /// store error). Parsed strictly; see [`Pending::provide_revoked_json`].
+    pub fn provide_revoked_text(&mut self, id: &str, answer: Option<&[u8]>) {
+        let v = answer
+            .and_then(|a| crate::codec::json::parse_untrusted(a, &Limits::DEFAULT).ok())
+            .unwrap_or(Value::Null);
+        self.provide_revoked_json(id, &v);
     }
 
     /// The record of an API key (`None`: no such key).
@@ -720,13 +788,14 @@ impl Ctx {
         );
     }
 
-    /// Seeds a discovery document; `false` when it is not a JSON object with string
+    /// Seeds a discovery document; `false` when it is not a strict JSON object
+    /// (`codec::json::parse_untrusted`: byte budget, depth, no duplicate member) with string
     /// `issuer` and `jwks_uri` (then nothing changes).
     pub fn provide_discovery(&mut self, provider: &str, bytes: &[u8]) -> bool {
         // The strict parser: a duplicated `issuer` or `jwks_uri` is refused, not read
         // last-wins.
         let parsed: Option<(String, String)> =
-            crate::codec::parse_value(bytes, Limits::DEFAULT.max_json_depth)
+            crate::codec::json::parse_untrusted(bytes, &Limits::DEFAULT)
                 .ok()
                 .and_then(|v| {
                     let iss = v.get("issuer")?.as_str()?.to_string();
@@ -924,7 +993,7 @@ impl Gate {
         req: &Request,
         reason: AllowReason,
         route: Option<String>,
-        path: Option<String>,
+        path: Option<&crate::gate::route::NormalizedPath>,
     ) -> Decision {
         Decision::Allow(Allow {
             reason,
@@ -932,7 +1001,8 @@ impl Gate {
             headers: Vec::new(),
             strip_headers: self.strip(req),
             route,
-            path,
+            path: path.map(crate::gate::route::NormalizedPath::as_path),
+            forward_path: path.map(crate::gate::route::NormalizedPath::forward_path),
             shadow: None,
             response_headers: Vec::new(),
         })
@@ -1034,6 +1104,7 @@ impl Gate {
         };
         let label = route.label();
         let norm = path.as_path();
+        let forward = path.forward_path();
         let routed = self
             .decide_route(req, a, now, ctx, route, &params)
             .and_then(|identity| {
@@ -1050,12 +1121,13 @@ impl Gate {
                     strip_headers: self.strip(req),
                     route: Some(label),
                     path: Some(norm),
+                    forward_path: Some(forward),
                     shadow: None,
                     response_headers,
                 }))
             }
             Ok((None, response_headers)) => {
-                let mut d = self.anonymous(req, AllowReason::Public, Some(label), Some(norm));
+                let mut d = self.anonymous(req, AllowReason::Public, Some(label), Some(&path));
                 if let Decision::Allow(al) = &mut d {
                     al.response_headers = response_headers;
                 }
@@ -1096,6 +1168,7 @@ impl Gate {
                         strip_headers: self.strip(req),
                         route: Some(label),
                         path: Some(norm),
+                        forward_path: Some(forward),
                         shadow: Some(d),
                         response_headers: Vec::new(),
                     }))
@@ -1791,7 +1864,7 @@ impl Gate {
             }
         };
         match result {
-            Ok(v) => Ok(v.claims),
+            Ok(v) => Ok(v.into_claims()),
             Err(VerifyError::NoMatchingKey)
                 if remote_url.is_some() && !a.jwks_refreshed.contains(&p.name) =>
             {
@@ -2033,8 +2106,17 @@ mod json_forms {
     }
 
     impl Request {
+        /// A host's request as JSON text (see [`Request::from_json`]), parsed strictly
+        /// (`codec::json::parse_untrusted`: byte budget, depth, no duplicate member).
+        pub fn from_json_bytes(bytes: &[u8]) -> Result<Request, String> {
+            let v = crate::codec::json::parse_untrusted(bytes, &Limits::DEFAULT)
+                .map_err(|e| format!("request: {e}"))?;
+            Request::from_json(&v)
+        }
+
         /// `{"method", "path", "headers": {name: value | [values]} | [[name, value], ...],
-        /// "clientCert": {"verified", "fingerprintSha256"}, "clientIp"}`.
+        /// "clientCert": {"verified", "fingerprintSha256"}, "tlsClientAuth": {raw TLS facts,
+        /// see [`ClientCert::from_tls_facts`]} (at most one of the last two), "clientIp"}`.
         pub fn from_json(v: &Value) -> Result<Request, String> {
             let o = v.as_object().ok_or("request: expected object")?;
             let mut req = Request::new(str_field(o, "method")?, str_field(o, "path")?);
@@ -2087,6 +2169,22 @@ mod json_forms {
                 None | Some(Value::Null) => {}
                 Some(Value::String(ip)) => req.client_ip = Some(ip.clone()),
                 Some(_) => return Err("request.clientIp: expected string".into()),
+            }
+            match o.get("tlsClientAuth") {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(t)) => {
+                    if req.client_cert.is_some() {
+                        return Err("request: clientCert and tlsClientAuth are exclusive".into());
+                    }
+                    let f = |k: &str| t.get(k).and_then(Value::as_str);
+                    req.client_cert = ClientCert::from_tls_facts(
+                        f("certPresented"),
+                        f("certVerified"),
+                        f("certRevoked"),
+                        f("certFingerprintSHA256"),
+                    );
+                }
+                Some(_) => return Err("request.tlsClientAuth: expected object".into()),
             }
             Ok(req)
         }
@@ -2178,7 +2276,7 @@ mod json_forms {
 
     impl Decision {
         /// Allow: `{"allow": true, "status": 200, "code": null, "reason", "identity",
-        /// "headers": {name: value}, "stripHeaders", "route", "path", "shadow"}`;
+        /// "headers": {name: value}, "stripHeaders", "route", "path", "forwardPath", "shadow"}`;
         /// deny: see [`Deny::to_json`]; preflight: see [`Preflight::to_json`].
         pub fn to_json(&self) -> Value {
             match self {
@@ -2203,6 +2301,7 @@ mod json_forms {
                     m.insert("stripHeaders".into(), strings(&a.strip_headers));
                     m.insert("route".into(), opt(&a.route));
                     m.insert("path".into(), opt(&a.path));
+                    m.insert("forwardPath".into(), opt(&a.forward_path));
                     m.insert(
                         "shadow".into(),
                         a.shadow.as_ref().map_or(Value::Null, Deny::to_json),
@@ -2376,31 +2475,9 @@ fn check_exp(claims: &Map<String, Value>, now: i64, tolerance: u64) -> R<()> {
     }
 }
 
+/// The detail of a refused token: the core's one text for the error (its `Display`).
 fn verify_detail(e: &VerifyError) -> String {
-    use crate::jose::verify::ClaimError;
-    // Both enums are non_exhaustive: new variants fall back to generic details.
-    #[allow(unreachable_patterns)]
-    match e {
-        VerifyError::Decode(_) => "token decode failed".into(),
-        VerifyError::AlgorithmNotAllowed => "algorithm not allowed".into(),
-        VerifyError::ForbiddenHeader { name } => format!("forbidden header {}", header_value(name)),
-        VerifyError::NoMatchingKey => "no matching key".into(),
-        VerifyError::InvalidSignature => "invalid signature".into(),
-        VerifyError::Claim(ClaimError::Expired) => "token expired".into(),
-        VerifyError::Claim(ClaimError::NotYetValid) => "token not yet valid".into(),
-        VerifyError::Claim(ClaimError::TooOld) => "token too old".into(),
-        VerifyError::Claim(ClaimError::Missing { claim }) => {
-            format!("missing claim {}", header_value(claim))
-        }
-        VerifyError::Claim(ClaimError::Mismatch { claim }) => {
-            format!("unexpected {}", header_value(claim))
-        }
-        VerifyError::Claim(ClaimError::WrongType { claim }) => {
-            format!("wrong type of {}", header_value(claim))
-        }
-        VerifyError::Claim(_) => "claims rejected".into(),
-        _ => "invalid token".into(),
-    }
+    e.to_string()
 }
 
 #[cfg(test)]

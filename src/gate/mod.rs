@@ -22,9 +22,9 @@ pub(crate) mod route;
 pub(crate) mod session;
 
 pub use api_key::{
-    create as create_api_key, hash_key, looks_like_key, parse as parse_api_key, ApiKeyError,
-    ApiKeyRecord, CreatedKey, MemoryStore, NewKey, ParsedKey, Store, KEY_LEN, MAX_LIFETIME,
-    PREFIX as API_KEY_PREFIX, RANDOM_BYTES,
+    create as create_api_key, create_from_json as create_api_key_from_json, hash_key,
+    looks_like_key, parse as parse_api_key, ApiKeyError, ApiKeyRecord, CreatedKey, MemoryStore,
+    NewKey, ParsedKey, Store, KEY_LEN, MAX_LIFETIME, PREFIX as API_KEY_PREFIX, RANDOM_BYTES,
 };
 pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;

@@ -373,225 +373,33 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         }
     }
 
-    // Preset-specific fields and defaults.
-    let mut issuer: Option<String>;
-    let mut audience: Vec<String> = Vec::new();
-    let mut keys: Option<KeySource> = None;
-    let mut default_algs: Vec<Algorithm> = vec![Algorithm::Rs256];
-    let mut roles = vec![ClaimPath::parse("roles")];
-    let mut permissions = vec![ClaimPath::parse("permissions")];
-    let mut org: Option<ClaimPath> = None;
-    let mut checks = Vec::new();
-    let mut introspection = None;
-    let remote = |url: String| Some(KeySource::Remote { url });
-    match kind {
-        ProviderKind::Auth0 => {
-            let domain = o.secret("domain", env)?;
-            let domain = trim_slash(&domain).to_string();
-            if domain.is_empty() || domain.contains("://") || domain.contains('/') {
-                return Err(ConfigError::new(
-                    o.at("domain"),
-                    "expected a host name such as tenant.auth0.com",
-                ));
-            }
-            issuer = Some(format!("https://{domain}/"));
-            keys = remote(format!("https://{domain}/.well-known/jwks.json"));
-            if audience_override.is_none() {
-                return Err(ConfigError::new(
-                    o.at("audience"),
-                    "missing required field (the API identifier)",
-                ));
-            }
-            if let Some(client) = o.opt_secret("clientId", env)? {
-                checks.push(Check::AzpEquals(client));
-            }
-            let ns = o.opt_str("claimsNamespace")?;
-            if let Some(ns) = ns {
-                roles = vec![ClaimPath::Exact(vec![format!("{ns}roles")])];
-            }
-            org = Some(ClaimPath::parse("org_id"));
-        }
-        ProviderKind::Clerk => {
-            issuer = None;
-            if let Some(key) = o.opt_secret("jwtKey", env)? {
-                if jwks_url_override.is_some() {
-                    return Err(ConfigError::new(
-                        o.at("jwtKey"),
-                        "give only one of jwtKey, jwksUrl",
-                    ));
-                }
-                keys = Some(KeySource::Key(pem_key(&o.at("jwtKey"), &key)?));
-            }
-            if let Some(origins) = o.opt_str_list("allowedOrigins")? {
-                checks.push(Check::AzpIn(origins));
-            }
-            roles = vec![ClaimPath::parse("org_role")];
-            permissions = vec![ClaimPath::parse("org_permissions")];
-            org = Some(ClaimPath::parse("org_id"));
-        }
-        ProviderKind::Firebase => {
-            let project = o.secret("projectId", env)?;
-            if project.is_empty() || project.contains('/') {
-                return Err(ConfigError::new(
-                    o.at("projectId"),
-                    "expected a Firebase project id",
-                ));
-            }
-            issuer = Some(format!("https://securetoken.google.com/{project}"));
-            audience = vec![project];
-            keys = remote("https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com".into());
-            checks.push(Check::AuthTimePast);
-        }
-        ProviderKind::Supabase => {
-            let url = o.secret("url", env)?;
-            check_url(&o.at("url"), &url)?;
-            let url = trim_slash(&url);
-            issuer = Some(format!("{url}/auth/v1"));
-            audience = vec!["authenticated".into()];
-            if let Some(secret) = o.opt_secret("jwtSecret", env)? {
-                if jwks_url_override.is_some() {
-                    return Err(ConfigError::new(
-                        o.at("jwtSecret"),
-                        "give only one of jwtSecret, jwksUrl",
-                    ));
-                }
-                keys = Some(KeySource::Key(hmac_key(&o.at("jwtSecret"), &secret)?));
-                default_algs = vec![Algorithm::Hs256];
-            } else {
-                keys = remote(format!("{url}/auth/v1/.well-known/jwks.json"));
-                default_algs = vec![Algorithm::Rs256, Algorithm::Es256];
-            }
-            roles = vec![
-                ClaimPath::parse("role"),
-                ClaimPath::exact(&["app_metadata", "roles"]),
-            ];
-            permissions = vec![ClaimPath::exact(&["app_metadata", "permissions"])];
-        }
-        ProviderKind::Cognito => {
-            let pool = o.secret("userPoolId", env)?;
-            let region = o.secret("region", env)?;
-            let client = o.secret("clientId", env)?;
-            let pool_region = pool.split('_').next().unwrap_or("");
-            if !pool.contains('_') || pool_region != region {
-                return Err(ConfigError::new(
-                    o.at("userPoolId"),
-                    "expected <region>_<id> in the configured region",
-                ));
-            }
-            let iss = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
-            keys = remote(format!("{iss}/.well-known/jwks.json"));
-            issuer = Some(iss);
-            match o.opt_str("tokenUse")?.as_deref() {
-                None | Some("access") => {
-                    checks.push(Check::ClaimEquals {
-                        claim: "token_use".into(),
-                        value: "access".into(),
-                    });
-                    checks.push(Check::ClaimEquals {
-                        claim: "client_id".into(),
-                        value: client,
-                    });
-                }
-                Some("id") => {
-                    checks.push(Check::ClaimEquals {
-                        claim: "token_use".into(),
-                        value: "id".into(),
-                    });
-                    audience = vec![client];
-                }
-                Some(_) => {
-                    return Err(ConfigError::new(
-                        o.at("tokenUse"),
-                        "expected \"access\" or \"id\"",
-                    ))
-                }
-            }
-            roles = vec![ClaimPath::parse("cognito:groups")];
-            permissions = vec![ClaimPath::parse("scope")];
-        }
-        ProviderKind::Keycloak => {
-            let server = o.secret("serverUrl", env)?;
-            check_url(&o.at("serverUrl"), &server)?;
-            let realm = o.secret("realm", env)?;
-            if realm.is_empty() || realm.contains('/') {
-                return Err(ConfigError::new(o.at("realm"), "expected a realm name"));
-            }
-            let client = o.secret("clientId", env)?;
-            let iss = format!("{}/realms/{realm}", trim_slash(&server));
-            keys = remote(format!("{iss}/protocol/openid-connect/certs"));
-            issuer = Some(iss);
-            if audience_override.is_none() {
-                checks.push(Check::AzpEquals(client.clone()));
-            }
-            roles = vec![
-                ClaimPath::exact(&["realm_access", "roles"]),
-                ClaimPath::Exact(vec!["resource_access".into(), client, "roles".into()]),
-            ];
-            permissions = vec![ClaimPath::parse("scope")];
-        }
-        ProviderKind::WorkOs => {
-            let client = o.secret("clientId", env)?;
-            if client.is_empty() || client.contains('/') {
-                return Err(ConfigError::new(
-                    o.at("clientId"),
-                    "expected a WorkOS client id",
-                ));
-            }
-            issuer = Some("https://api.workos.com".into());
-            keys = remote(format!("https://api.workos.com/sso/jwks/{client}"));
-            roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
-            org = Some(ClaimPath::parse("org_id"));
-        }
-        ProviderKind::BetterAuth => {
-            let base = o.secret("baseUrl", env)?;
-            check_url(&o.at("baseUrl"), &base)?;
-            let base = trim_slash(&base).to_string();
-            keys = remote(format!("{base}/api/auth/jwks"));
-            audience = vec![base.clone()];
-            issuer = Some(base);
-            default_algs = vec![
-                Algorithm::EdDsa,
-                Algorithm::Es256,
-                Algorithm::Rs256,
-                Algorithm::Ps256,
-            ];
-            roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
-        }
-        ProviderKind::OAuth2 => {
-            issuer = None;
-            default_algs = Vec::new(); // every asymmetric algorithm the fetched key allows
-            permissions = vec![ClaimPath::parse("permissions"), ClaimPath::parse("scope")];
-            if let Some(mut i) = o.opt_obj("introspection")? {
-                let url = i.secret("url", env)?;
-                check_url(&i.at("url"), &url)?;
-                let client_id = i.secret("clientId", env)?;
-                let client_secret = i.secret("clientSecret", env)?;
-                let cache_ttl = i.opt_u64("cacheTtl", 3600)?.unwrap_or(60);
-                i.finish()?;
-                introspection = Some(Introspection {
-                    url,
-                    client_id,
-                    client_secret,
-                    cache_ttl,
-                });
-            }
-        }
-        ProviderKind::Jwt | ProviderKind::Custom => {
-            issuer = None;
-            keys = jwt_keys(&mut o, env, jwks_url_override.clone())?;
-            let hmac = |k: &Jwk| matches!(k.params, crate::jose::key::KeyParams::Oct { .. });
-            let symmetric = match &keys {
-                Some(KeySource::Key(k)) => hmac(k),
-                Some(KeySource::Local(set)) => set.keys().iter().any(hmac),
-                _ => false,
-            };
-            if symmetric {
-                default_algs = vec![Algorithm::Hs256];
-            } else {
-                default_algs = Vec::new(); // every algorithm the key allows
-            }
-        }
-    }
+    // Preset-specific fields and defaults: one function per preset.
+    let given = Given {
+        audience: audience_override.is_some(),
+        jwks_url: jwks_url_override.clone(),
+    };
+    let Preset {
+        mut issuer,
+        mut audience,
+        mut keys,
+        default_algs,
+        mut roles,
+        mut permissions,
+        mut org,
+        checks,
+        introspection,
+    } = match kind {
+        ProviderKind::Auth0 => auth0(&mut o, env, &given)?,
+        ProviderKind::Clerk => clerk(&mut o, env, &given)?,
+        ProviderKind::Firebase => firebase(&mut o, env)?,
+        ProviderKind::Supabase => supabase(&mut o, env, &given)?,
+        ProviderKind::Cognito => cognito(&mut o, env)?,
+        ProviderKind::Keycloak => keycloak(&mut o, env, &given)?,
+        ProviderKind::WorkOs => workos(&mut o, env)?,
+        ProviderKind::BetterAuth => better_auth(&mut o, env)?,
+        ProviderKind::OAuth2 => oauth2(&mut o, env)?,
+        ProviderKind::Jwt | ProviderKind::Custom => jwt(&mut o, env, &given)?,
+    };
     if let Some(i) = issuer_override {
         issuer = Some(i);
     }
@@ -612,46 +420,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     if org_override.is_some() {
         org = org_override;
     }
-    // Issuer and keys that still depend on the issuer.
-    match (&issuer, kind) {
-        (Some(iss), _) if iss.is_empty() => {
-            return Err(ConfigError::new(o.at("issuer"), "must not be empty"))
-        }
-        (None, ProviderKind::Custom) if keys.is_some() => {
-            return Err(ConfigError::new(
-                o.at("issuer"),
-                "missing required field (a custom provider with keys needs its issuer)",
-            ));
-        }
-        (None, ProviderKind::Custom) => {}
-        (None, _) => return Err(ConfigError::new(o.at("issuer"), "missing required field")),
-        _ => {}
-    }
-    if keys.is_none() {
-        keys = match (kind, &issuer) {
-            (ProviderKind::Clerk, Some(iss)) => {
-                remote(format!("{}/.well-known/jwks.json", trim_slash(iss)))
-            }
-            (ProviderKind::OAuth2, Some(iss)) => {
-                check_url(&o.at("issuer"), iss)?;
-                Some(KeySource::Discovery {
-                    url: format!("{}/.well-known/openid-configuration", trim_slash(iss)),
-                })
-            }
-            (ProviderKind::Custom, _) => Some(KeySource::Host),
-            _ => {
-                return Err(ConfigError::new(
-                    o.path.clone(),
-                    "no keys: give one of secret, publicKey, jwks, jwksUrl",
-                ));
-            }
-        };
-    }
-    let keys = keys.unwrap_or(KeySource::Host);
-    // URLs built from preset fields (`domain`, `serverUrl`, ...) pass the same rule.
-    if let KeySource::Remote { url } | KeySource::Discovery { url } = &keys {
-        check_url(path, url)?;
-    }
+    let keys = resolve_keys(&o, path, kind, &issuer, keys)?;
     if algorithms.is_empty() {
         algorithms = default_algs;
     }
@@ -684,6 +453,336 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         conditions,
         introspection,
     })
+}
+
+/// The issuer rule and the keys that still depend on the issuer (Clerk's JWKS, OAuth2
+/// discovery, a custom provider's host keys); every fetched URL passes the URL rule.
+fn resolve_keys(
+    o: &Obj<'_>,
+    path: &str,
+    kind: ProviderKind,
+    issuer: &Option<String>,
+    mut keys: Option<KeySource>,
+) -> CResult<KeySource> {
+    // Issuer and keys that still depend on the issuer.
+    match (issuer, kind) {
+        (Some(iss), _) if iss.is_empty() => {
+            return Err(ConfigError::new(o.at("issuer"), "must not be empty"))
+        }
+        (None, ProviderKind::Custom) if keys.is_some() => {
+            return Err(ConfigError::new(
+                o.at("issuer"),
+                "missing required field (a custom provider with keys needs its issuer)",
+            ));
+        }
+        (None, ProviderKind::Custom) => {}
+        (None, _) => return Err(ConfigError::new(o.at("issuer"), "missing required field")),
+        _ => {}
+    }
+    if keys.is_none() {
+        keys = match (kind, issuer) {
+            (ProviderKind::Clerk, Some(iss)) => {
+                remote(format!("{}/.well-known/jwks.json", trim_slash(iss)))
+            }
+            (ProviderKind::OAuth2, Some(iss)) => {
+                check_url(&o.at("issuer"), iss)?;
+                Some(KeySource::Discovery {
+                    url: format!("{}/.well-known/openid-configuration", trim_slash(iss)),
+                })
+            }
+            (ProviderKind::Custom, _) => Some(KeySource::Host),
+            _ => {
+                return Err(ConfigError::new(
+                    o.path.clone(),
+                    "no keys: give one of secret, publicKey, jwks, jwksUrl",
+                ));
+            }
+        };
+    }
+    let keys = keys.unwrap_or(KeySource::Host);
+    // URLs built from preset fields (`domain`, `serverUrl`, ...) pass the same rule.
+    if let KeySource::Remote { url } | KeySource::Discovery { url } = &keys {
+        check_url(path, url)?;
+    }
+    Ok(keys)
+}
+
+/// What the common fields already say, for the presets that depend on it.
+struct Given {
+    /// `audience` was given.
+    audience: bool,
+    /// `jwksUrl`, if given.
+    jwks_url: Option<String>,
+}
+
+/// A preset's fields and defaults, before the common overrides.
+struct Preset {
+    issuer: Option<String>,
+    audience: Vec<String>,
+    keys: Option<KeySource>,
+    default_algs: Vec<Algorithm>,
+    roles: Vec<ClaimPath>,
+    permissions: Vec<ClaimPath>,
+    org: Option<ClaimPath>,
+    checks: Vec<Check>,
+    introspection: Option<Introspection>,
+}
+
+impl Preset {
+    /// The defaults every preset starts from: RS256, `roles` and `permissions` claims.
+    fn base() -> Preset {
+        Preset {
+            issuer: None,
+            audience: Vec::new(),
+            keys: None,
+            default_algs: vec![Algorithm::Rs256],
+            roles: vec![ClaimPath::parse("roles")],
+            permissions: vec![ClaimPath::parse("permissions")],
+            org: None,
+            checks: Vec::new(),
+            introspection: None,
+        }
+    }
+}
+
+fn remote(url: String) -> Option<KeySource> {
+    Some(KeySource::Remote { url })
+}
+
+fn auth0(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+    let domain = o.secret("domain", env)?;
+    let domain = trim_slash(&domain).to_string();
+    if domain.is_empty() || domain.contains("://") || domain.contains('/') {
+        return Err(ConfigError::new(
+            o.at("domain"),
+            "expected a host name such as tenant.auth0.com",
+        ));
+    }
+    let mut p = Preset::base();
+    p.issuer = Some(format!("https://{domain}/"));
+    p.keys = remote(format!("https://{domain}/.well-known/jwks.json"));
+    if !given.audience {
+        return Err(ConfigError::new(
+            o.at("audience"),
+            "missing required field (the API identifier)",
+        ));
+    }
+    if let Some(client) = o.opt_secret("clientId", env)? {
+        p.checks.push(Check::AzpEquals(client));
+    }
+    if let Some(ns) = o.opt_str("claimsNamespace")? {
+        p.roles = vec![ClaimPath::Exact(vec![format!("{ns}roles")])];
+    }
+    p.org = Some(ClaimPath::parse("org_id"));
+    Ok(p)
+}
+
+fn clerk(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+    let mut p = Preset::base();
+    if let Some(key) = o.opt_secret("jwtKey", env)? {
+        if given.jwks_url.is_some() {
+            return Err(ConfigError::new(
+                o.at("jwtKey"),
+                "give only one of jwtKey, jwksUrl",
+            ));
+        }
+        p.keys = Some(KeySource::Key(pem_key(&o.at("jwtKey"), &key)?));
+    }
+    if let Some(origins) = o.opt_str_list("allowedOrigins")? {
+        p.checks.push(Check::AzpIn(origins));
+    }
+    p.roles = vec![ClaimPath::parse("org_role")];
+    p.permissions = vec![ClaimPath::parse("org_permissions")];
+    p.org = Some(ClaimPath::parse("org_id"));
+    Ok(p)
+}
+
+fn firebase(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
+    let project = o.secret("projectId", env)?;
+    if project.is_empty() || project.contains('/') {
+        return Err(ConfigError::new(
+            o.at("projectId"),
+            "expected a Firebase project id",
+        ));
+    }
+    let mut p = Preset::base();
+    p.issuer = Some(format!("https://securetoken.google.com/{project}"));
+    p.audience = vec![project];
+    p.keys = remote(
+        "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
+            .into(),
+    );
+    p.checks.push(Check::AuthTimePast);
+    Ok(p)
+}
+
+fn supabase(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+    let url = o.secret("url", env)?;
+    check_url(&o.at("url"), &url)?;
+    let url = trim_slash(&url);
+    let mut p = Preset::base();
+    p.issuer = Some(format!("{url}/auth/v1"));
+    p.audience = vec!["authenticated".into()];
+    if let Some(secret) = o.opt_secret("jwtSecret", env)? {
+        if given.jwks_url.is_some() {
+            return Err(ConfigError::new(
+                o.at("jwtSecret"),
+                "give only one of jwtSecret, jwksUrl",
+            ));
+        }
+        p.keys = Some(KeySource::Key(hmac_key(&o.at("jwtSecret"), &secret)?));
+        p.default_algs = vec![Algorithm::Hs256];
+    } else {
+        p.keys = remote(format!("{url}/auth/v1/.well-known/jwks.json"));
+        p.default_algs = vec![Algorithm::Rs256, Algorithm::Es256];
+    }
+    p.roles = vec![
+        ClaimPath::parse("role"),
+        ClaimPath::exact(&["app_metadata", "roles"]),
+    ];
+    p.permissions = vec![ClaimPath::exact(&["app_metadata", "permissions"])];
+    Ok(p)
+}
+
+fn cognito(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
+    let pool = o.secret("userPoolId", env)?;
+    let region = o.secret("region", env)?;
+    let client = o.secret("clientId", env)?;
+    let pool_region = pool.split('_').next().unwrap_or("");
+    if !pool.contains('_') || pool_region != region {
+        return Err(ConfigError::new(
+            o.at("userPoolId"),
+            "expected <region>_<id> in the configured region",
+        ));
+    }
+    let mut p = Preset::base();
+    let iss = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
+    p.keys = remote(format!("{iss}/.well-known/jwks.json"));
+    p.issuer = Some(iss);
+    match o.opt_str("tokenUse")?.as_deref() {
+        None | Some("access") => {
+            p.checks.push(Check::ClaimEquals {
+                claim: "token_use".into(),
+                value: "access".into(),
+            });
+            p.checks.push(Check::ClaimEquals {
+                claim: "client_id".into(),
+                value: client,
+            });
+        }
+        Some("id") => {
+            p.checks.push(Check::ClaimEquals {
+                claim: "token_use".into(),
+                value: "id".into(),
+            });
+            p.audience = vec![client];
+        }
+        Some(_) => {
+            return Err(ConfigError::new(
+                o.at("tokenUse"),
+                "expected \"access\" or \"id\"",
+            ))
+        }
+    }
+    p.roles = vec![ClaimPath::parse("cognito:groups")];
+    p.permissions = vec![ClaimPath::parse("scope")];
+    Ok(p)
+}
+
+fn keycloak(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+    let server = o.secret("serverUrl", env)?;
+    check_url(&o.at("serverUrl"), &server)?;
+    let realm = o.secret("realm", env)?;
+    if realm.is_empty() || realm.contains('/') {
+        return Err(ConfigError::new(o.at("realm"), "expected a realm name"));
+    }
+    let client = o.secret("clientId", env)?;
+    let mut p = Preset::base();
+    let iss = format!("{}/realms/{realm}", trim_slash(&server));
+    p.keys = remote(format!("{iss}/protocol/openid-connect/certs"));
+    p.issuer = Some(iss);
+    if !given.audience {
+        p.checks.push(Check::AzpEquals(client.clone()));
+    }
+    p.roles = vec![
+        ClaimPath::exact(&["realm_access", "roles"]),
+        ClaimPath::Exact(vec!["resource_access".into(), client, "roles".into()]),
+    ];
+    p.permissions = vec![ClaimPath::parse("scope")];
+    Ok(p)
+}
+
+fn workos(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
+    let client = o.secret("clientId", env)?;
+    if client.is_empty() || client.contains('/') {
+        return Err(ConfigError::new(
+            o.at("clientId"),
+            "expected a WorkOS client id",
+        ));
+    }
+    let mut p = Preset::base();
+    p.issuer = Some("https://api.workos.com".into());
+    p.keys = remote(format!("https://api.workos.com/sso/jwks/{client}"));
+    p.roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
+    p.org = Some(ClaimPath::parse("org_id"));
+    Ok(p)
+}
+
+fn better_auth(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
+    let base = o.secret("baseUrl", env)?;
+    check_url(&o.at("baseUrl"), &base)?;
+    let base = trim_slash(&base).to_string();
+    let mut p = Preset::base();
+    p.keys = remote(format!("{base}/api/auth/jwks"));
+    p.audience = vec![base.clone()];
+    p.issuer = Some(base);
+    p.default_algs = vec![
+        Algorithm::EdDsa,
+        Algorithm::Es256,
+        Algorithm::Rs256,
+        Algorithm::Ps256,
+    ];
+    p.roles = vec![ClaimPath::parse("role"), ClaimPath::parse("roles")];
+    Ok(p)
+}
+
+fn oauth2(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
+    let mut p = Preset::base();
+    p.default_algs = Vec::new(); // every asymmetric algorithm the fetched key allows
+    p.permissions = vec![ClaimPath::parse("permissions"), ClaimPath::parse("scope")];
+    if let Some(mut i) = o.opt_obj("introspection")? {
+        let url = i.secret("url", env)?;
+        check_url(&i.at("url"), &url)?;
+        let client_id = i.secret("clientId", env)?;
+        let client_secret = i.secret("clientSecret", env)?;
+        let cache_ttl = i.opt_u64("cacheTtl", 3600)?.unwrap_or(60);
+        i.finish()?;
+        p.introspection = Some(Introspection {
+            url,
+            client_id,
+            client_secret,
+            cache_ttl,
+        });
+    }
+    Ok(p)
+}
+
+/// `jwt` and `custom`: keys given directly (`secret`, `publicKey`, `jwks`, `jwksUrl`).
+fn jwt(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+    let mut p = Preset::base();
+    p.keys = jwt_keys(o, env, given.jwks_url.clone())?;
+    let hmac = |k: &Jwk| matches!(k.params, crate::jose::key::KeyParams::Oct { .. });
+    let symmetric = match &p.keys {
+        Some(KeySource::Key(k)) => hmac(k),
+        Some(KeySource::Local(set)) => set.keys().iter().any(hmac),
+        _ => false,
+    };
+    p.default_algs = if symmetric {
+        vec![Algorithm::Hs256]
+    } else {
+        Vec::new() // every algorithm the key allows
+    };
+    Ok(p)
 }
 
 #[cfg(test)]

@@ -74,6 +74,56 @@ impl NormalizedPath {
         }
         s
     }
+
+    /// The path to forward to the origin, already percent-encoded: each decoded segment is
+    /// encoded again, so a `?`, `#`, `;`, space, `%`, `/` or non-ASCII character inside a
+    /// segment cannot change the path the origin sees. Parity with [`normalize`]:
+    /// `normalize(&p.forward_path())` gives back `p`'s segments.
+    pub fn forward_path(&self) -> String {
+        if self.segments.is_empty() {
+            return "/".into();
+        }
+        let mut s = String::new();
+        for seg in &self.segments {
+            s.push('/');
+            encode_segment(seg, &mut s);
+        }
+        s
+    }
+}
+
+/// Percent-encodes one path segment for the origin: RFC 3986 unreserved characters and the
+/// sub-delimiters `!$&'()*+,=` plus `:` and `@` stay; everything else (`;` too) is `%XX`.
+fn encode_segment(seg: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in seg.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b'='
+                    | b':'
+                    | b'@'
+            );
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
 }
 
 fn hex(b: u8) -> Option<u8> {

@@ -1,8 +1,5 @@
 //! Signature algorithms behind one trait (DESIGN.md, "Crypto").
 //!
-//! CONTRACT (owner: keys/crypto helper): `Algorithm`, `CryptoBackend`, `PureBackend` keep
-//! these names and signatures (more methods may be added).
-//!
 //! The pure backend uses `jwt-compact` 0.8's [`jwt_compact::Algorithm`] impls where it has
 //! them (`Hs256/384/512`, `Es256`, `Ed25519` over ed25519-dalek) and implements that trait
 //! here for the rest over RustCrypto: [`Es384`], [`Es512`] (p384 / p521) and [`RsaVerifier`]

@@ -1,7 +1,6 @@
 //! JSON Web Keys and Key Sets (RFC 7517): import with checks, and key selection.
 //!
-//! CONTRACT (owner: keys/crypto helper): the public items below keep these names and
-//! signatures (more may be added). Selection follows jose's `isUsableJWK`.
+//! Selection follows jose's `isUsableJWK`.
 //!
 //! Import decisions, for one JWK ([`Jwk::from_json`]) and for a set ([`JwkSet::from_json`]):
 //!
@@ -265,6 +264,24 @@ impl JwkSet {
 }
 
 impl Jwk {
+    /// The public JWK of this key as JSON (for a host's native key import): `kty` and the
+    /// public parameters only; `null` for an HMAC secret, which never leaves the core.
+    pub fn public_jwk_json(&self) -> Value {
+        use crate::codec::b64::encode;
+        match &self.params {
+            KeyParams::Rsa { n, e } => {
+                serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
+            }
+            KeyParams::Ec { crv, x, y } => {
+                serde_json::json!({"kty": "EC", "crv": crv.name(), "x": encode(x), "y": encode(y)})
+            }
+            KeyParams::Ed25519 { x } => {
+                serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": encode(x)})
+            }
+            KeyParams::Oct { .. } => Value::Null,
+        }
+    }
+
     /// Parses and checks one JWK (a JSON object).
     pub fn from_json(bytes: &[u8], limits: &Limits) -> Result<Jwk, KeyError> {
         if bytes.len() > limits.max_jwks_bytes {

@@ -24,6 +24,6 @@ pub use key::{KeyError, KeyOrigin, KeyParams};
 pub use pem::{parse_pkcs1_der, parse_public_key_pem, parse_spki_der};
 pub use token::{inspect, DecodeError, Header, Inspection, Part, UntrustedToken};
 pub use verify::{
-    check_claims, compact_verify, jwt_verify, prepare, recheck_claims, ClaimError, Prepared,
-    VerifiedJws, VerifiedToken, VerifyError, VerifyOptions,
+    check_claims, compact_verify, jwt_verify, prepare, recheck_claims, verify_for_host, ClaimError,
+    HostVerdict, Prepared, VerifiedJws, VerifiedToken, VerifyError, VerifyOptions,
 };

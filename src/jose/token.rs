@@ -1,8 +1,5 @@
 //! Untrusted parsing of compact JWS / JWT, and unverified inspection.
 //!
-//! CONTRACT (owner: token/verify helper): the public items below keep these names and
-//! signatures (more may be added).
-//!
 //! Parsing is strict and cheap: the size budget first, then exactly three parts, strict
 //! base64url for each (see [`crate::codec::b64`]), and a strict JSON object for the header (see
 //! [`crate::codec::json`]: UTF-8, no duplicate members, bounded depth). The payload stays raw
@@ -78,7 +75,7 @@ impl fmt::Display for DecodeError {
                 f,
                 "token has {actual} parts, expected {expected} (compact jws only)"
             ),
-            DecodeError::Base64 { part } => write!(f, "token {part} is not strict base64url"),
+            DecodeError::Base64 { part } => write!(f, "token {part} is not valid base64url"),
             DecodeError::Json { part, error } => write!(f, "token {part}: {error}"),
             DecodeError::MissingAlg => f.write_str("token header has no string \"alg\""),
         }

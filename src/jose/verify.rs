@@ -5,9 +5,6 @@
 //! [`CryptoBackend`], or the host) -> [`Prepared::finish`] (claims, identity).
 //! [`jwt_verify`] and [`compact_verify`] run all three with a backend.
 //!
-//! CONTRACT (owner: token/verify helper): the public items below keep these names and
-//! signatures (more may be added).
-//!
 //! Rules enforced here (RFC 8725, DESIGN.md):
 //! - `alg` only selects: it must name a supported algorithm (`none` never does), be in the
 //!   caller's allowlist when one is given, and the key must be usable for it
@@ -55,6 +52,73 @@ pub struct VerifyOptions {
     pub limits: Limits,
 }
 
+/// The options a host normalizes from jose's option object (`issuer`/`audience` as
+/// arrays, durations in seconds, `crit` as the list of understood names).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct HostOptions {
+    #[serde(default)]
+    algorithms: Vec<String>,
+    #[serde(default)]
+    issuer: Vec<String>,
+    #[serde(default)]
+    audience: Vec<String>,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    clock_tolerance: u64,
+    #[serde(default)]
+    max_token_age: Option<u64>,
+    #[serde(default)]
+    required_claims: Vec<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    crit: Vec<String>,
+    #[serde(default)]
+    max_token_bytes: Option<usize>,
+}
+
+impl VerifyOptions {
+    /// From a host's normalized options (JSON, camelCase: `algorithms`, `issuer`,
+    /// `audience`, `subject`, `clockTolerance`, `maxTokenAge`, `requiredClaims`, `typ`,
+    /// `crit`, `maxTokenBytes`). Unknown members are refused, and so is an unknown
+    /// algorithm name: an allowlist never silently shrinks to "anything". The error is
+    /// the text of a configuration error (AUTH-015).
+    pub fn from_host_json(json: &[u8]) -> Result<VerifyOptions, String> {
+        let i: HostOptions =
+            serde_json::from_slice(json).map_err(|_| String::from("invalid verify options"))?;
+        let mut algorithms = Vec::with_capacity(i.algorithms.len());
+        for name in &i.algorithms {
+            match Algorithm::from_name(name) {
+                Some(a) => algorithms.push(a),
+                None => {
+                    return Err(alloc::format!(
+                        "options.algorithms: unsupported algorithm {:?}",
+                        short(name)
+                    ))
+                }
+            }
+        }
+        let mut limits = Limits::DEFAULT;
+        if let Some(m) = i.max_token_bytes {
+            limits.max_token_bytes = m;
+        }
+        Ok(VerifyOptions {
+            algorithms,
+            issuer: i.issuer,
+            audience: i.audience,
+            subject: i.subject,
+            clock_tolerance: i.clock_tolerance,
+            max_token_age: i.max_token_age,
+            required_claims: i.required_claims,
+            typ: i.typ,
+            crit: i.crit,
+            limits,
+        })
+    }
+}
+
 /// A claim check that failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -72,9 +136,6 @@ pub enum ClaimError {
     Missing { claim: String },
     /// A claim has an unexpected value (`iss`, `aud`, `sub`, `typ`).
     Mismatch { claim: String },
-    /// The payload is not a JSON object. (Not produced: a payload that is not a strict
-    /// JSON object is a decode failure, `VerifyError::Decode`, AUTH-006.)
-    NotAnObject,
     /// `iat` is in the future beyond the clock tolerance (checked with `max_token_age`).
     IssuedInFuture,
 }
@@ -85,6 +146,32 @@ impl ClaimError {
         match self {
             ClaimError::Expired | ClaimError::TooOld => crate::ErrorCode::TokenExpired,
             _ => crate::ErrorCode::InvalidToken,
+        }
+    }
+
+    /// The claim that failed (jose's `JWTClaimValidationFailed.claim`).
+    pub fn claim(&self) -> Option<&str> {
+        match self {
+            ClaimError::Expired => Some("exp"),
+            ClaimError::NotYetValid => Some("nbf"),
+            ClaimError::TooOld | ClaimError::IssuedInFuture => Some("iat"),
+            ClaimError::WrongType { claim }
+            | ClaimError::Missing { claim }
+            | ClaimError::Mismatch { claim } => Some(claim),
+        }
+    }
+
+    /// Why it failed (jose's `JWTClaimValidationFailed.reason`): `"missing"`, `"invalid"`
+    /// (wrong type) or `"check_failed"`.
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            ClaimError::Missing { .. } => "missing",
+            ClaimError::WrongType { .. } => "invalid",
+            ClaimError::Expired
+            | ClaimError::NotYetValid
+            | ClaimError::TooOld
+            | ClaimError::IssuedInFuture
+            | ClaimError::Mismatch { .. } => "check_failed",
         }
     }
 }
@@ -121,7 +208,6 @@ impl fmt::Display for ClaimError {
             ClaimError::Mismatch { claim } => {
                 write!(f, "unexpected \"{}\" claim value", short(claim))
             }
-            ClaimError::NotAnObject => f.write_str("jwt claims set is not a json object"),
         }
     }
 }
@@ -157,6 +243,30 @@ impl VerifyError {
             _ => crate::ErrorCode::InvalidToken,
         }
     }
+
+    /// The claim that failed, for a claim error.
+    pub fn claim(&self) -> Option<&str> {
+        match self {
+            VerifyError::Claim(c) => c.claim(),
+            VerifyError::Decode(_)
+            | VerifyError::AlgorithmNotAllowed
+            | VerifyError::ForbiddenHeader { .. }
+            | VerifyError::NoMatchingKey
+            | VerifyError::InvalidSignature => None,
+        }
+    }
+
+    /// Why a claim check failed (see [`ClaimError::reason`]), for a claim error.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            VerifyError::Claim(c) => Some(c.reason()),
+            VerifyError::Decode(_)
+            | VerifyError::AlgorithmNotAllowed
+            | VerifyError::ForbiddenHeader { .. }
+            | VerifyError::NoMatchingKey
+            | VerifyError::InvalidSignature => None,
+        }
+    }
 }
 
 impl fmt::Display for VerifyError {
@@ -167,7 +277,7 @@ impl fmt::Display for VerifyError {
             VerifyError::ForbiddenHeader { name } => {
                 write!(f, "forbidden or unsupported header \"{}\"", short(name))
             }
-            VerifyError::NoMatchingKey => f.write_str("no key matches the token"),
+            VerifyError::NoMatchingKey => f.write_str("no key matches the token's kid and alg"),
             VerifyError::InvalidSignature => f.write_str("signature verification failed"),
             VerifyError::Claim(c) => fmt::Display::fmt(c, f),
         }
@@ -189,35 +299,147 @@ impl From<ClaimError> for VerifyError {
     }
 }
 
-/// A JWS whose signature verified (payload bytes are now trusted).
+/// A JWS whose signature verified (payload bytes are now trusted). Only verification builds
+/// one: the fields are private, read them with the accessors.
+///
+/// ```compile_fail
+/// let forged = edgegate::VerifiedJws {
+///     header: unimplemented!(),
+///     payload: Vec::new(),
+///     alg: edgegate::Algorithm::Hs256,
+///     kid: None,
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedJws {
-    pub header: Header,
-    pub payload: Vec<u8>,
-    pub alg: Algorithm,
+    header: Header,
+    payload: Vec<u8>,
+    alg: Algorithm,
     /// The `kid` of the key that verified it, if it had one.
-    pub kid: Option<String>,
+    kid: Option<String>,
 }
 
-/// A JWT whose signature and claims verified.
+impl VerifiedJws {
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    /// The payload bytes, owned.
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+    /// The algorithm the signature verified with.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The `kid` of the key that verified it, if it had one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+}
+
+/// A JWT whose signature and claims verified. Only verification builds one: the fields are
+/// private, read them with the accessors.
+///
+/// ```compile_fail
+/// let forged = edgegate::VerifiedToken {
+///     header: unimplemented!(),
+///     claims: serde_json::Map::new(),
+///     alg: edgegate::Algorithm::Hs256,
+///     kid: None,
+/// };
+/// ```
+///
+/// ```
+/// # fn f(v: &edgegate::VerifiedToken) {
+/// let _ = (v.header(), v.claims(), v.alg(), v.kid());
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifiedToken {
-    pub header: Header,
-    pub claims: Map<String, Value>,
-    pub alg: Algorithm,
-    pub kid: Option<String>,
+    header: Header,
+    claims: Map<String, Value>,
+    alg: Algorithm,
+    kid: Option<String>,
+}
+
+impl VerifiedToken {
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The verified claims.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+    /// The verified claims, owned.
+    pub fn into_claims(self) -> Map<String, Value> {
+        self.claims
+    }
+    /// The algorithm the signature verified with.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The `kid` of the key that verified it, if it had one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
 }
 
 /// A token parsed, its algorithm pinned and candidate keys chosen: ready for a signature check.
+/// Only [`prepare`] builds one (private fields): a caller cannot hand `finish` its own
+/// candidates or signing input.
+///
+/// ```compile_fail
+/// let forged = edgegate::jose::Prepared {
+///     alg: edgegate::Algorithm::Hs256,
+///     header: unimplemented!(),
+///     signing_input: b"",
+///     signature: Vec::new(),
+///     payload: Vec::new(),
+///     candidates: Vec::new(),
+/// };
+/// ```
 #[derive(Clone, Debug)]
 pub struct Prepared<'a> {
-    pub alg: Algorithm,
-    pub header: Header,
-    pub signing_input: &'a [u8],
-    pub signature: Vec<u8>,
-    pub payload: Vec<u8>,
+    alg: Algorithm,
+    header: Header,
+    signing_input: &'a [u8],
+    signature: Vec<u8>,
+    payload: Vec<u8>,
     /// Usable keys to try, in order.
-    pub candidates: Vec<&'a Jwk>,
+    candidates: Vec<&'a Jwk>,
+}
+
+impl<'a> Prepared<'a> {
+    /// The pinned algorithm.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+    /// The bytes the signature covers (`header.payload`).
+    pub fn signing_input(&self) -> &'a [u8] {
+        self.signing_input
+    }
+    /// The decoded signature.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    /// The decoded payload (not verified yet).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+    /// The usable keys to try, in order.
+    pub fn candidates(&self) -> &[&'a Jwk] {
+        &self.candidates
+    }
 }
 
 /// Header names registered by RFC 7515 / 7516 / 7518 / 7797, which `crit` must not list
@@ -618,6 +840,96 @@ pub fn recheck_claims(
         })?;
     check_claims_in(&parts.header, &raw, now.secs(), options)?;
     Ok(())
+}
+
+/// The outcome of [`verify_for_host`].
+#[derive(Debug)]
+pub enum HostVerdict {
+    /// Verified here (signature and, for a JWT, claims).
+    Verified { alg: Algorithm },
+    /// The host checks the signature with native crypto against `candidates` (indices into
+    /// the set's keys, in order). `claims` is the claim result the core already computed for
+    /// a JWT: the host reports it only after a good signature (a bad signature wins, as in
+    /// jose).
+    HostCheck {
+        alg: Algorithm,
+        candidates: Vec<usize>,
+        claims: Result<(), VerifyError>,
+    },
+    /// Refused; `alg` is the pinned algorithm when parsing got that far.
+    Failed {
+        alg: Option<Algorithm>,
+        error: VerifyError,
+    },
+}
+
+/// Verification for a host that may check asymmetric signatures itself (the wasm binding
+/// with node:crypto / WebCrypto). `jwt`: run the claim checks (else a bare JWS); `host`:
+/// the host checks RSA/ECDSA/EdDSA signatures (HMAC always stays here, with `backend`).
+/// Without `host`, everything runs here.
+pub fn verify_for_host(
+    token: &str,
+    keys: &JwkSet,
+    options: &VerifyOptions,
+    now: i64,
+    jwt: bool,
+    host: bool,
+    backend: &dyn CryptoBackend,
+) -> HostVerdict {
+    if !host {
+        let r = if jwt {
+            jwt_verify(token, keys, options, now, backend).map(|v| v.alg)
+        } else {
+            compact_verify(token, keys, options, backend).map(|v| v.alg)
+        };
+        return match r {
+            Ok(alg) => HostVerdict::Verified { alg },
+            Err(error) => HostVerdict::Failed { alg: None, error },
+        };
+    }
+    let p = match prepare(token, keys, options) {
+        Ok(p) => p,
+        Err(error) => return HostVerdict::Failed { alg: None, error },
+    };
+    let alg = p.alg;
+    let failed = |error| HostVerdict::Failed {
+        alg: Some(alg),
+        error,
+    };
+    if alg.is_symmetric() {
+        let hit = p
+            .candidates
+            .iter()
+            .position(|k| backend.verify(alg, k, p.signing_input, &p.signature));
+        return match hit {
+            None => failed(VerifyError::InvalidSignature),
+            Some(_) if !jwt => HostVerdict::Verified { alg },
+            Some(i) => match p.check(i, now, options) {
+                Ok(()) => HostVerdict::Verified { alg },
+                Err(e) => failed(e),
+            },
+        };
+    }
+    let all = keys.keys();
+    let candidates: Vec<usize> = p
+        .candidates
+        .iter()
+        .filter_map(|c| all.iter().position(|k| core::ptr::eq(k, *c)))
+        .collect();
+    if candidates.is_empty() {
+        return failed(VerifyError::NoMatchingKey);
+    }
+    // Claims do not depend on which candidate verifies.
+    let claims = if jwt {
+        p.check(0, now, options)
+    } else {
+        Ok(())
+    };
+    HostVerdict::HostCheck {
+        alg,
+        candidates,
+        claims,
+    }
 }
 
 /// Verifies a compact JWS (no claim checks; the payload is raw bytes).

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js_error;
 use crate::error::ErrorCode;
-use crate::gate::api_key::{self, NewKey};
+use crate::gate::api_key;
 use crate::gate::cfg::Env;
 use crate::gate::decide::{Ctx, Gate, Pending, Request};
 
@@ -98,12 +98,22 @@ impl GateCore {
         serde_json::to_string(self.gate.warnings()).unwrap_or_else(|_| "[]".into())
     }
 
+    /// What the host must supply for this config (`Gate::requirements`), as JSON:
+    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
+    pub fn requirements(&self) -> String {
+        let r = self.gate.requirements();
+        serde_json::json!({
+            "customProviders": r.custom_providers,
+            "revocation": r.revocation,
+            "apiKeys": r.api_keys,
+        })
+        .to_string()
+    }
+
     /// Starts deciding `request` (JSON, see `Request::from_json`): a handle holding this
     /// request's answers.
     pub fn begin(&self, request: &str) -> Result<GateRequestHandle, JsValue> {
-        let v: serde_json::Value =
-            serde_json::from_str(request).map_err(|_| usage("request: expected JSON"))?;
-        let req = Request::from_json(&v).map_err(|m| usage(&m))?;
+        let req = Request::from_json_bytes(request.as_bytes()).map_err(|m| usage(&m))?;
         Ok(GateRequestHandle {
             gate: Rc::clone(&self.gate),
             ctx: Rc::clone(&self.ctx),
@@ -207,26 +217,16 @@ impl GateRequestHandle {
     /// refused the token.
     #[wasm_bindgen(js_name = provideCustom)]
     pub fn provide_custom(&mut self, provider: &str, token: &str, claims: Option<String>) {
-        let parsed = claims.and_then(|c| match serde_json::from_str::<serde_json::Value>(&c) {
-            Ok(serde_json::Value::Object(m)) => Some(m),
-            _ => None,
-        });
-        self.pending.provide_custom(provider, token, parsed);
+        self.pending
+            .provide_custom_json(provider, token, claims.as_deref().map(str::as_bytes));
     }
 
     /// An API key record as the store returned it (JSON, see `ApiKeyRecord::from_json`),
     /// or `undefined` when unknown. A malformed record is a store error (AUTH-015).
     #[wasm_bindgen(js_name = provideApiKey)]
     pub fn provide_api_key(&mut self, key_id: &str, record: Option<String>) {
-        match record {
-            None => self.pending.provide_api_key_json(key_id, None),
-            Some(r) => {
-                // Text that is not JSON is a malformed record, not an unknown key.
-                let v = serde_json::from_str::<serde_json::Value>(&r)
-                    .unwrap_or(serde_json::Value::String(String::new()));
-                self.pending.provide_api_key_json(key_id, Some(&v));
-            }
-        }
+        self.pending
+            .provide_api_key_text(key_id, record.as_deref().map(str::as_bytes));
     }
 
     /// The session store's record (JSON text) for the session whose id hashes to `hash`
@@ -247,10 +247,8 @@ impl GateRequestHandle {
     /// nothing). See `Pending::provide_revoked_json`: only `false`/`0` mean not revoked.
     #[wasm_bindgen(js_name = provideRevoked)]
     pub fn provide_revoked(&mut self, id: &str, answer: Option<String>) {
-        let v = answer
-            .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
-            .unwrap_or(serde_json::Value::Null);
-        self.pending.provide_revoked_json(id, &v);
+        self.pending
+            .provide_revoked_text(id, answer.as_deref().map(str::as_bytes));
     }
 
     /// The raw rate-limit state the store holds under `key` (`undefined`: absent) and its
@@ -293,39 +291,9 @@ impl GateRequestHandle {
 /// Returns `{"key", "record"}` as JSON (show `key` once; store `record`).
 #[wasm_bindgen(js_name = createApiKey)]
 pub fn create_api_key(new: &str, random: &[u8], now: f64) -> Result<String, JsValue> {
-    let v: serde_json::Value =
-        serde_json::from_str(new).map_err(|_| usage("apiKey: expected JSON"))?;
-    let s = |k: &str| {
-        v.get(k)
-            .and_then(serde_json::Value::as_str)
-            .map(String::from)
-    };
-    let list = |k: &str| -> Vec<String> {
-        v.get(k)
-            .and_then(serde_json::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let new = NewKey {
-        account: s("account").ok_or_else(|| usage("apiKey.account: expected string"))?,
-        name: s("name").unwrap_or_default(),
-        roles: list("roles"),
-        permissions: list("permissions"),
-        expires_at: v
-            .get("expiresAt")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| usage("apiKey.expiresAt: expected unix seconds"))?,
-    };
-    let random: &[u8; api_key::RANDOM_BYTES] = random
-        .try_into()
-        .map_err(|_| usage("apiKey: expected 44 random bytes"))?;
     let now = super::unix_time(now)?.secs();
-    let created = api_key::create(new, random, now)
-        .map_err(|_| usage("apiKey.expiresAt: must be after now and at most one year ahead"))?;
+    let created = api_key::create_from_json(new.as_bytes(), random, now)
+        .map_err(|e| js_error(e.code(), &e.to_string(), None, None))?;
     Ok(serde_json::json!({"key": created.key, "record": created.record.to_json()}).to_string())
 }
 

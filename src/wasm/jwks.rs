@@ -16,16 +16,12 @@ pub fn fetchable_url(url: &str) -> Option<String> {
     crate::url::fetchable(url).err().map(|e| e.to_string())
 }
 
-/// `decide` results.
-const A_USE: u32 = 0;
-const A_FETCH: u32 = 1;
-const A_WAIT: u32 = 2;
-const A_FAIL: u32 = 3;
+use crate::abi::cache_action::{FAIL as A_FAIL, FETCH as A_FETCH, USE as A_USE, WAIT as A_WAIT};
 
-/// A host's duration (ms): `NaN`, an infinity or a negative number is an AUTH-015 error
-/// naming the option, never `0`.
+/// A host's duration option (ms; `Infinity` is "forever", `Duration::from_option_millis_f64`):
+/// `NaN`, `-Infinity` or a negative number is an AUTH-015 error naming the option, never `0`.
 fn duration(v: f64, field: &str) -> Result<u64, JsValue> {
-    Duration::from_millis_f64(v)
+    Duration::from_option_millis_f64(v)
         .map(Duration::millis)
         .map_err(|e| {
             js_error(
@@ -35,6 +31,13 @@ fn duration(v: f64, field: &str) -> Result<u64, JsValue> {
                 Some("invalid_time"),
             )
         })
+}
+
+/// `createRemoteJWKSet`'s other duration options (`timeoutDuration`): the core's
+/// [`Duration`] decides, as for the cache policy's durations. Returns milliseconds.
+#[wasm_bindgen(js_name = durationOption)]
+pub fn duration_option(v: f64, field: &str) -> Result<f64, JsValue> {
+    duration(v, field).map(|ms| ms as f64)
 }
 
 /// The host's clock (ms since the epoch) as core time; unusable values throw (AUTH-015).

@@ -14,7 +14,7 @@ use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::*;
 
 use crate::error::ErrorCode;
-use crate::jose::token::{DecodeError, Part};
+use crate::jose::token::DecodeError;
 use crate::limits::Limits;
 use crate::time::{TimeError, UnixTime};
 
@@ -28,7 +28,7 @@ mod verify;
 #[cfg(feature = "wasm-gate")]
 pub use self::gate::{create_api_key, GateCore, GateRequestHandle};
 #[cfg(feature = "wasm-verify")]
-pub use self::jwks::{fetchable_url, JwksCacheState};
+pub use self::jwks::{duration_option, fetchable_url, JwksCacheState};
 #[cfg(feature = "wasm-verify")]
 pub use self::verify::{KeySet, Options};
 
@@ -74,37 +74,8 @@ fn set_prop(target: &JsValue, key: &str, value: &JsValue) {
     let _ = reflect_set(target, &JsValue::from_str(key), value);
 }
 
-pub(crate) fn part_name(p: Part) -> &'static str {
-    match p {
-        Part::Header => "header",
-        Part::Payload => "payload",
-        Part::Signature => "signature",
-    }
-}
-
-/// A description of a decode error (sizes and part names only).
-pub(crate) fn describe_decode(e: &DecodeError) -> String {
-    #[allow(unreachable_patterns)]
-    match e {
-        DecodeError::TooLarge { limit, actual } => {
-            alloc::format!("token is {actual} bytes, over the {limit}-byte limit")
-        }
-        DecodeError::Segments { expected, actual } => {
-            alloc::format!("expected {expected} dot-separated parts, found {actual}")
-        }
-        DecodeError::Base64 { part } => {
-            alloc::format!("{} is not valid base64url", part_name(*part))
-        }
-        DecodeError::Json { part, .. } => {
-            alloc::format!("{} is not a valid JSON object", part_name(*part))
-        }
-        DecodeError::MissingAlg => String::from("header has no \"alg\""),
-        _ => String::from(ErrorCode::DecodeFailed.title()),
-    }
-}
-
 fn decode_error(e: &DecodeError) -> JsValue {
-    js_error(e.code(), &describe_decode(e), None, None)
+    js_error(e.code(), &e.to_string(), None, None)
 }
 
 /// The host's clock (unix seconds) as core time: a number that is not a usable time
@@ -222,22 +193,4 @@ pub fn inspect_token(token: &str, now: f64) -> Result<String, JsValue> {
     }
     out.push_str("]}");
     Ok(out)
-}
-
-/// The default budgets the JS host enforces while doing I/O (it reads a JWKS body only up
-/// to `maxJwksBytes`, a discovery or introspection body up to `maxResponseBytes`).
-#[wasm_bindgen(js_name = defaultLimits)]
-pub fn default_limits() -> alloc::vec::Vec<u32> {
-    let l = Limits::DEFAULT;
-    [
-        l.max_token_bytes,
-        l.max_json_depth,
-        l.max_keys_per_set,
-        l.max_jwks_bytes,
-        l.max_candidate_keys,
-        Limits::MAX_RESPONSE_BYTES,
-    ]
-    .iter()
-    .map(|v| u32::try_from(*v).unwrap_or(u32::MAX))
-    .collect()
 }

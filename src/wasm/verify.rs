@@ -11,17 +11,14 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::{describe_decode, js_error};
+use super::js_error;
 use crate::error::ErrorCode;
-use crate::jose::alg::Algorithm;
-use crate::jose::alg::EcCurve;
-use crate::jose::crypto::{CryptoBackend, PureBackend};
+use crate::jose::crypto::PureBackend;
 use crate::jose::jwk::{Jwk, JwkSet};
-use crate::jose::key::{KeyError, KeyOrigin, KeyParams};
-use crate::jose::verify::{ClaimError, VerifyError, VerifyOptions};
+use crate::jose::key::{KeyError, KeyOrigin};
+use crate::jose::verify::{HostVerdict, VerifyError, VerifyOptions};
 use crate::limits::Limits;
 
 /// A checked key set held in wasm memory.
@@ -45,60 +42,7 @@ impl KeySet {
 }
 
 fn key_error(e: &KeyError, code: ErrorCode) -> JsValue {
-    // Wildcards stay for variants the owners add later.
-    #[allow(unreachable_patterns)]
-    let msg = match e {
-        KeyError::Malformed { reason } => alloc::format!("malformed key: {reason}"),
-        KeyError::UnsupportedKeyType => String::from("unsupported key type"),
-        KeyError::PrivateKey => {
-            String::from("a private key was given where a public key is expected")
-        }
-        KeyError::RsaTooSmall { bits } => {
-            alloc::format!("RSA modulus of {bits} bits is under 2048")
-        }
-        KeyError::RsaBadExponent => String::from("unusable RSA public exponent"),
-        KeyError::RsaRoca => String::from("RSA modulus has the ROCA fingerprint (CVE-2017-15361)"),
-        KeyError::InvalidPoint => String::from("EC point is not on the curve"),
-        KeyError::HmacTooShort { bytes, min } => {
-            alloc::format!("HMAC secret of {bytes} bytes is shorter than {min}")
-        }
-        KeyError::DuplicateKid => String::from("two keys share a kid"),
-        KeyError::MixedSet => {
-            String::from("key set mixes HMAC and asymmetric (or public and private) keys")
-        }
-        KeyError::SymmetricInRemoteSet => String::from("HMAC key in a fetched key set"),
-        KeyError::TooManyKeys { limit } => alloc::format!("more than {limit} keys in the set"),
-        KeyError::TooLarge { limit } => alloc::format!("key set document over {limit} bytes"),
-        KeyError::Pem => String::from("not a PEM public key (SPKI)"),
-        _ => String::from("invalid key"),
-    };
-    js_error(code, &msg, None, None)
-}
-
-fn crv_name(c: EcCurve) -> &'static str {
-    match c {
-        EcCurve::P256 => "P-256",
-        EcCurve::P384 => "P-384",
-        EcCurve::P521 => "P-521",
-    }
-}
-
-/// The public JWK of a key as JSON (for the host's native import), or `null` for an HMAC
-/// secret (which never leaves wasm).
-fn public_jwk(k: &Jwk) -> serde_json::Value {
-    use crate::codec::b64::encode;
-    match &k.params {
-        KeyParams::Rsa { n, e } => {
-            serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
-        }
-        KeyParams::Ec { crv, x, y } => {
-            serde_json::json!({"kty": "EC", "crv": crv_name(*crv), "x": encode(x), "y": encode(y)})
-        }
-        KeyParams::Ed25519 { x } => {
-            serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": encode(x)})
-        }
-        _ => serde_json::Value::Null,
-    }
+    js_error(code, &e.to_string(), None, None)
 }
 
 #[wasm_bindgen]
@@ -161,7 +105,7 @@ impl KeySet {
             .set
             .keys()
             .iter()
-            .map(|k| serde_json::json!({"kid": k.kid, "jwk": public_jwk(k)}))
+            .map(|k| serde_json::json!({"kid": k.kid, "jwk": k.public_jwk_json()}))
             .collect();
         serde_json::Value::Array(list).to_string()
     }
@@ -174,92 +118,24 @@ pub struct Options {
     o: VerifyOptions,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OptionsIn {
-    #[serde(default)]
-    algorithms: Vec<String>,
-    #[serde(default)]
-    issuer: Vec<String>,
-    #[serde(default)]
-    audience: Vec<String>,
-    #[serde(default)]
-    subject: Option<String>,
-    #[serde(default)]
-    clock_tolerance: u64,
-    #[serde(default)]
-    max_token_age: Option<u64>,
-    #[serde(default)]
-    required_claims: Vec<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    crit: Vec<String>,
-    #[serde(default)]
-    max_token_bytes: Option<usize>,
-}
-
 #[wasm_bindgen]
 impl Options {
-    /// From the JSON the JS wrapper normalizes (`issuer`/`audience` as arrays, durations in
-    /// seconds, `crit` as the list of understood names). An unknown algorithm name is a
-    /// configuration error (an allowlist never silently shrinks to "anything").
+    /// From the JSON the JS wrapper normalizes (`VerifyOptions::from_host_json`); a bad
+    /// option is a configuration error (AUTH-015).
     #[wasm_bindgen(constructor)]
     pub fn new(json: &str) -> Result<Options, JsValue> {
-        let cfg = |m: &str| js_error(ErrorCode::ConfigError, m, None, None);
-        let i: OptionsIn = serde_json::from_str(json).map_err(|_| cfg("invalid verify options"))?;
-        let mut algorithms = Vec::with_capacity(i.algorithms.len());
-        for name in &i.algorithms {
-            match Algorithm::from_name(name) {
-                Some(a) => algorithms.push(a),
-                None => {
-                    return Err(cfg(&alloc::format!(
-                        "options.algorithms: unsupported algorithm {name:?}"
-                    )))
-                }
-            }
-        }
-        let mut limits = Limits::DEFAULT;
-        if let Some(m) = i.max_token_bytes {
-            limits.max_token_bytes = m;
-        }
-        Ok(Options {
-            o: VerifyOptions {
-                algorithms,
-                issuer: i.issuer,
-                audience: i.audience,
-                subject: i.subject,
-                clock_tolerance: i.clock_tolerance,
-                max_token_age: i.max_token_age,
-                required_claims: i.required_claims,
-                typ: i.typ,
-                crit: i.crit,
-                limits,
-            },
-        })
+        VerifyOptions::from_host_json(json.as_bytes())
+            .map(|o| Options { o })
+            .map_err(|m| js_error(ErrorCode::ConfigError, &m, None, None))
     }
 }
 
-/// Result layout of [`verify`].
-const R_STATUS: usize = 0;
-const R_CODE: usize = 1;
-const R_ALG: usize = 2;
-const R_NO_KEY: usize = 3;
-const R_NCAND: usize = 4;
-const R_HEAD: usize = 5;
-/// Verified (signature and claims) in wasm.
-const ST_OK: i32 = 0;
-/// The host must check the signature against the candidates; `R_CODE` is the claim
-/// result (0 = fine, else the code number, details via `takeError`).
-const ST_HOST: i32 = 1;
-/// Failed: `R_CODE` is the code number, `R_NO_KEY` is 1 when no key matched; details via
-/// `takeError`.
-const ST_ERR: i32 = 2;
-
-/// `verify` flag: run the JWT claim checks (else a bare JWS, `compactVerify`).
-const F_JWT: u32 = 1;
-/// `verify` flag: the host checks RSA/ECDSA/EdDSA signatures with native crypto.
-const F_HOST: u32 = 2;
+use crate::abi::verify_flags::{HOST as F_HOST, JWT as F_JWT};
+use crate::abi::verify_result::{
+    ALG as R_ALG, CODE as R_CODE, HEAD as R_HEAD, NCAND as R_NCAND, NO_KEY as R_NO_KEY,
+    STATUS as R_STATUS,
+};
+use crate::abi::verify_status::{ERR as ST_ERR, HOST as ST_HOST, OK as ST_OK};
 
 struct Detail {
     code: ErrorCode,
@@ -272,90 +148,14 @@ std::thread_local! {
     static LAST: RefCell<Option<Detail>> = const { RefCell::new(None) };
 }
 
-fn code_number(c: ErrorCode) -> i32 {
-    ErrorCode::ALL
-        .iter()
-        .position(|x| *x == c)
-        .map_or(1, |i| i as i32 + 1)
-}
-
-fn alg_index(a: Algorithm) -> i32 {
-    Algorithm::ALL
-        .iter()
-        .position(|x| *x == a)
-        .map_or(-1, |i| i as i32)
-}
+use crate::abi::{alg_index, code_number};
 
 fn record(e: &VerifyError) -> i32 {
-    #[allow(unreachable_patterns)]
-    let (message, claim, reason): (String, Option<String>, Option<&'static str>) = match e {
-        VerifyError::Decode(d) => (describe_decode(d), None, None),
-        VerifyError::AlgorithmNotAllowed => (String::from("algorithm not allowed"), None, None),
-        VerifyError::ForbiddenHeader { name } => {
-            (alloc::format!("header {name:?} is not allowed"), None, None)
-        }
-        VerifyError::NoMatchingKey => (
-            String::from("no key matches the token's kid and alg"),
-            None,
-            None,
-        ),
-        VerifyError::InvalidSignature => {
-            (String::from("signature verification failed"), None, None)
-        }
-        VerifyError::Claim(c) => match c {
-            ClaimError::Expired => (
-                String::from("\"exp\" claim timestamp check failed"),
-                Some("exp".into()),
-                Some("check_failed"),
-            ),
-            ClaimError::NotYetValid => (
-                String::from("\"nbf\" claim timestamp check failed"),
-                Some("nbf".into()),
-                Some("check_failed"),
-            ),
-            ClaimError::TooOld => (
-                String::from("\"iat\" claim timestamp check failed"),
-                Some("iat".into()),
-                Some("check_failed"),
-            ),
-            ClaimError::WrongType { claim } => (
-                alloc::format!("{claim:?} claim has the wrong type"),
-                Some(claim.clone()),
-                Some("invalid"),
-            ),
-            ClaimError::Missing { claim } => (
-                alloc::format!("missing required {claim:?} claim"),
-                Some(claim.clone()),
-                Some("missing"),
-            ),
-            ClaimError::Mismatch { claim } => (
-                alloc::format!("unexpected {claim:?} claim value"),
-                Some(claim.clone()),
-                Some("check_failed"),
-            ),
-            ClaimError::NotAnObject => (
-                String::from("JWT payload is not a JSON object"),
-                None,
-                Some("invalid"),
-            ),
-            ClaimError::IssuedInFuture => (
-                String::from("\"iat\" claim timestamp check failed (it should be in the past)"),
-                Some("iat".into()),
-                Some("check_failed"),
-            ),
-            _ => (
-                String::from("claim check failed"),
-                None,
-                Some("check_failed"),
-            ),
-        },
-        _ => (String::from(e.code().title()), None, None),
-    };
     record_detail(Detail {
         code: e.code(),
-        message,
-        claim,
-        reason,
+        message: e.to_string(),
+        claim: e.claim().map(String::from),
+        reason: e.reason(),
     })
 }
 
@@ -407,61 +207,33 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
         }
     };
     let jwt = flags & F_JWT != 0;
-    if flags & F_HOST == 0 {
-        let r = if jwt {
-            crate::jose::verify::jwt_verify(token, set, opts, now, &PureBackend).map(|v| v.alg)
-        } else {
-            crate::jose::verify::compact_verify(token, set, opts, &PureBackend).map(|v| v.alg)
-        };
-        return match r {
-            Ok(alg) => {
+    let host = flags & F_HOST != 0;
+    match crate::jose::verify::verify_for_host(token, set, opts, now, jwt, host, &PureBackend) {
+        HostVerdict::Verified { alg } => {
+            out[R_ALG] = alg_index(alg);
+            out
+        }
+        HostVerdict::Failed { alg, error } => {
+            if let Some(alg) = alg {
                 out[R_ALG] = alg_index(alg);
-                out
             }
-            Err(e) => fail(&mut out, &e),
-        };
-    }
-    let p = match crate::jose::verify::prepare(token, set, opts) {
-        Ok(p) => p,
-        Err(e) => return fail(&mut out, &e),
-    };
-    out[R_ALG] = alg_index(p.alg);
-    if p.alg.is_symmetric() {
-        // HMAC stays in wasm.
-        let hit = p
-            .candidates
-            .iter()
-            .position(|k| PureBackend.verify(p.alg, k, p.signing_input, &p.signature));
-        return match hit {
-            None => fail(&mut out, &VerifyError::InvalidSignature),
-            Some(_) if !jwt => out,
-            Some(i) => match p.check(i, now, opts) {
-                Ok(_) => out,
-                Err(e) => fail(&mut out, &e),
-            },
-        };
-    }
-    let all = set.keys();
-    let candidates: Vec<i32> = p
-        .candidates
-        .iter()
-        .filter_map(|c| all.iter().position(|k| core::ptr::eq(k, *c)))
-        .map(|i| i as i32)
-        .collect();
-    if candidates.is_empty() {
-        return fail(&mut out, &VerifyError::NoMatchingKey);
-    }
-    out[R_STATUS] = ST_HOST;
-    out[R_NCAND] = candidates.len() as i32;
-    if jwt {
-        // Claims do not depend on which candidate verifies; the host reports this result
-        // only after its signature check passed.
-        if let Err(e) = p.check(0, now, opts) {
-            out[R_CODE] = record(&e);
+            fail(&mut out, &error)
+        }
+        HostVerdict::HostCheck {
+            alg,
+            candidates,
+            claims,
+        } => {
+            out[R_ALG] = alg_index(alg);
+            out[R_STATUS] = ST_HOST;
+            out[R_NCAND] = i32::try_from(candidates.len()).unwrap_or(0);
+            if let Err(e) = claims {
+                out[R_CODE] = record(&e);
+            }
+            out.extend(candidates.iter().filter_map(|i| i32::try_from(*i).ok()));
+            out
         }
     }
-    out.extend_from_slice(&candidates);
-    out
 }
 
 /// Records the failure of a host signature check, so `takeError` describes it.
