@@ -45,7 +45,8 @@ pub use ratelimit_config::{
 };
 pub use ratelimit_state::{
     decode_state as decode_rate_limit_state, encode_state as encode_rate_limit_state,
-    store_key as rate_limit_store_key, RateLimitCtx, MAX_KEYS_PER_POLICY, MAX_STATE_BYTES,
+    store_key as rate_limit_store_key, KvWrite as RateLimitKvWrite, RateLimitCtx, MAX_KEYS_PER_POLICY,
+    MAX_STATE_BYTES,
 };
 pub use rbac::{Missing, Rbac, RoleDef};
 pub use revocation::Denylist;
