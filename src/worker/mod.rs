@@ -207,8 +207,16 @@ fn state(env: &Env) -> Rc<Init> {
     })
 }
 
-/// The gate request: method, path + query, every header. (`request.cf.tlsClientAuth` for
-/// mTLS is not read yet: routes with `mtls` are refused by the core without it.)
+/// A string property of a JS object (`None` when absent or not a string).
+fn js_str(obj: &wasm_bindgen::JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(obj, &wasm_bindgen::JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+/// The gate request: method, path + query, every header, the client address
+/// (`CF-Connecting-IP`, set by Cloudflare) and the raw TLS facts of `request.cf.tlsClientAuth`
+/// (the core's `ClientCert::from_tls_facts` decides what they mean).
 fn gate_request(req: &Request, url: &worker::Url) -> crate::gate::Request {
     let mut target = String::from(url.path());
     if let Some(q) = url.query() {
@@ -218,6 +226,24 @@ fn gate_request(req: &Request, url: &worker::Url) -> crate::gate::Request {
     let mut out = crate::gate::Request::new(req.method().as_ref(), &target);
     for (name, value) in req.headers().entries() {
         out.headers.push((name, value));
+    }
+    if let Ok(Some(ip)) = req.headers().get("cf-connecting-ip") {
+        out.client_ip = Some(ip);
+    }
+    // Read with Reflect: a missing `cf` or `tlsClientAuth` is no certificate, never a panic.
+    let cf = js_sys::Reflect::get(req.inner(), &wasm_bindgen::JsValue::from_str("cf"))
+        .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+    if cf.is_object() {
+        let tls = js_sys::Reflect::get(&cf, &wasm_bindgen::JsValue::from_str("tlsClientAuth"))
+            .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+        if tls.is_object() {
+            out.client_cert = crate::gate::ClientCert::from_tls_facts(
+                js_str(&tls, "certPresented").as_deref(),
+                js_str(&tls, "certVerified").as_deref(),
+                js_str(&tls, "certRevoked").as_deref(),
+                js_str(&tls, "certFingerprintSHA256").as_deref(),
+            );
+        }
     }
     out
 }
@@ -294,47 +320,6 @@ async fn perform(
     }
 }
 
-/// The normalized path the gate checked, re-encoded for the origin (the gate decodes
-/// segments): like JS `encodeURIComponent`, then `: @ $ & + , =` kept as they are.
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for (i, seg) in path.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        for b in seg.bytes() {
-            let keep = b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_'
-                        | b'.'
-                        | b'!'
-                        | b'~'
-                        | b'*'
-                        | b'\''
-                        | b'('
-                        | b')'
-                        | b':'
-                        | b'@'
-                        | b'$'
-                        | b'&'
-                        | b'+'
-                        | b','
-                        | b'='
-                );
-            if keep {
-                out.push(char::from(b));
-            } else {
-                const D: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(D[usize::from(b >> 4)]));
-                out.push(char::from(D[usize::from(b & 15)]));
-            }
-        }
-    }
-    out
-}
-
 async fn forward(
     req: &Request,
     url: &worker::Url,
@@ -353,12 +338,10 @@ async fn forward(
     for (name, value) in &allow.headers {
         headers.set(name, value)?;
     }
-    let path = match &allow.path {
-        Some(p) => encode_path(p),
-        None => String::from(url.path()),
-    };
+    // The core's percent-encoded form of the path it checked: forwarded as is.
+    let path = allow.forward_path.as_deref().unwrap_or_else(|| url.path());
     let mut target = String::from(origin);
-    target.push_str(&path);
+    target.push_str(path);
     if let Some(q) = url.query() {
         target.push('?');
         target.push_str(q);
@@ -454,14 +437,16 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
                 None,
                 started,
             );
-            problem(
-                d.status,
-                &d.body,
-                &[(
-                    "www-authenticate",
-                    d.www_authenticate.as_deref().unwrap_or(""),
-                )],
-            )
+            // The core's response headers (RateLimit-Policy, RateLimit, Retry-After on 429).
+            let mut extra: Vec<(&str, &str)> = Vec::with_capacity(d.response_headers.len() + 1);
+            extra.push((
+                "www-authenticate",
+                d.www_authenticate.as_deref().unwrap_or(""),
+            ));
+            for (k, v) in &d.response_headers {
+                extra.push((k.as_str(), v.as_str()));
+            }
+            problem(d.status, &d.body, &extra)
         }
         Decision::Allow(a) => {
             if let Some(shadow) = &a.shadow {
@@ -472,7 +457,19 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
                 );
             }
             let provider = a.identity.as_ref().map(|i| i.provider.as_str());
-            let resp = forward(&req, &url, &a, &iso.origin).await?;
+            let mut resp = forward(&req, &url, &a, &iso.origin).await?;
+            if !a.response_headers.is_empty() {
+                // A fetched response's headers are immutable: copy them, then add the core's
+                // (RateLimit-Policy, RateLimit).
+                let headers = Headers::new();
+                for (name, value) in resp.headers().entries() {
+                    headers.append(&name, &value)?;
+                }
+                for (name, value) in &a.response_headers {
+                    headers.set(name, value)?;
+                }
+                resp = resp.with_headers(headers);
+            }
             log_decision(
                 a.route.as_deref(),
                 resp.status_code(),
