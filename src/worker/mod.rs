@@ -11,6 +11,7 @@
 
 mod crypto;
 mod jwks;
+mod ratelimit;
 mod store;
 
 use alloc::rc::Rc;
@@ -26,6 +27,7 @@ use worker::{
 
 use crate::gate::{Allow, Ctx, Decision, Env as GateEnv, Gate, Io, Pending, Step};
 
+pub use ratelimit::RateLimiter;
 pub use store::Revocations;
 
 /// The KV namespace binding: `jwks:<provider>`, `apikey:<id>`, `revoked:<id>`.
@@ -53,6 +55,10 @@ pub(crate) struct Isolate {
     /// WebCrypto signature verdicts and imported keys (the gate's backend reads them).
     verdicts: Rc<crypto::Verdicts>,
     panic_probe: bool,
+    /// This isolate's id in `kv` rate-limit entry names (`rl:...:<id>`).
+    isolate_id: String,
+    /// A delayed flush of coalesced `kv` rate-limit writes is scheduled.
+    kv_flush_scheduled: core::cell::Cell<bool>,
 }
 
 enum Init {
@@ -186,10 +192,17 @@ fn init(env: &Env) -> Init {
         gate,
         origin,
         config_hash,
-        ctx: RefCell::new(Ctx::new()),
+        ctx: RefCell::new({
+            let mut c = Ctx::new();
+            // `kv` rate limits: KvSync in the core, coalesced writes here (ratelimit.rs).
+            c.set_kv_sync(true);
+            c
+        }),
         jwks: jwks::Tiers::default(),
         verdicts,
         panic_probe,
+        isolate_id: ratelimit::isolate_id(),
+        kv_flush_scheduled: core::cell::Cell::new(false),
     }))
 }
 
@@ -313,10 +326,29 @@ async fn perform(
             // No custom verifier in the Rust Worker: the token is refused.
             pending.provide_custom(&provider, &token, None);
         }
-        // Rate limits (issue 11, second part): the core's RateLimitLoad / RateLimitStore
-        // steps are answered here from the KV (approximate) or Durable Object (exact) store.
-        #[allow(unreachable_patterns)]
-        _ => {}
+        Io::RateLimitLoad {
+            policy,
+            key,
+            store,
+            timeout_ms,
+        } => ratelimit::load(iso, env, pending, &policy, &key, &store, timeout_ms).await,
+        Io::RateLimitStore {
+            policy,
+            key,
+            store,
+            expected,
+            new,
+            ttl_ms,
+            timeout_ms,
+            ..
+        } => {
+            ratelimit::store(
+                env, pending, &policy, &key, &store, expected, new, ttl_ms, timeout_ms,
+            )
+            .await
+        }
+        // No session store in the Rust Worker: an unknown session.
+        Io::Session { hash } => pending.provide_session_json(&hash, None),
     }
 }
 
@@ -418,6 +450,8 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     };
     // Keys past their freshness are refreshed after the answer (stale-while-revalidate).
     jwks::refresh_stale(&iso, &env, &wctx, started);
+    // `kv` rate-limit entries, coalesced: at most one write per second per key.
+    ratelimit::flush_kv(&iso, &env, &wctx);
     match decision {
         Decision::Preflight(p) => {
             log_decision(None, p.status, None, None, started);
@@ -504,6 +538,8 @@ fn health(iso: &Isolate, env: &Env, started: f64) -> worker::Result<Response> {
         "bindings": {
             KV_BINDING: env.kv(KV_BINDING).is_ok(),
             REVOCATIONS_BINDING: env.durable_object(REVOCATIONS_BINDING).is_ok(),
+            ratelimit::RATE_LIMITER_BINDING: env.durable_object(ratelimit::RATE_LIMITER_BINDING).is_ok(),
+            ratelimit::RATE_LIMIT_KV_BINDING: env.kv(ratelimit::RATE_LIMIT_KV_BINDING).is_ok(),
         },
     });
     let headers = Headers::new();
