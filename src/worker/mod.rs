@@ -176,6 +176,16 @@ fn init(env: &Env) -> Init {
             return Init::Failed;
         }
     };
+    // A store this host cannot provide is refused at start-up (docs/config.md `store`).
+    for (i, rp) in gate.config().rate_limits.iter().enumerate() {
+        if rp.store == crate::gate::StoreKind::Redis {
+            worker::console_error!(
+                "edgegate: EDGEGATE_CONFIG rejected (AUTH-015) at rateLimits[{}].store: the Worker has no redis store (kv, durable-object or memory); answering 500 AUTH-015",
+                i
+            );
+            return Init::Failed;
+        }
+    }
     for w in gate.warnings() {
         worker::console_warn!("edgegate: {}", w);
     }
