@@ -92,11 +92,19 @@ fn kv_sync_counts_locally_coalesces_writes_and_reads_peers() {
     for i in 0..3 {
         assert!(run(&g, "a", &mut a, &mut kv, T0 + i).is_allowed());
         let n = flush("a", &mut a, &mut kv, T0 + i);
-        assert_eq!(n, usize::from(i == 0), "one write per second per key (request {i})");
+        assert_eq!(
+            n,
+            usize::from(i == 0),
+            "one write per second per key (request {i})"
+        );
     }
     assert_eq!(kv.reads, 1, "one read per second per key");
     assert_eq!(a.next_rate_limit_kv_write_ms(), Some(T0 as u64 + 1_000));
-    assert_eq!(flush("a", &mut a, &mut kv, T0 + 1_000), 1, "the coalesced delta");
+    assert_eq!(
+        flush("a", &mut a, &mut kv, T0 + 1_000),
+        1,
+        "the coalesced delta"
+    );
     assert_eq!(a.next_rate_limit_kv_write_ms(), None);
     // Isolate B reads A's entry (3 used): 2 left.
     let now = T0 + 1_000;
@@ -118,8 +126,7 @@ fn without_kv_sync_kv_stays_a_compare_and_set() {
     let g = gate(5, "deny");
     let mut ctx = Ctx::new();
     let p = Pending::new(Request::new("GET", "/api/x").client_ip("203.0.113.7"));
-    let Step::Need(Io::RateLimitLoad { policy, key, .. }) = g.decide_at_ms(&p, T0, &mut ctx)
-    else {
+    let Step::Need(Io::RateLimitLoad { policy, key, .. }) = g.decide_at_ms(&p, T0, &mut ctx) else {
         panic!("expected a load");
     };
     let mut p = p;
@@ -148,4 +155,53 @@ fn kv_read_errors_and_malformed_entries_apply_on_store_error() {
             }
         }
     }
+}
+
+/// A shared store whose compare-and-set loses `conflicts` times (another request stored
+/// first each time), then succeeds: the CAS attempts and the decision.
+fn cas_with_conflicts(store: &str, conflicts: usize) -> (usize, Decision) {
+    let c = json!({
+        "providers": [{"type": "jwt", "name": "main", "issuer": "https://issuer.example",
+            "audience": "api", "secret": "kv-sync-test-secret-0123456789abcdef"}],
+        "rateLimits": [{"name": "p", "algorithm": "fixed-window", "limit": 100,
+            "window": "1m", "key": "ip", "store": store, "onStoreError": "deny"}],
+        "routes": [{"path": "/api/**", "public": true, "rateLimits": ["p"]}],
+    });
+    let g = Gate::from_config(c.to_string().as_bytes(), &Env::new()).unwrap();
+    let mut ctx = Ctx::new();
+    let mut p = Pending::new(Request::new("GET", "/api/x").client_ip("203.0.113.7"));
+    let mut attempts = 0;
+    for _ in 0..64 {
+        match g.decide_at_ms(&p, T0, &mut ctx) {
+            Step::Done(d) => return (attempts, d),
+            Step::Need(Io::RateLimitLoad { policy, key, .. }) => {
+                p.provide_rate_limit_state(&policy, &key, None, None)
+            }
+            Step::Need(Io::RateLimitStore { policy, key, .. }) => {
+                attempts += 1;
+                let r = if attempts <= conflicts { Err(None) } else { Ok(()) };
+                p.provide_rate_limit_stored(&policy, &key, r);
+            }
+            Step::Need(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    panic!("no decision")
+}
+
+#[test]
+fn durable_object_cas_conflicts_have_the_serialized_budget() {
+    use edgegate::gate::{MAX_RATE_LIMIT_CONFLICTS, MAX_RATE_LIMIT_CONFLICTS_SERIALIZED};
+    // Redis keeps 3: the third conflict is a store error.
+    let (n, d) = cas_with_conflicts("redis", 10);
+    assert_eq!(n, MAX_RATE_LIMIT_CONFLICTS as usize);
+    assert!(matches!(d, Decision::Deny(ref x) if x.code == ErrorCode::ConfigError), "{d:?}");
+    // A herd on a Durable Object: 10 conflicts, then the request is admitted (the limit's
+    // verdict, not onStoreError).
+    let (n, d) = cas_with_conflicts("durable-object", 10);
+    assert_eq!(n, 11);
+    assert!(d.is_allowed(), "{d:?}");
+    // Still bounded.
+    let (n, d) = cas_with_conflicts("durable-object", 1000);
+    assert_eq!(n, MAX_RATE_LIMIT_CONFLICTS_SERIALIZED as usize);
+    assert!(matches!(d, Decision::Deny(ref x) if x.code == ErrorCode::ConfigError), "{d:?}");
 }

@@ -48,7 +48,7 @@ after(async () => {
 
 const policy = (name, store, limit, extra = {}) => ({ name, algorithm: 'fixed-window', limit, window: '1m', key: 'ip', store, onStoreError: 'deny', ...extra });
 
-function config(policies = null) {
+function config(policies = null, routes = null) {
   return {
     providers: [{ type: 'jwt', name: 'jwt', issuer: 'https://issuer.example', audience: 'api', secret: 'rate-limit-worker-secret-0123456789ab', algorithms: ['HS256'] }],
     rateLimits: policies ?? [
@@ -57,7 +57,7 @@ function config(policies = null) {
       policy('kv-ip', 'kv', 3, { algorithm: 'sliding-window' }),
       policy('mem-ip', 'memory', 2),
     ],
-    routes: [
+    routes: routes ?? [
       { name: 'do', path: '/do/**', public: true, rateLimits: ['do-ip'] },
       { name: 'burst', path: '/burst/**', public: true, rateLimits: ['do-burst'] },
       { name: 'kv', path: '/kv/**', public: true, rateLimits: ['kv-ip'] },
@@ -86,7 +86,9 @@ async function withWorker(cfg, fn) {
       RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
     },
     bindings: { ORIGIN_URL: originUrl, EDGEGATE_CONFIG: JSON.stringify(cfg) },
-    handleStructuredLogs: ({ level, message }) => logs.push(`${level}: ${message}`),
+    handleStructuredLogs: ({ level, message }) => {
+      logs.push(`${level}: ${message}`);
+    },
   });
   try {
     const get = (p, ip, init = {}) =>
@@ -130,8 +132,9 @@ test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_
       const statuses = await Promise.all(res.map(async (r) => (await r.text(), r.status)));
       const ok = statuses.filter((s) => s === 200).length;
       assert.equal(ok, 5, `statuses ${statuses.join(',')}`);
-      assert.ok(statuses.every((s) => s === 200 || s === 429 || s === 500), statuses.join(','));
-      assert.ok(statuses.filter((s) => s === 429).length >= 20, `mostly 429: ${statuses.join(',')}`);
+      // The others get the limit's verdict (429), not onStoreError (500) from exhausted
+      // compare-and-set retries.
+      assert.equal(statuses.filter((s) => s === 429).length, 25, `statuses ${statuses.join(',')}`);
       // Afterwards: 429, never another pass.
       await limited(await get('/burst/x', '198.51.100.3'), 'do-burst');
     });
@@ -168,11 +171,6 @@ test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_
       await limited(await get('/mem/x', '198.51.100.6'), 'mem-ip');
     });
 
-    await t.test('ip policy without CF-Connecting-IP: denied (fail closed)', async () => {
-      const res = await get('/mem/x', null);
-      assert.equal(res.status, 403, await res.text());
-    });
-
     await t.test('mTLS from request.cf.tlsClientAuth', async () => {
       const tls = (over) => ({ cf: { tlsClientAuth: { certPresented: '1', certVerified: 'SUCCESS', certRevoked: '0', certFingerprintSHA256: FP, ...over } } });
       const ok = await get('/mtls/x', null, tls({}));
@@ -203,7 +201,7 @@ test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_
   });
 
   await t.test('a redis store is refused at start-up (500 AUTH-015)', async () => {
-    await withWorker(config([policy('r', 'redis', 5)]), async (get, _mf, logs) => {
+    await withWorker(config([policy('r', 'redis', 5)], [{ path: '/public/**', public: true, rateLimits: ['r'] }]), async (get, _mf, logs) => {
       const res = await get('/public/x', '198.51.100.9');
       const text = await res.text();
       assert.equal(res.status, 500, text);

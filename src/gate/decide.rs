@@ -419,6 +419,13 @@ enum SessionAnswer {
 /// failing (`onStoreError`).
 pub const MAX_RATE_LIMIT_CONFLICTS: u32 = 3;
 
+/// The same for a `durable-object` store, whose compare-and-set runs serialized in one
+/// object with its state in memory: a conflict means another request was admitted in the
+/// meantime, so a request conflicts at most as often as others are admitted while it
+/// waits; a herd of concurrent first requests on one key would exhaust 3 at once (the
+/// losers of each round) and answer `onStoreError` instead of the limit's verdict.
+pub const MAX_RATE_LIMIT_CONFLICTS_SERIALIZED: u32 = 24;
+
 /// What a shared rate-limit store answered for one (policy, store key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum RateAnswer {
@@ -675,12 +682,15 @@ impl Pending {
                 conflicts: prev_conflicts,
                 stored: true,
             },
-            Err(current) if prev_conflicts + 1 < MAX_RATE_LIMIT_CONFLICTS => RateAnswer::Loaded {
-                raw: current,
-                version: None,
-                conflicts: prev_conflicts + 1,
-                stored: false,
-            },
+            // The store's own budget is applied where the store is known (`rate_limit`).
+            Err(current) if prev_conflicts + 1 < MAX_RATE_LIMIT_CONFLICTS_SERIALIZED => {
+                RateAnswer::Loaded {
+                    raw: current,
+                    version: None,
+                    conflicts: prev_conflicts + 1,
+                    stored: false,
+                }
+            }
             Err(_) => RateAnswer::Error,
         };
         self.answers.rate_limits.insert(k, a);
@@ -1491,7 +1501,14 @@ impl Gate {
                     .flatten()
                     .map(|st| check(policy, Some(st), now_ms, rp.cost).0)
                     .filter(|o| !o.allowed);
+                let budget = if rp.store == StoreKind::DurableObject {
+                    MAX_RATE_LIMIT_CONFLICTS_SERIALIZED
+                } else {
+                    MAX_RATE_LIMIT_CONFLICTS
+                };
                 let loaded = match answer {
+                    // Too many compare-and-set conflicts: a store error.
+                    Some(RateAnswer::Loaded { conflicts, .. }) if *conflicts >= budget => None,
                     Some(RateAnswer::Loaded {
                         raw,
                         version,

@@ -146,9 +146,14 @@ impl RateLimitCtx {
         self.kv
             .entry(policy.into())
             .or_insert_with(|| Lru::new(MAX_KEYS_PER_POLICY))
-            .put(key, sync, now_ms.saturating_add(window_ms.saturating_mul(2)));
+            .put(
+                key,
+                sync,
+                now_ms.saturating_add(window_ms.saturating_mul(2)),
+            );
         if pending {
-            self.kv_pending.insert((policy.into(), key.into()), window_ms);
+            self.kv_pending
+                .insert((policy.into(), key.into()), window_ms);
         }
     }
 

@@ -40,8 +40,10 @@ pub const HEALTH_PATH: &str = "/.well-known/edgegate/health";
 /// isolate recovers; docs/worker.md "Panics"). Never set it in production.
 const PANIC_PROBE_PATH: &str = "/.well-known/edgegate/panic-probe";
 
-/// Most decision steps per request (the core needs a handful).
-const MAX_STEPS: usize = 32;
+/// Most decision steps per request (the core needs a handful; a `durable-object` rate
+/// limit under contention retries its compare-and-set up to
+/// `MAX_RATE_LIMIT_CONFLICTS_SERIALIZED` times, a step each).
+const MAX_STEPS: usize = 64;
 
 /// The isolate's state, built on the first request.
 pub(crate) struct Isolate {

@@ -61,8 +61,10 @@ pub(crate) async fn with_timeout<F: Future>(fut: F, ms: u64) -> Option<F::Output
 /// The shard object's name for a store key.
 pub fn shard_name(key: &str) -> String {
     let h = Sha256::digest(key.as_bytes());
-    let n = u16::from_be_bytes([h.first().copied().unwrap_or(0), h.get(1).copied().unwrap_or(0)])
-        % RATE_LIMITER_SHARDS;
+    let n = u16::from_be_bytes([
+        h.first().copied().unwrap_or(0),
+        h.get(1).copied().unwrap_or(0),
+    ]) % RATE_LIMITER_SHARDS;
     format!("ratelimit-{n}")
 }
 
@@ -149,7 +151,10 @@ async fn peers(env: &Env, key: &str, own: &str) -> Option<Vec<(String, u64)>> {
             .and_then(|m| m.get("s"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        let written = meta.and_then(|m| m.get("t")).and_then(Value::as_u64).unwrap_or(0);
+        let written = meta
+            .and_then(|m| m.get("t"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         out.push((String::from(state), written));
     }
     Some(out)
@@ -371,7 +376,9 @@ impl DurableObject for RateLimiter {
         }
         if let Some(at) = next {
             storage
-                .set_alarm(Duration::from_millis(at.saturating_sub(now).saturating_add(1_000)))
+                .set_alarm(Duration::from_millis(
+                    at.saturating_sub(now).saturating_add(1_000),
+                ))
                 .await?;
         }
         Response::ok("swept")
