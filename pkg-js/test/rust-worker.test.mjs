@@ -138,8 +138,11 @@ async function withWorker(vars, fn) {
     ],
     compatibilityDate: '2025-09-01',
     cf: false,
-    kvNamespaces: ['EDGEGATE_KV'],
-    durableObjects: { REVOCATIONS: { className: 'Revocations', useSQLite: true } },
+    kvNamespaces: ['EDGEGATE_KV', 'EDGEGATE_RATELIMIT_KV'],
+    durableObjects: {
+      REVOCATIONS: { className: 'Revocations', useSQLite: true },
+      RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
+    },
     bindings: { ORIGIN_URL: originUrl, ...vars },
     handleStructuredLogs: ({ level, message }) => {
       logs.push(`${level}: ${message}`);
@@ -273,7 +276,7 @@ test('Rust Worker in workerd: decisions, KV, Durable Object, health', { skip, ti
       const h = await res.json();
       assert.equal(h.status, 'ok');
       assert.equal(h.configHash, createHash('sha256').update(cfg).digest('hex').slice(0, 16));
-      assert.deepEqual(h.bindings, { EDGEGATE_KV: true, REVOCATIONS: true });
+      assert.deepEqual(h.bindings, { EDGEGATE_KV: true, REVOCATIONS: true, RATE_LIMITER: true, EDGEGATE_RATELIMIT_KV: true });
       assert.equal(h.providers[0].name, 'idp');
       assert.equal(h.providers[0].jwks.state, 'fresh');
       assert.equal(typeof h.providers[0].jwks.ageSeconds, 'number');

@@ -419,6 +419,13 @@ enum SessionAnswer {
 /// failing (`onStoreError`).
 pub const MAX_RATE_LIMIT_CONFLICTS: u32 = 3;
 
+/// The same for a `durable-object` store, whose compare-and-set runs serialized in one
+/// object with its state in memory: a conflict means another request was admitted in the
+/// meantime, so a request conflicts at most as often as others are admitted while it
+/// waits; a herd of concurrent first requests on one key would exhaust 3 at once (the
+/// losers of each round) and answer `onStoreError` instead of the limit's verdict.
+pub const MAX_RATE_LIMIT_CONFLICTS_SERIALIZED: u32 = 24;
+
 /// What a shared rate-limit store answered for one (policy, store key).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum RateAnswer {
@@ -432,6 +439,8 @@ enum RateAnswer {
     },
     /// The store is down, timed out, or answered too many conflicts.
     Error,
+    /// The `kv` store with [`Ctx::set_kv_sync`]: the other isolates' entries for the key.
+    Peers(Vec<crate::ratelimit::edge::PeerEntry>),
 }
 
 /// One request being decided, with its own answers (DESIGN.md: "the step protocol is per
@@ -673,15 +682,41 @@ impl Pending {
                 conflicts: prev_conflicts,
                 stored: true,
             },
-            Err(current) if prev_conflicts + 1 < MAX_RATE_LIMIT_CONFLICTS => RateAnswer::Loaded {
-                raw: current,
-                version: None,
-                conflicts: prev_conflicts + 1,
-                stored: false,
-            },
+            // The store's own budget is applied where the store is known (`rate_limit`).
+            Err(current) if prev_conflicts + 1 < MAX_RATE_LIMIT_CONFLICTS_SERIALIZED => {
+                RateAnswer::Loaded {
+                    raw: current,
+                    version: None,
+                    conflicts: prev_conflicts + 1,
+                    stored: false,
+                }
+            }
             Err(_) => RateAnswer::Error,
         };
         self.answers.rate_limits.insert(k, a);
+    }
+
+    /// The answer to [`Io::RateLimitLoad`] with `store: "kv"` when the context evaluates
+    /// `kv` policies itself ([`Ctx::set_kv_sync`]): the other isolates' entries for `key`
+    /// (the host leaves out its own), each the raw state from the entry's metadata and the
+    /// time it was written (Unix ms). A malformed state is a store error (`onStoreError`).
+    pub fn provide_rate_limit_peers(&mut self, policy: &str, key: &str, entries: &[(&str, u64)]) {
+        let mut peers = Vec::with_capacity(entries.len());
+        for (raw, written_ms) in entries {
+            match rls::decode_state(raw) {
+                Some(state) => peers.push(crate::ratelimit::edge::PeerEntry {
+                    state,
+                    written_ms: *written_ms,
+                }),
+                None => {
+                    self.provide_rate_limit_error(policy, key);
+                    return;
+                }
+            }
+        }
+        self.answers
+            .rate_limits
+            .insert((policy.into(), key.into()), RateAnswer::Peers(peers));
     }
 
     /// The store could not answer for `key` (down, timeout, refused): the policy's
@@ -814,6 +849,26 @@ impl Ctx {
     /// The in-process rate-limit state (memory store, local fallback, block cache).
     pub fn rate_limits(&self) -> &RateLimitCtx {
         &self.rate
+    }
+
+    /// With `true`, `kv` policies are evaluated in this context by
+    /// [`KvSync`](crate::ratelimit::edge::KvSync) (the Worker: docs/ratelimits.md) instead
+    /// of a compare-and-set: the gate asks [`Io::RateLimitLoad`] (`store: "kv"`) at most once
+    /// per second per key, answered with [`Pending::provide_rate_limit_peers`], and the host
+    /// writes what [`Ctx::take_rate_limit_kv_writes`] returns (coalesced: at most one write
+    /// per second per key).
+    pub fn set_kv_sync(&mut self, on: bool) {
+        self.rate.kv_sync = on;
+    }
+
+    /// The `kv` writes due at `now_ms` (see [`Ctx::set_kv_sync`]).
+    pub fn take_rate_limit_kv_writes(&mut self, now_ms: u64) -> Vec<rls::KvWrite> {
+        self.rate.take_kv_writes(now_ms)
+    }
+
+    /// When the next pending `kv` write may go out (`None`: none pending).
+    pub fn next_rate_limit_kv_write_ms(&self) -> Option<u64> {
+        self.rate.next_kv_write_ms()
     }
 
     /// The cached JWK Set of a provider.
@@ -1349,6 +1404,8 @@ impl Gate {
             None,
             /// Keep the new state in an in-process map.
             InProcess(rls::Map, String, State, u64),
+            /// The isolate's `kv` view with this request counted ([`Ctx::set_kv_sync`]).
+            Kv(String, crate::ratelimit::edge::KvSync, u64),
             /// Compare-and-set in the shared store.
             Shared {
                 key: String,
@@ -1392,6 +1449,48 @@ impl Gate {
             };
             let (o, commit) = if rp.store == StoreKind::Memory {
                 in_process(rls::Map::Memory, ctx)
+            } else if rp.store == StoreKind::Kv && ctx.rate.kv_sync {
+                // KvSync: exact local counts plus the other isolates' entries, read at most
+                // once per second per key (src/ratelimit/edge.rs).
+                let mut sync = ctx.rate.kv_get(rp.name(), &key, now_ms).unwrap_or_default();
+                let readable = if sync.read_due(now_ms) {
+                    match a.rate_limits.get(&(rp.name().into(), key.clone())) {
+                        Some(RateAnswer::Peers(peers)) => {
+                            sync.apply_global(policy, peers.iter().copied(), now_ms);
+                            ctx.rate
+                                .kv_put(rp.name(), &key, sync, policy.window_ms(), now_ms);
+                            true
+                        }
+                        Some(_) => false,
+                        None => {
+                            return Err(Flow::Need(Box::new(Io::RateLimitLoad {
+                                policy: rp.name().into(),
+                                key,
+                                store: rp.store.as_str().into(),
+                                timeout_ms: rp.timeout_ms,
+                            })))
+                        }
+                    }
+                } else {
+                    true
+                };
+                if readable {
+                    // Counted on a copy: committed only when every policy allows.
+                    let mut trial = sync;
+                    let o = trial.check(policy, now_ms, rp.cost);
+                    (o, Commit::Kv(key.clone(), trial, policy.window_ms()))
+                } else {
+                    match rp.on_store_error {
+                        OnStoreError::Local => in_process(rls::Map::Local, ctx),
+                        OnStoreError::Allow => continue,
+                        OnStoreError::Deny => {
+                            return deny(
+                                ErrorCode::ConfigError,
+                                format!("rate limit store unavailable ({})", rp.name()),
+                            )
+                        }
+                    }
+                }
             } else {
                 // The block cache: a key known to be over its limit is denied locally,
                 // without a store round trip, until a request of this cost may pass.
@@ -1402,7 +1501,14 @@ impl Gate {
                     .flatten()
                     .map(|st| check(policy, Some(st), now_ms, rp.cost).0)
                     .filter(|o| !o.allowed);
+                let budget = if rp.store == StoreKind::DurableObject {
+                    MAX_RATE_LIMIT_CONFLICTS_SERIALIZED
+                } else {
+                    MAX_RATE_LIMIT_CONFLICTS
+                };
                 let loaded = match answer {
+                    // Too many compare-and-set conflicts: a store error.
+                    Some(RateAnswer::Loaded { conflicts, .. }) if *conflicts >= budget => None,
                     Some(RateAnswer::Loaded {
                         raw,
                         version,
@@ -1414,7 +1520,7 @@ impl Gate {
                         Some(Some(st)) => Some((Some(st), raw, version, *stored)),
                         None => Some((None, raw, version, *stored)),
                     },
-                    Some(RateAnswer::Error) => None,
+                    Some(RateAnswer::Error | RateAnswer::Peers(_)) => None,
                     None if blocked.is_some() => None,
                     None => {
                         return Err(Flow::Need(Box::new(Io::RateLimitLoad {
@@ -1518,8 +1624,14 @@ impl Gate {
             }
         }
         for (rp, commit) in plans {
-            if let Commit::InProcess(map, key, st, expires) = commit {
-                ctx.rate.put(map, rp.name(), &key, st, expires);
+            match commit {
+                Commit::InProcess(map, key, st, expires) => {
+                    ctx.rate.put(map, rp.name(), &key, st, expires)
+                }
+                Commit::Kv(key, sync, window_ms) => {
+                    ctx.rate.kv_put(rp.name(), &key, sync, window_ms, now_ms)
+                }
+                _ => {}
             }
         }
         Ok(response)

@@ -35,6 +35,7 @@ pub use config::{
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
     Requirements, Step, MAX_INTROSPECTION_ENTRIES, MAX_RATE_LIMIT_CONFLICTS,
+    MAX_RATE_LIMIT_CONFLICTS_SERIALIZED,
 };
 pub use identity::Identity;
 pub use presets::{catalog_json as provider_catalog, Preset, PresetField, PRESETS};
@@ -45,7 +46,8 @@ pub use ratelimit_config::{
 };
 pub use ratelimit_state::{
     decode_state as decode_rate_limit_state, encode_state as encode_rate_limit_state,
-    store_key as rate_limit_store_key, RateLimitCtx, MAX_KEYS_PER_POLICY, MAX_STATE_BYTES,
+    store_key as rate_limit_store_key, KvWrite as RateLimitKvWrite, RateLimitCtx,
+    MAX_KEYS_PER_POLICY, MAX_STATE_BYTES,
 };
 pub use rbac::{Missing, Rbac, RoleDef};
 pub use revocation::Denylist;

@@ -11,6 +11,7 @@ use core::fmt::Write;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::ratelimit::edge::KvSync;
 use crate::ratelimit::{GcraState, State, WindowState};
 
 /// Most keys kept per policy in each in-process map (memory store, local fallback, block
@@ -78,6 +79,11 @@ impl<V: Clone> Lru<V> {
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
+
+    /// The value of `key` to change in place (its expiry and recency unchanged).
+    pub(crate) fn peek_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.entries.get_mut(key).map(|e| &mut e.0)
+    }
 }
 
 /// Which in-process map.
@@ -91,13 +97,109 @@ pub(crate) enum Map {
     Blocked,
 }
 
+/// One write for the `kv` store (the Worker, with [`crate::gate::Ctx::set_kv_sync`]):
+/// this isolate's own cumulative usage of a key ([`KvSync`]). The host writes it under
+/// `<key>:<isolate id>` with the state and the time in the entry's metadata, expiring after
+/// `ttl_ms`; the entry has one writer, so a lost or repeated write loses nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KvWrite {
+    /// The policy's name.
+    pub policy: String,
+    /// The store key (`rl:<policy>:<sha256 hex>`), without the isolate id.
+    pub key: String,
+    /// The state, as [`encode_state`] writes it.
+    pub state: String,
+    /// When the state was taken, Unix milliseconds.
+    pub written_ms: u64,
+    /// The entry's time to live (two windows).
+    pub ttl_ms: u64,
+}
+
 /// The gate's in-process rate-limit state, per map and policy.
 #[derive(Clone, Debug, Default)]
 pub struct RateLimitCtx {
     maps: BTreeMap<(Map, String), Lru<State>>,
+    /// Whether `kv` policies are evaluated by [`KvSync`] in this process (the Worker).
+    pub(crate) kv_sync: bool,
+    /// Per policy, the [`KvSync`] of each key this isolate used.
+    kv: BTreeMap<String, Lru<KvSync>>,
+    /// Keys with a write pending: (policy, key) -> the policy's window (ms).
+    kv_pending: BTreeMap<(String, String), u64>,
 }
 
 impl RateLimitCtx {
+    /// The isolate's view of a `kv` key, if it has one.
+    pub(crate) fn kv_get(&mut self, policy: &str, key: &str, now_ms: u64) -> Option<KvSync> {
+        self.kv.get_mut(policy)?.get(key, now_ms)
+    }
+
+    /// Keeps the view of a `kv` key for two windows and notes a pending write.
+    pub(crate) fn kv_put(
+        &mut self,
+        policy: &str,
+        key: &str,
+        sync: KvSync,
+        window_ms: u64,
+        now_ms: u64,
+    ) {
+        let pending = sync.next_sync_ms().is_some();
+        self.kv
+            .entry(policy.into())
+            .or_insert_with(|| Lru::new(MAX_KEYS_PER_POLICY))
+            .put(
+                key,
+                sync,
+                now_ms.saturating_add(window_ms.saturating_mul(2)),
+            );
+        if pending {
+            self.kv_pending
+                .insert((policy.into(), key.into()), window_ms);
+        }
+    }
+
+    /// The `kv` writes due at `now_ms` (at most one per key per second: [`KvSync::due_sync`]);
+    /// each returned write is marked done.
+    pub fn take_kv_writes(&mut self, now_ms: u64) -> alloc::vec::Vec<KvWrite> {
+        let mut out = alloc::vec::Vec::new();
+        let mut done = alloc::vec::Vec::new();
+        for ((policy, key), window_ms) in &self.kv_pending {
+            let Some(sync) = self.kv.get_mut(policy).and_then(|m| m.peek_mut(key)) else {
+                done.push((policy.clone(), key.clone()));
+                continue;
+            };
+            if let Some(w) = sync.due_sync(now_ms) {
+                out.push(KvWrite {
+                    policy: policy.clone(),
+                    key: key.clone(),
+                    state: encode_state(&w.state),
+                    written_ms: w.written_ms,
+                    ttl_ms: window_ms.saturating_mul(2),
+                });
+            }
+            if sync.next_sync_ms().is_none() {
+                done.push((policy.clone(), key.clone()));
+            }
+        }
+        for k in done {
+            self.kv_pending.remove(&k);
+        }
+        out
+    }
+
+    /// The earliest time a pending `kv` write may go out (`None`: nothing pending): a host
+    /// without a following request flushes then.
+    pub fn next_kv_write_ms(&self) -> Option<u64> {
+        self.kv_pending
+            .keys()
+            .filter_map(|(p, k)| {
+                self.kv
+                    .get(p)
+                    .and_then(|m| m.entries.get(k.as_str()))
+                    .and_then(|e| e.0.next_sync_ms())
+            })
+            .min()
+    }
+
     pub(crate) fn get(&mut self, map: Map, policy: &str, key: &str, now_ms: u64) -> Option<State> {
         self.maps.get_mut(&(map, policy.into()))?.get(key, now_ms)
     }

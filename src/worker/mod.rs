@@ -11,6 +11,7 @@
 
 mod crypto;
 mod jwks;
+mod ratelimit;
 mod store;
 
 use alloc::rc::Rc;
@@ -26,6 +27,7 @@ use worker::{
 
 use crate::gate::{Allow, Ctx, Decision, Env as GateEnv, Gate, Io, Pending, Step};
 
+pub use ratelimit::RateLimiter;
 pub use store::Revocations;
 
 /// The KV namespace binding: `jwks:<provider>`, `apikey:<id>`, `revoked:<id>`.
@@ -38,8 +40,10 @@ pub const HEALTH_PATH: &str = "/.well-known/edgegate/health";
 /// isolate recovers; docs/worker.md "Panics"). Never set it in production.
 const PANIC_PROBE_PATH: &str = "/.well-known/edgegate/panic-probe";
 
-/// Most decision steps per request (the core needs a handful).
-const MAX_STEPS: usize = 32;
+/// Most decision steps per request (the core needs a handful; a `durable-object` rate
+/// limit under contention retries its compare-and-set up to
+/// `MAX_RATE_LIMIT_CONFLICTS_SERIALIZED` times, a step each).
+const MAX_STEPS: usize = 64;
 
 /// The isolate's state, built on the first request.
 pub(crate) struct Isolate {
@@ -53,6 +57,10 @@ pub(crate) struct Isolate {
     /// WebCrypto signature verdicts and imported keys (the gate's backend reads them).
     verdicts: Rc<crypto::Verdicts>,
     panic_probe: bool,
+    /// This isolate's id in `kv` rate-limit entry names (`rl:...:<id>`).
+    isolate_id: String,
+    /// A delayed flush of coalesced `kv` rate-limit writes is scheduled.
+    kv_flush_scheduled: core::cell::Cell<bool>,
 }
 
 enum Init {
@@ -170,6 +178,16 @@ fn init(env: &Env) -> Init {
             return Init::Failed;
         }
     };
+    // A store this host cannot provide is refused at start-up (docs/config.md `store`).
+    for (i, rp) in gate.config().rate_limits.iter().enumerate() {
+        if rp.store == crate::gate::StoreKind::Redis {
+            worker::console_error!(
+                "edgegate: EDGEGATE_CONFIG rejected (AUTH-015) at rateLimits[{}].store: the Worker has no redis store (kv, durable-object or memory); answering 500 AUTH-015",
+                i
+            );
+            return Init::Failed;
+        }
+    }
     for w in gate.warnings() {
         worker::console_warn!("edgegate: {}", w);
     }
@@ -186,10 +204,17 @@ fn init(env: &Env) -> Init {
         gate,
         origin,
         config_hash,
-        ctx: RefCell::new(Ctx::new()),
+        ctx: RefCell::new({
+            let mut c = Ctx::new();
+            // `kv` rate limits: KvSync in the core, coalesced writes here (ratelimit.rs).
+            c.set_kv_sync(true);
+            c
+        }),
         jwks: jwks::Tiers::default(),
         verdicts,
         panic_probe,
+        isolate_id: ratelimit::isolate_id(),
+        kv_flush_scheduled: core::cell::Cell::new(false),
     }))
 }
 
@@ -207,8 +232,16 @@ fn state(env: &Env) -> Rc<Init> {
     })
 }
 
-/// The gate request: method, path + query, every header. (`request.cf.tlsClientAuth` for
-/// mTLS is not read yet: routes with `mtls` are refused by the core without it.)
+/// A string property of a JS object (`None` when absent or not a string).
+fn js_str(obj: &wasm_bindgen::JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(obj, &wasm_bindgen::JsValue::from_str(name))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+/// The gate request: method, path + query, every header, the client address
+/// (`CF-Connecting-IP`, set by Cloudflare) and the raw TLS facts of `request.cf.tlsClientAuth`
+/// (the core's `ClientCert::from_tls_facts` decides what they mean).
 fn gate_request(req: &Request, url: &worker::Url) -> crate::gate::Request {
     let mut target = String::from(url.path());
     if let Some(q) = url.query() {
@@ -218,6 +251,24 @@ fn gate_request(req: &Request, url: &worker::Url) -> crate::gate::Request {
     let mut out = crate::gate::Request::new(req.method().as_ref(), &target);
     for (name, value) in req.headers().entries() {
         out.headers.push((name, value));
+    }
+    if let Ok(Some(ip)) = req.headers().get("cf-connecting-ip") {
+        out.client_ip = Some(ip);
+    }
+    // Read with Reflect: a missing `cf` or `tlsClientAuth` is no certificate, never a panic.
+    let cf = js_sys::Reflect::get(req.inner(), &wasm_bindgen::JsValue::from_str("cf"))
+        .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+    if cf.is_object() {
+        let tls = js_sys::Reflect::get(&cf, &wasm_bindgen::JsValue::from_str("tlsClientAuth"))
+            .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+        if tls.is_object() {
+            out.client_cert = crate::gate::ClientCert::from_tls_facts(
+                js_str(&tls, "certPresented").as_deref(),
+                js_str(&tls, "certVerified").as_deref(),
+                js_str(&tls, "certRevoked").as_deref(),
+                js_str(&tls, "certFingerprintSHA256").as_deref(),
+            );
+        }
     }
     out
 }
@@ -287,52 +338,30 @@ async fn perform(
             // No custom verifier in the Rust Worker: the token is refused.
             pending.provide_custom(&provider, &token, None);
         }
-        // Rate limits (issue 11, second part): the core's RateLimitLoad / RateLimitStore
-        // steps are answered here from the KV (approximate) or Durable Object (exact) store.
-        #[allow(unreachable_patterns)]
-        _ => {}
-    }
-}
-
-/// The normalized path the gate checked, re-encoded for the origin (the gate decodes
-/// segments): like JS `encodeURIComponent`, then `: @ $ & + , =` kept as they are.
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for (i, seg) in path.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
+        Io::RateLimitLoad {
+            policy,
+            key,
+            store,
+            timeout_ms,
+        } => ratelimit::load(iso, env, pending, &policy, &key, &store, timeout_ms).await,
+        Io::RateLimitStore {
+            policy,
+            key,
+            store,
+            expected,
+            new,
+            ttl_ms,
+            timeout_ms,
+            ..
+        } => {
+            ratelimit::store(
+                env, pending, &policy, &key, &store, expected, new, ttl_ms, timeout_ms,
+            )
+            .await
         }
-        for b in seg.bytes() {
-            let keep = b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_'
-                        | b'.'
-                        | b'!'
-                        | b'~'
-                        | b'*'
-                        | b'\''
-                        | b'('
-                        | b')'
-                        | b':'
-                        | b'@'
-                        | b'$'
-                        | b'&'
-                        | b'+'
-                        | b','
-                        | b'='
-                );
-            if keep {
-                out.push(char::from(b));
-            } else {
-                const D: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(D[usize::from(b >> 4)]));
-                out.push(char::from(D[usize::from(b & 15)]));
-            }
-        }
+        // No session store in the Rust Worker: an unknown session.
+        Io::Session { hash } => pending.provide_session_json(&hash, None),
     }
-    out
 }
 
 async fn forward(
@@ -353,12 +382,10 @@ async fn forward(
     for (name, value) in &allow.headers {
         headers.set(name, value)?;
     }
-    let path = match &allow.path {
-        Some(p) => encode_path(p),
-        None => String::from(url.path()),
-    };
+    // The core's percent-encoded form of the path it checked: forwarded as is.
+    let path = allow.forward_path.as_deref().unwrap_or_else(|| url.path());
     let mut target = String::from(origin);
-    target.push_str(&path);
+    target.push_str(path);
     if let Some(q) = url.query() {
         target.push('?');
         target.push_str(q);
@@ -435,6 +462,8 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     };
     // Keys past their freshness are refreshed after the answer (stale-while-revalidate).
     jwks::refresh_stale(&iso, &env, &wctx, started);
+    // `kv` rate-limit entries, coalesced: at most one write per second per key.
+    ratelimit::flush_kv(&iso, &env, &wctx);
     match decision {
         Decision::Preflight(p) => {
             log_decision(None, p.status, None, None, started);
@@ -454,14 +483,16 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
                 None,
                 started,
             );
-            problem(
-                d.status,
-                &d.body,
-                &[(
-                    "www-authenticate",
-                    d.www_authenticate.as_deref().unwrap_or(""),
-                )],
-            )
+            // The core's response headers (RateLimit-Policy, RateLimit, Retry-After on 429).
+            let mut extra: Vec<(&str, &str)> = Vec::with_capacity(d.response_headers.len() + 1);
+            extra.push((
+                "www-authenticate",
+                d.www_authenticate.as_deref().unwrap_or(""),
+            ));
+            for (k, v) in &d.response_headers {
+                extra.push((k.as_str(), v.as_str()));
+            }
+            problem(d.status, &d.body, &extra)
         }
         Decision::Allow(a) => {
             if let Some(shadow) = &a.shadow {
@@ -472,7 +503,19 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
                 );
             }
             let provider = a.identity.as_ref().map(|i| i.provider.as_str());
-            let resp = forward(&req, &url, &a, &iso.origin).await?;
+            let mut resp = forward(&req, &url, &a, &iso.origin).await?;
+            if !a.response_headers.is_empty() {
+                // A fetched response's headers are immutable: copy them, then add the core's
+                // (RateLimit-Policy, RateLimit).
+                let headers = Headers::new();
+                for (name, value) in resp.headers().entries() {
+                    headers.append(&name, &value)?;
+                }
+                for (name, value) in &a.response_headers {
+                    headers.set(name, value)?;
+                }
+                resp = resp.with_headers(headers);
+            }
             log_decision(
                 a.route.as_deref(),
                 resp.status_code(),
@@ -507,6 +550,8 @@ fn health(iso: &Isolate, env: &Env, started: f64) -> worker::Result<Response> {
         "bindings": {
             KV_BINDING: env.kv(KV_BINDING).is_ok(),
             REVOCATIONS_BINDING: env.durable_object(REVOCATIONS_BINDING).is_ok(),
+            ratelimit::RATE_LIMITER_BINDING: env.durable_object(ratelimit::RATE_LIMITER_BINDING).is_ok(),
+            ratelimit::RATE_LIMIT_KV_BINDING: env.kv(ratelimit::RATE_LIMIT_KV_BINDING).is_ok(),
         },
     });
     let headers = Headers::new();

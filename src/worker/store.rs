@@ -2,9 +2,8 @@
 //! the revocation Durable Object. The core validates every answer (a malformed record or
 //! answer is a store error: AUTH-015, fail closed); this file only reads.
 //!
-//! Rate limits (issue 11, second part) plug in beside these: a KV store (approximate,
-//! isolate-local counts with coalesced writes) and a Durable Object store (exact), answering
-//! the core's rate-limit steps from `perform` in `mod.rs`.
+//! Rate-limit stores (KV via the core's `KvSync`, the `RateLimiter` Durable Object) are in
+//! `ratelimit.rs`.
 
 use alloc::string::String;
 
