@@ -317,14 +317,21 @@ describe('Redis down, slow and restarting mid-run', () => {
 
       admin = await start();
       await admin.set(`rs:apikey:${record.id}`, JSON.stringify(record)); // no persistence: re-seeded
-      // The store reconnects: the same Gate objects work again with the shared limit.
-      const d = (await within(3000, gates.deny.decide(req(toks[0])), 'after restart')).r;
-      assert.equal(d.allow, true, `after the restart: ${JSON.stringify(d)}`);
-      assert.equal((await apiGate.decide(req(key, '/k/x'))).allow, true, 'API key after the restart');
+      // The store reconnects by itself: the same Gate objects work again with the shared
+      // limit. (The first connection may take longer than timeoutMs on a loaded machine:
+      // such a request is 500 AUTH-015, as documented, never allowed.)
       const st = [];
-      for (let j = 0; j < 4; j++) st.push((await gates.deny.decide(req(toks[0]))).status);
+      for (let j = 0; j < 40 && st.filter((x) => x === 429).length < 2; j++) {
+        const d = (await within(3000, gates.deny.decide(req(toks[0])), 'after restart')).r;
+        st.push(d.status);
+        if (d.status === 500) assert.equal(d.code, 'AUTH-015');
+        else if (!d.allow) assert.equal(d.code, 'AUTH-016');
+        if (d.status === 500) await sleep(50);
+      }
       // The restart lost the counter (no persistence): 3 per window again, never more.
-      assert.deepEqual(st, [200, 200, 429, 429]);
+      assert.equal(st.filter((x) => x === 200).length, 3, `after the restart: ${st}`);
+      assert.equal(st.slice(-2).join(), '429,429');
+      assert.equal((await apiGate.decide(req(key, '/k/x'))).allow, true, 'API key after the restart');
     } finally {
       await store.close();
     }
