@@ -235,7 +235,7 @@ const series = [];
 const t0Wall = new Date();
 console.log(`soak: ${SECONDS} s, ${CONCURRENCY} concurrent, key rotation every ${ROTATE_MS / 1000} s, loopback only (origin ${originUrl}, issuer ${idpUrl}); started ${t0Wall.toISOString()}`);
 console.log('  t(s)  requests  req/s  unexpected  err%   p50(ms)  p99(ms)  workerd RSS(MB)  driver heap(MB)  key');
-const tick = setInterval(() => {
+function report() {
   const lat = win.lat.sort((a, b) => a - b);
   const t = Math.round((performance.now() - start) / 1000);
   const rss = workerdRssMb();
@@ -243,10 +243,13 @@ const tick = setInterval(() => {
   series.push({ t, rss });
   const err = win.requests ? (100 * win.unexpected) / win.requests : 0;
   console.log(
-    `${String(t).padStart(6)}  ${String(win.requests).padStart(8)}  ${String(Math.round(win.requests / 10)).padStart(5)}  ${String(win.unexpected).padStart(10)}  ${err.toFixed(2).padStart(5)}  ${pct(lat, 50).toFixed(2).padStart(8)}  ${pct(lat, 99).toFixed(2).padStart(7)}  ${rss.toFixed(1).padStart(15)}  ${heap.toFixed(1).padStart(15)}  ${keys[rotation].kid}`,
+    `${String(t).padStart(6)}  ${String(win.requests).padStart(8)}  ${String(Math.round(win.requests / Math.max(1, t - lastReport))).padStart(5)}  ${String(win.unexpected).padStart(10)}  ${err.toFixed(2).padStart(5)}  ${pct(lat, 50).toFixed(2).padStart(8)}  ${pct(lat, 99).toFixed(2).padStart(7)}  ${rss.toFixed(1).padStart(15)}  ${heap.toFixed(1).padStart(15)}  ${keys[rotation].kid}`,
   );
   win = { requests: 0, unexpected: 0, lat: [] };
-}, 10_000);
+  lastReport = t;
+}
+let lastReport = 0;
+const tick = setInterval(report, 10_000);
 let rotating = Promise.resolve();
 const rot = setInterval(() => {
   rotating = (async () => {
@@ -259,8 +262,8 @@ const rot = setInterval(() => {
 await Promise.all(Array.from({ length: CONCURRENCY }, loop));
 clearInterval(rot);
 await rotating;
-await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - ((performance.now() - start) % 10_000)) + 50));
 clearInterval(tick);
+if (win.requests) report(); // the last, partial window
 await mf.dispose();
 for (const s of [origin, idp]) {
   s.closeAllConnections?.();
