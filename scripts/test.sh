@@ -69,6 +69,9 @@ run_step "wycheproof counts" bash -c "set -o pipefail; cargo test -q --test wych
 run_step "fuzz (10 s per target)" bash scripts/fuzz.sh 10
 # Dependency advisories: runs when a RustSec advisory DB is on the machine (see docs/security.md).
 run_step "cargo audit" bash scripts/audit.sh
+# The soak's short run (docs/security.md "Soak"): the Rust Worker in workerd under load for
+# 60 s with a key rotation every 20 s; fails on any unexpected answer.
+run_step "soak (60 s)" env SOAK_ROTATE_MS=20000 bash scripts/soak.sh 60
 if [ -f package.json ] && grep -q '"test"' package.json; then
   run_step "npm test" npm test --silent
 fi

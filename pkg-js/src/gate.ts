@@ -209,6 +209,10 @@ export interface GateOptions {
   now?(): number;
   /** Fetch timeout for discovery and introspection, ms (default 5000). */
   timeoutDuration?: number;
+  /** Timeout of one API-key, revocation or session lookup in `store`, ms (default 1000). A
+   * lookup that throws or takes longer is a store error: 500 AUTH-015 (fail closed). Rate-limit
+   * steps use their policy's `timeoutMs` and `onStoreError` instead. */
+  storeTimeout?: number;
   /** Minimum ms between JWKS refetches caused by unknown `kid`s, per provider (default 30000);
    * passed to the JWKS cache policy, which also applies its refetch budget. */
   cooldownDuration?: number;
@@ -239,6 +243,12 @@ const UTF8 = new TextEncoder();
 const MAX_STEPS = 64;
 
 /** Resolves with the promise's value, or rejects after `ms`. */
+/** Default `storeTimeout` (ms). */
+const STORE_TIMEOUT_MS = 1000;
+/** What a failed store lookup hands the core: not a record nor an answer, so the core's strict
+ * parse makes it a store error (AUTH-015), as the Rust Worker does for a KV error. */
+const STORE_ERROR = 'store error';
+
 async function withTimeout<T>(p: Promise<T> | T, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -438,6 +448,7 @@ export class Gate {
     const o = this.#opts;
     const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
     const timeout = o.timeoutDuration ?? JWKS_DEFAULTS.timeoutDuration;
+    const storeTimeout = typeof o.storeTimeout === 'number' && o.storeTimeout > 0 ? o.storeTimeout : STORE_TIMEOUT_MS;
     switch (io.type) {
       case 'jwks': {
         let remote = this.#remotes.get(io.provider);
@@ -501,7 +512,14 @@ export class Gate {
         return;
       }
       case 'apiKey': {
-        const rec = o.store?.apiKey ? await o.store.apiKey(io.keyId) : null;
+        // A store that throws or answers after storeTimeout is a store error (AUTH-015, fail
+        // closed): never "unknown key", never a hang, never a rejected decide().
+        let rec: unknown;
+        try {
+          rec = o.store?.apiKey ? await withTimeout(o.store.apiKey(io.keyId), storeTimeout) : null;
+        } catch {
+          rec = STORE_ERROR;
+        }
         handle.provideApiKey(io.keyId, rec === null || rec === undefined ? undefined : JSON.stringify(rec));
         return;
       }
@@ -510,13 +528,24 @@ export class Gate {
         if (!o.store?.isRevoked) throw new ConfigError('gate: the config enables revocation but options.store.isRevoked is missing');
         // The raw answer goes to the core: only `false`/`0` mean "not revoked" there;
         // anything else denies (finding 3: `1`, `"true"`, objects failed open).
-        const revoked: unknown = await o.store.isRevoked(io.id, Math.floor(now / 1000));
+        // A store that throws or answers after storeTimeout: a store error (AUTH-015).
+        let revoked: unknown;
+        try {
+          revoked = await withTimeout(o.store.isRevoked(io.id, Math.floor(now / 1000)), storeTimeout);
+        } catch {
+          revoked = STORE_ERROR;
+        }
         handle.provideRevoked(io.id, revoked === undefined ? undefined : JSON.stringify(revoked));
         return;
       }
       case 'session': {
         // No session store: no session is known (AUTH-008).
-        const rec = o.store?.session ? await o.store.session(io.hash) : null;
+        let rec: unknown;
+        try {
+          rec = o.store?.session ? await withTimeout(o.store.session(io.hash), storeTimeout) : null;
+        } catch {
+          rec = STORE_ERROR;
+        }
         handle.provideSession(io.hash, rec === null || rec === undefined ? undefined : JSON.stringify(rec));
         return;
       }

@@ -69,6 +69,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   let pending: Promise<RedisClientLike> | undefined;
   const client = (): Promise<RedisClientLike> => {
     if (options.client) return Promise.resolve(options.client);
+    // A client whose connection dropped (Redis restarted, the network blipped) is closed for
+    // good (no reconnect loop): the next call connects anew, so the store recovers by itself.
+    if (owned && owned.isOpen === false) {
+      owned = undefined;
+      pending = undefined;
+    }
     pending ??= (async () => {
       let mod: { createClient(o: unknown): RedisClientLike };
       try {

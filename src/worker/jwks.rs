@@ -103,7 +103,13 @@ async fn seed_from_kv(iso: &Isolate, env: &Env, provider: &str, url: &str, now: 
     let Ok(kv) = env.kv(KV_BINDING) else {
         return;
     };
-    let Ok(Some(text)) = kv.get(&kv_key(provider)).text().await else {
+    // A slow or failing KV only skips this tier: the IdP is next.
+    let Some(Ok(Some(text))) = super::with_timeout(
+        kv.get(&kv_key(provider)).text(),
+        super::store::STORE_TIMEOUT_MS,
+    )
+    .await
+    else {
         return;
     };
     let Ok(v) = serde_json::from_str::<Value>(&text) else {

@@ -75,6 +75,26 @@ std::thread_local! {
 const CONFIG_ERROR: &str = "{\"code\":\"AUTH-015\",\"detail\":\"the gate is misconfigured\",\"status\":500,\"title\":\"configuration error\",\"type\":\"urn:edgegate:error:AUTH-015\"}";
 const BAD_GATEWAY: &str = "{\"detail\":\"the origin could not be reached\",\"status\":502,\"title\":\"bad gateway\",\"type\":\"about:blank\"}";
 
+/// `fut`'s output, or `None` when `ms` milliseconds pass first (a workerd timer).
+pub(crate) async fn with_timeout<F: core::future::Future>(fut: F, ms: u32) -> Option<F::Output> {
+    use core::future::Future;
+    use core::task::Poll;
+    let mut fut = core::pin::pin!(fut);
+    let mut timer = core::pin::pin!(worker::Delay::from(core::time::Duration::from_millis(
+        u64::from(ms)
+    )));
+    core::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 /// Unix milliseconds from the runtime's clock (`Date.now()`).
 fn now_ms() -> f64 {
     js_sys::Date::now()

@@ -11,11 +11,16 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, State};
 
-use super::{KV_BINDING, REVOCATIONS_BINDING};
+use super::{with_timeout, KV_BINDING, REVOCATIONS_BINDING};
 use crate::gate::{Pending, RevocationStore};
 
 /// Revocation Durable Object shards (ids are spread by SHA-256).
 pub const REVOCATION_SHARDS: u8 = 16;
+
+/// Longest wait for one KV read or Durable Object call (ms). Past it the lookup is a store
+/// error (AUTH-015, fail closed) instead of holding the request for as long as the store
+/// takes (the npm package's `storeTimeout` default is the same).
+pub(crate) const STORE_TIMEOUT_MS: u32 = 1000;
 
 /// A value that is never a record nor a revocation answer: the core's "store error".
 fn store_error() -> Value {
@@ -34,13 +39,15 @@ pub(crate) async fn api_key(env: &Env, pending: &mut Pending, key_id: &str) {
             );
             Some(store_error())
         }
-        Ok(kv) => match kv.get(&format!("apikey:{key_id}")).text().await {
-            Ok(None) => None,
-            Ok(Some(text)) => {
-                Some(serde_json::from_str::<Value>(&text).unwrap_or_else(|_| store_error()))
+        Ok(kv) => {
+            match with_timeout(kv.get(&format!("apikey:{key_id}")).text(), STORE_TIMEOUT_MS).await {
+                Some(Ok(None)) => None,
+                Some(Ok(Some(text))) => {
+                    Some(serde_json::from_str::<Value>(&text).unwrap_or_else(|_| store_error()))
+                }
+                Some(Err(_)) | None => Some(store_error()),
             }
-            Err(_) => Some(store_error()),
-        },
+        }
     };
     pending.provide_api_key_json(key_id, answer.as_ref());
 }
@@ -51,13 +58,18 @@ pub(crate) async fn revoked(env: &Env, store: RevocationStore, pending: &mut Pen
     let answer = match store {
         RevocationStore::Kv => match env.kv(KV_BINDING) {
             Err(_) => store_error(),
-            Ok(kv) => match kv.get(&format!("revoked:{id}")).text().await {
-                Ok(None) => Value::Bool(false),
-                Ok(Some(_)) => Value::Bool(true),
-                Err(_) => store_error(),
+            Ok(kv) => match with_timeout(kv.get(&format!("revoked:{id}")).text(), STORE_TIMEOUT_MS)
+                .await
+            {
+                Some(Ok(None)) => Value::Bool(false),
+                Some(Ok(Some(_))) => Value::Bool(true),
+                Some(Err(_)) | None => store_error(),
             },
         },
-        RevocationStore::DurableObject => revoked_do(env, id).await.unwrap_or_else(store_error),
+        RevocationStore::DurableObject => with_timeout(revoked_do(env, id), STORE_TIMEOUT_MS)
+            .await
+            .flatten()
+            .unwrap_or_else(store_error),
     };
     pending.provide_revoked_json(id, &answer);
 }
