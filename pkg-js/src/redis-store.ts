@@ -226,7 +226,8 @@ export function createRedisSessionStore(options: RedisSessionOptions, now: () =>
         const next = fn({ ...cur });
         const nextRaw = next ? JSON.stringify(next) : '';
         const r = await c.eval(SESSION_CAS_LUA, { keys: [recordKey(hash)], arguments: [String(raw), nextRaw, next ? px(next) : '1'] });
-        if (Array.isArray(r) && r[0] === 1) return next ? { ...next } : null;
+        const [swapped] = Array.isArray(r) ? (r as unknown[]) : [];
+        if (swapped === 1) return next ? { ...next } : null;
         // Another writer got there first: read again and reapply `fn`.
       }
       throw new Error('redis: too many concurrent updates of one session');
