@@ -65,6 +65,9 @@ bindgen "$out/edgegate_inspect.wasm" web pkg-js/wasm/inspect
 # when the committed file is stale, this regenerates it.
 log "abi.generated.ts"
 EDGEGATE_BLESS=1 cargo test -q --test abi_drift >&2
+# The `GateConfig` TypeScript type, generated from the JSON Schema (schema/config.schema.json).
+log "config.generated.ts"
+node scripts/gen-config-type.mjs
 log "tsc"
 rm -rf pkg-js/dist
 node_modules/.bin/tsc -p pkg-js/tsconfig.esm.json

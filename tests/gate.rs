@@ -119,7 +119,8 @@ fn config() -> Value {
             {"name": "machines", "path": "/machine/**", "providers": ["apiKey"]},
             {"name": "beta", "path": "/beta/**", "roles": ["beta"], "shadow": true},
             {"name": "internal", "path": "/internal/**", "mtls": {"fingerprints": [FP]}},
-            {"name": "api", "path": "/api/**"}
+            {"name": "api", "path": "/api/**"},
+            {"name": "ops", "path": "/ops/**", "roles": ["admin"], "providers": ["apiKey"]}
         ]
     })
 }
@@ -460,45 +461,52 @@ fn decision_table() {
             false,
             Some(AccessDenied),
         ),
+        // Least privilege: a route without `providers` takes tokens, not API keys.
         (
-            "api key on api",
+            "api key on api (no providers list)",
             bearer("GET", "/api/x", &k.machine),
-            true,
-            None,
+            false,
+            Some(InvalidCredentials),
+        ),
+        (
+            "api key on admin (no providers list)",
+            bearer("GET", "/admin/x", &k.admin_key),
+            false,
+            Some(InvalidCredentials),
         ),
         (
             "api key with admin role",
-            bearer("GET", "/admin/x", &k.admin_key),
+            bearer("GET", "/ops/x", &k.admin_key),
             true,
             None,
         ),
         (
             "api key without admin role",
-            bearer("GET", "/admin/x", &k.machine),
+            bearer("GET", "/ops/x", &k.machine),
             false,
             Some(InsufficientRoles),
         ),
         (
             "expired api key",
-            bearer("GET", "/api/x", &k.expired),
+            bearer("GET", "/machine/x", &k.expired),
             false,
             Some(InvalidCredentials),
         ),
         (
             "revoked api key",
-            bearer("GET", "/api/x", &k.revoked),
+            bearer("GET", "/machine/x", &k.revoked),
             false,
             Some(InvalidCredentials),
         ),
         (
             "malformed api key",
-            bearer("GET", "/api/x", "egk_nothing"),
+            bearer("GET", "/machine/x", "egk_nothing"),
             false,
             Some(InvalidCredentials),
         ),
         (
             "unknown api key",
-            bearer("GET", "/api/x", &k.unknown),
+            bearer("GET", "/machine/x", &k.unknown),
             false,
             Some(InvalidCredentials),
         ),
@@ -692,7 +700,7 @@ fn allow_carries_identity_headers_and_strips_forged_ones() {
 fn api_key_identity() {
     let g = gate();
     let k = keys();
-    let Decision::Allow(a) = decide(&g, &bearer("GET", "/api/x", &k.admin_key), &k.store) else {
+    let Decision::Allow(a) = decide(&g, &bearer("GET", "/ops/x", &k.admin_key), &k.store) else {
         panic!("denied")
     };
     let id = a.identity.unwrap();
@@ -706,7 +714,7 @@ fn api_key_identity() {
     assert!(id.permissions.contains(&"deploy:run".to_string()));
     // the step machine asks for the record, then the denylist, by key id only
     let mut ctx = Ctx::new();
-    let req = bearer("GET", "/api/x", &k.machine);
+    let req = bearer("GET", "/machine/x", &k.machine);
     let mut p = Pending::new(req.clone());
     let Step::Need(Io::ApiKey { key_id }) = g.decide(&p, NOW, &mut ctx) else {
         panic!()
@@ -734,6 +742,7 @@ fn api_keys_disabled_means_invalid_credentials() {
     let mut c = config();
     c["apiKeys"] = json!({"enabled": false});
     c["routes"][7] = json!({"path": "/machine/**"});
+    c["routes"][11] = json!({"path": "/ops/**"});
     let g = Gate::from_config(c.to_string().as_bytes(), &env()).unwrap();
     let k = keys();
     expect(

@@ -100,7 +100,7 @@ fn api_key_gate() -> Gate {
     let c = json!({
         "apiKeys": {"enabled": true},
         "revocation": {"enabled": true},
-        "routes": [{"path": "/x"}]
+        "routes": [{"path": "/x", "providers": ["apiKey"]}]
     });
     Gate::from_config(c.to_string().as_bytes(), &env()).unwrap()
 }

@@ -190,7 +190,7 @@ fn key_config() -> Value {
         "providers": [{"type": "jwt", "name": "main", "issuer": "https://issuer.example", "audience": "api", "secret": {"env": "JWT_SECRET"}}],
         "apiKeys": {"enabled": true},
         "revocation": {"enabled": true},
-        "routes": [{"path": "/x"}]
+        "routes": [{"path": "/x", "providers": ["main", "apiKey"]}]
     })
 }
 

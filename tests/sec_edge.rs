@@ -60,7 +60,7 @@ fn gate_with(extra: Value) -> Gate {
         "routes": [
             {"name": "health", "path": "/health", "public": true},
             {"name": "admin", "path": "/admin/**", "roles": ["admin"]},
-            {"name": "api", "path": "/api/**"}
+            {"name": "api", "path": "/api/**", "providers": ["main", "apiKey"]}
         ]
     });
     for (k, v) in extra.as_object().unwrap() {

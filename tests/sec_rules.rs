@@ -95,8 +95,8 @@ fn rbac_gate() -> Gate {
         "rbac": {"roles": {"viewer": {"permissions": ["*:read"]},
                            "ops": {"permissions": ["admin:*"]}}},
         "routes": [
-            {"path": "/admin/delete", "permissions": ["admin:delete"]},
-            {"path": "/posts", "permissions": ["posts:read"]}
+            {"path": "/admin/delete", "permissions": ["admin:delete"], "providers": ["jwt", "apiKey"]},
+            {"path": "/posts", "permissions": ["posts:read"], "providers": ["jwt", "apiKey"]}
         ]
     }))
 }

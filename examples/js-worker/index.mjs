@@ -8,10 +8,16 @@
 //
 // Bindings (wrangler.toml): EDGEGATE_CONFIG (the config JSON), ORIGIN_URL, AUTH_ENABLED, and
 // secrets such as JWT_SECRET (`wrangler secret put JWT_SECRET`). Every string binding is
-// the gate's environment for `{"env": "NAME"}` config values.
+// the gate's environment for `{"env": "NAME"}` config values. EDGEGATE_KV (optional, a KV
+// namespace): API key records (`apikey:<id>`) and the revocation list (`revoked:<id>`),
+// through the package's `createKvStore`.
+//
+// The client's address for `ip` rate limits is `CF-Connecting-IP` (set by Cloudflare, not by
+// the client). The rate-limit headers the gate computed (`responseHeaders`) go on every
+// response: denials, preflights and the origin's answers.
 //
 // Never logged: tokens, headers, secrets. Logged: the path of a bad config field, warnings.
-import { Gate } from 'edgegate';
+import { Gate, createKvStore } from 'edgegate';
 
 /** Once per isolate: `{ gate, origin }` or `{ failed: true }` (fail closed). */
 let state = null;
@@ -28,6 +34,16 @@ function problem(status, body, extra) {
   const headers = new Headers({ 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
   for (const [k, v] of Object.entries(extra ?? {})) if (v !== undefined && v !== null && v !== '') headers.set(k, String(v));
   return new Response(body, { status, headers });
+}
+
+/** The gate's response headers (`RateLimit-Policy`, `RateLimit`, `Retry-After`) on `res`. */
+function withResponseHeaders(res, decision) {
+  const extra = Object.entries(decision?.responseHeaders ?? {});
+  if (extra.length === 0) return res;
+  // An origin's (or fetch's) response may have immutable headers: copy it.
+  const out = new Response(res.body, res);
+  for (const [k, v] of extra) out.headers.set(k, String(v));
+  return out;
 }
 
 const configError = () => problem(500, CONFIG_ERROR);
@@ -48,9 +64,12 @@ function init(env) {
     console.error('edgegate: EDGEGATE_CONFIG is not set; answering 500 AUTH-015');
     return { failed: true };
   }
+  // API keys and revocation: the KV namespace when it is bound (else the gate has no store:
+  // a config that needs one is refused at start-up, naming the field).
+  const store = env?.EDGEGATE_KV ? createKvStore(env.EDGEGATE_KV) : undefined;
   let gate;
   try {
-    gate = Gate.create(config, { env: strings });
+    gate = Gate.create(config, { env: strings, store });
   } catch (e) {
     // `reason` is the path of the bad field (e.g. `providers[0].secret`); the message is not
     // logged so that no value from the config or the environment reaches the logs.
@@ -109,6 +128,8 @@ export default {
         method: request.method,
         path: `${url.pathname}${url.search}`,
         headers: request.headers,
+        // Cloudflare's view of the client (not a header the client controls on Cloudflare).
+        clientIp: request.headers.get('cf-connecting-ip') ?? undefined,
         tlsClientAuth: request.cf?.tlsClientAuth ?? null,
       });
     } catch (e) {
@@ -119,12 +140,13 @@ export default {
     if (decision.preflight === true) return preflight(decision);
     if (decision.allow !== true) {
       return problem(decision.status, decision.body, {
+        ...decision.responseHeaders,
         'www-authenticate': decision.wwwAuthenticate,
       });
     }
     if (decision.reason === 'shadow' && decision.shadow) {
       console.warn(`edgegate: shadow route ${decision.route ?? '?'} would deny (${decision.shadow.code})`);
     }
-    return forward(request, decision, state.origin, url);
+    return withResponseHeaders(await forward(request, decision, state.origin, url), decision);
   },
 };

@@ -8,8 +8,10 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { gateBinding } from './api.js';
-import { Gate, createApiKey, inspectToken, isAuthError, type ApiKeyRecord, type GateDecision } from './node.js';
+import { defaultLimits, gateBinding } from './api.js';
+import { Gate, createApiKey, createRedisStore, inspectToken, isAuthError, type ApiKeyRecord, type GateDecision } from './node.js';
+import { INSPECT_ONLY, keyEndpoints, rateLimitStatus, type GateOptions } from './gate.js';
+import { readBounded } from './remote.js';
 
 const VERSION = '0.1.0';
 
@@ -29,6 +31,10 @@ commands:
       --secret, --issuer, --audience, ...; unset fields from the environment: AUTH0_DOMAIN,
       JWT_SECRET, ...) and prints the identity.
       e.g. JWT_SECRET=... edgegate validate --provider jwt --issuer https://issuer.example < token.txt
+  health --provider P [--<field> VALUE]... [--timeout MS] [--format text|json]
+      Whether a provider's keys can be reached: the discovery document and the JWKS (status,
+      timing, cache headers, key count); fields as for validate.
+      e.g. AUTH0_DOMAIN=tenant.auth0.com AUTH0_AUDIENCE=api edgegate health --provider auth0
   check --config F --method M --path P [--token T] [--header NAME:VALUE]... [--client-ip IP]
         [--format text|json] [--now S]
       The gate's decision for one request (with its rate-limit fields).
@@ -38,10 +44,20 @@ commands:
       errors with line and column).
       e.g. edgegate config validate gate.json
   apikey create --account A [--name N] [--role R]... [--permission P]... [--days D] --store FILE
+  apikey rotate KEY_ID --store FILE [--days D] [--overlap SECONDS]
   apikey list --store FILE         apikey revoke KEY_ID --store FILE
-      API keys in a JSON file store; create prints the key once and the
-      \`wrangler kv key put\` line for the Worker's KV.
+      API keys in a JSON file store; create and rotate print the new key once and the
+      \`wrangler kv key put\` lines for the Worker's KV (--binding NAME, default EDGEGATE_KV).
+      rotate: a new key with the same account, name, roles and permissions; the old one is
+      revoked at once, or with --overlap keeps working for that many seconds (at most 30 days).
       e.g. edgegate apikey create --account acme --role deployer --days 90 --store keys.json
+           edgegate apikey rotate k_abc123 --overlap 3600 --store keys.json
+  ratelimit status --config F --policy P --key K [--redis-url URL] [--prefix P] [--now S]
+                   [--format text|json]
+      A rate-limit policy's counter for one key value (a sub, an address, an API key id ...)
+      in its store: Redis is read (REDIS_URL or --redis-url; prefix default edgegate:); a
+      memory store lives inside each gate process, so there is nothing to read (said so).
+      e.g. edgegate ratelimit status --config gate.json --policy per-user --key alice --redis-url redis://127.0.0.1:6379
 
   token sign --sub S --issuer I [--audience A] [--role R]... [--permission P]... [--expires SECONDS]
              [--secret-env NAME]
@@ -52,7 +68,8 @@ commands:
 tokens: as an argument, "-" or nothing to read stdin, or --token-env NAME (argv leaks into
 shell history and ps). Colours only on a TTY (NO_COLOR disables them).
 
-exit codes: 0 ok/allowed/valid, 1 denied/invalid, 2 usage or configuration error.
+exit codes: 0 ok/allowed/valid/healthy, 1 denied/invalid/unhealthy, 2 usage or configuration
+  error (or a store that cannot be reached).
   --help, -h   this help        --version   the version`;
 
 class UsageError extends Error {}
@@ -170,10 +187,8 @@ function cmdInspect(args: string[]): number {
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, x: string) => x.toUpperCase());
 
-async function cmdValidate(args: string[]): Promise<number> {
-  // Provider fields are open-ended flags (--domain, --client-id, ...): split them off
-  // first, then parse the known ones strictly.
-  const known = new Set(['--provider', '--token-env', '--format', '--help', '-h']);
+/** Splits the open-ended provider field flags (--domain, --client-id, ...) from `known`. */
+function providerFlags(args: string[], known: Set<string>): { entry: Record<string, unknown>; rest: string[] } {
   const rest: string[] = [];
   const entry: Record<string, unknown> = {};
   for (let i = 0; i < args.length; i++) {
@@ -187,6 +202,13 @@ async function cmdValidate(args: string[]): Promise<number> {
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
     entry[camel(flag.slice(2))] = v;
   }
+  return { entry, rest };
+}
+
+async function cmdValidate(args: string[]): Promise<number> {
+  // Provider fields are open-ended flags (--domain, --client-id, ...): split them off
+  // first, then parse the known ones strictly.
+  const { entry, rest } = providerFlags(args, new Set(['--provider', '--token-env', '--format', '--help', '-h']));
   const { values, positionals } = parse(rest, { provider: { type: 'string' }, 'token-env': { type: 'string' } });
   const f = format(values.format);
   if (typeof values.provider !== 'string') throw new UsageError('--provider is required');
@@ -194,7 +216,7 @@ async function cmdValidate(args: string[]): Promise<number> {
   const token = readToken(positionals[0], values['token-env']);
   let gate: Gate;
   try {
-    gate = Gate.create({ providers: [entry], routes: [{ path: '/**' }] }, { env: process.env });
+    gate = Gate.create({ providers: [entry], routes: [{ path: '/**' }] } as never, { env: process.env });
   } catch (e) {
     const m = isAuthError(e) ? `${e.code} ${e.message}` : (e as Error).message;
     if (f === 'json') out(JSON.stringify({ valid: false, code: 'AUTH-015', error: m }));
@@ -288,6 +310,198 @@ async function cmdCheck(args: string[]): Promise<number> {
   return d.allow ? 0 : 1;
 }
 
+/** One network step of `health`. */
+interface HealthStep {
+  step: 'discovery' | 'jwks';
+  url: string;
+  ok: boolean;
+  status: number | null;
+  ms: number;
+  cacheControl: string | null;
+  age: string | null;
+  expires: string | null;
+  etag: string | null;
+  keyCount?: number;
+  kids?: string[];
+  jwksUri?: string;
+  error?: string;
+}
+
+/** GETs `url` (no redirects, bounded, with a timeout) and reports what a cache would see. */
+async function probe(step: HealthStep['step'], url: string, timeout: number): Promise<{ r: HealthStep; body?: unknown }> {
+  const r: HealthStep = { step, url, ok: false, status: null, ms: 0, cacheControl: null, age: null, expires: null, etag: null };
+  process.stderr.write(c('2', `${step}: GET ${url} ...`) + '\n');
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeout);
+  const t0 = performance.now();
+  try {
+    const res = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal: ctl.signal });
+    r.status = res.status;
+    r.cacheControl = res.headers.get('cache-control');
+    r.age = res.headers.get('age');
+    r.expires = res.headers.get('expires');
+    r.etag = res.headers.get('etag');
+    const bytes = await readBounded(res, defaultLimits().maxResponseBytes, () => new Error('response too large'), ctl.signal);
+    r.ms = Math.round(performance.now() - t0);
+    if (res.status !== 200) {
+      r.error = `HTTP ${res.status}`;
+      return { r };
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      r.error = 'not JSON';
+      return { r };
+    }
+    r.ok = true;
+    return { r, body };
+  } catch (e) {
+    r.ms = Math.round(performance.now() - t0);
+    r.error = ctl.signal.aborted ? `timeout after ${timeout} ms` : String((e as Error)?.message ?? e);
+    return { r };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function cmdHealth(args: string[]): Promise<number> {
+  const { entry, rest } = providerFlags(args, new Set(['--provider', '--timeout', '--format', '--help', '-h']));
+  const { values } = parse(rest, { provider: { type: 'string' }, timeout: { type: 'string' } });
+  const f = format(values.format);
+  if (typeof values.provider !== 'string') throw new UsageError('--provider is required');
+  const timeout = values.timeout === undefined ? 5000 : Number(values.timeout);
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 120_000) throw new UsageError('--timeout is 1..120000 ms');
+  entry.type = values.provider;
+  let gate: Gate;
+  try {
+    // The core resolves the provider (preset, environment) and says where its keys come from.
+    gate = Gate.create({ providers: [entry], routes: [{ path: '/**' }] } as never, { env: process.env, [INSPECT_ONLY]: true } as GateOptions);
+  } catch (e) {
+    const m = isAuthError(e) ? `${e.code} ${e.message}` : (e as Error).message;
+    if (f === 'json') out(JSON.stringify({ healthy: false, code: 'AUTH-015', error: m }));
+    else err(m);
+    return 2;
+  }
+  const report: Array<{ name: string; issuer: string | null; keys: 'remote' | 'local'; healthy: boolean; steps: HealthStep[] }> = [];
+  for (const p of keyEndpoints(gate)) {
+    const steps: HealthStep[] = [];
+    let jwksUrl = p.jwksUrl;
+    if (p.discoveryUrl) {
+      const { r, body } = await probe('discovery', p.discoveryUrl, timeout);
+      steps.push(r);
+      if (r.ok) {
+        const d = body as { issuer?: unknown; jwks_uri?: unknown } | null;
+        if (!d || typeof d.jwks_uri !== 'string') {
+          r.ok = false;
+          r.error = 'no jwks_uri in the discovery document';
+        } else if (p.issuer !== null && d.issuer !== p.issuer) {
+          // The gate refuses such a document (its issuer must equal the provider's).
+          r.ok = false;
+          r.error = `the document's issuer ${JSON.stringify(d.issuer)} is not the provider's ${JSON.stringify(p.issuer)}`;
+        } else {
+          r.jwksUri = d.jwks_uri;
+          jwksUrl = d.jwks_uri;
+        }
+      }
+    }
+    if (jwksUrl && steps.every((x) => x.ok)) {
+      const { r, body } = await probe('jwks', jwksUrl, timeout);
+      steps.push(r);
+      if (r.ok) {
+        const keys = (body as { keys?: unknown } | null)?.keys;
+        if (!Array.isArray(keys)) {
+          r.ok = false;
+          r.error = 'no "keys" array';
+        } else {
+          r.keyCount = keys.length;
+          r.kids = keys.map((k) => (k && typeof (k as { kid?: unknown }).kid === 'string' ? (k as { kid: string }).kid : '')).filter(Boolean);
+          if (keys.length === 0) {
+            r.ok = false;
+            r.error = 'the key set is empty';
+          }
+        }
+      }
+    }
+    const remote = Boolean(p.discoveryUrl || p.jwksUrl);
+    report.push({ name: p.name, issuer: p.issuer, keys: remote ? 'remote' : 'local', healthy: steps.every((x) => x.ok), steps });
+  }
+  const healthy = report.every((p) => p.healthy);
+  if (f === 'json') out(JSON.stringify({ healthy, providers: report }, null, 2));
+  else {
+    for (const p of report) {
+      out(`${c('1', p.name)}${p.issuer ? ` (issuer ${p.issuer})` : ''}: ${p.healthy ? c('32', 'healthy') : c('31', 'unhealthy')}`);
+      if (p.keys === 'local') out('  keys are in the config (secret, PEM or inline JWKS): nothing to reach');
+      for (const s of p.steps) {
+        const cache = [s.cacheControl && `cache-control: ${s.cacheControl}`, s.age && `age: ${s.age}`, s.expires && `expires: ${s.expires}`, s.etag && `etag: ${s.etag}`].filter(Boolean).join('; ');
+        out(`  ${s.step}: ${s.url} -> ${s.status ?? '-'} in ${s.ms} ms${s.keyCount !== undefined ? `, ${s.keyCount} key(s)${s.kids?.length ? ` (${s.kids.join(', ')})` : ''}` : ''}${s.error ? ` ${c('31', s.error)}` : ''}`);
+        if (cache) out(`    ${cache}`);
+        else if (s.ok) out(c('33', '    no cache headers (the gate uses its default freshness)'));
+      }
+    }
+  }
+  return healthy ? 0 : 1;
+}
+
+async function cmdRatelimit(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { config: { type: 'string' }, policy: { type: 'string' }, key: { type: 'string' }, 'redis-url': { type: 'string' }, prefix: { type: 'string' }, now: { type: 'string' } });
+  const f = format(values.format);
+  if (positionals[0] !== 'status') throw new UsageError('usage: edgegate ratelimit status --config F --policy P --key K');
+  if (!values.config) throw new UsageError('--config is required');
+  if (typeof values.policy !== 'string') throw new UsageError('--policy is required');
+  if (typeof values.key !== 'string' || values.key === '') throw new UsageError('--key is required (the key value: a sub, an address, an API key id ...)');
+  let nowMs = Date.now();
+  if (values.now !== undefined) {
+    nowMs = Number(values.now) * 1000;
+    if (!Number.isFinite(nowMs) || nowMs < 0) throw new UsageError('--now expects unix seconds');
+  }
+  const doc = readJsonFile(String(values.config));
+  let gate: Gate;
+  let st: ReturnType<typeof rateLimitStatus>;
+  try {
+    gate = Gate.create(doc as never, { env: process.env, [INSPECT_ONLY]: true } as GateOptions);
+    st = rateLimitStatus(gate, values.policy, values.key, null, nowMs);
+  } catch (e) {
+    const m = isAuthError(e) ? `${e.code} ${e.message}` : (e as Error).message;
+    if (f === 'json') out(JSON.stringify({ code: 'AUTH-015', error: m }));
+    else err(m);
+    return 2;
+  }
+  const base = { policy: st.policy, store: st.store, keyKind: st.keyKind, storeKey: st.storeKey, limit: st.limit, window: st.window };
+  if (st.store !== 'redis') {
+    const why =
+      st.store === 'memory'
+        ? 'the memory store keeps its counters inside each running gate process (per process, lost on restart): there is nothing to read from outside it'
+        : `the ${st.store} store lives in the Worker; read it there (the counter's key is ${st.storeKey})`;
+    if (f === 'json') out(JSON.stringify({ ...base, meaningful: false, reason: why }));
+    else out(`${st.policy}: ${st.limit} per ${st.window}s, store ${st.store}: not meaningful from here: ${why}`);
+    return 0;
+  }
+  const url = typeof values['redis-url'] === 'string' ? values['redis-url'] : process.env.REDIS_URL;
+  if (!url) throw new UsageError('the policy uses Redis: pass --redis-url URL (or set REDIS_URL)');
+  const store = createRedisStore({ url, prefix: typeof values.prefix === 'string' ? values.prefix : undefined });
+  let raw: string | null;
+  process.stderr.write(c('2', `reading ${st.storeKey} from Redis ...`) + '\n');
+  try {
+    raw = (await store.rateLimit.load(st.storeKey)) as string | null;
+  } catch (e) {
+    err(`redis: ${(e as Error)?.message ?? e}`);
+    return 2;
+  } finally {
+    await store.close();
+  }
+  const now = rateLimitStatus(gate, values.policy, values.key, raw, nowMs);
+  const o = { ...base, meaningful: true, state: now.state, remaining: now.remaining, resetMs: now.resetMs, raw };
+  if (f === 'json') out(JSON.stringify(o));
+  else {
+    out(`${st.policy} (${st.keyKind} ${JSON.stringify(values.key)}): ${st.limit} per ${st.window}s, store redis, key ${st.storeKey}`);
+    if (now.state === 'absent') out(`  no counter: the full quota (${now.remaining}) is available`);
+    else if (now.state === 'malformed') out(c('31', '  the stored value is not a state the gate accepts (it treats it as a store error)'));
+    else out(`  remaining ${now.remaining} of ${now.limit}; full again in ${Math.ceil(now.resetMs / 1000)}s`);
+  }
+  return 0;
+}
+
 function cmdConfig(args: string[]): number {
   const { values, positionals } = parse(args, {});
   const f = format(values.format);
@@ -304,7 +518,7 @@ function cmdConfig(args: string[]): number {
     return 1;
   }
   try {
-    const g = Gate.create(doc, { env: process.env });
+    const g = Gate.create(doc as never, { env: process.env });
     if (f === 'json') out(JSON.stringify({ valid: true, warnings: g.warnings }));
     else {
       out(`${c('32', 'valid')}: ${file}`);
@@ -332,28 +546,64 @@ function loadStore(file: string): FileStore {
 }
 
 function cmdApikey(args: string[]): number {
-  const { values, positionals } = parse(args, { store: { type: 'string' }, account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', multiple: true }, permission: { type: 'string', multiple: true }, days: { type: 'string' }, namespace: { type: 'string' } });
+  const { values, positionals } = parse(args, { store: { type: 'string' }, account: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', multiple: true }, permission: { type: 'string', multiple: true }, days: { type: 'string' }, namespace: { type: 'string' }, binding: { type: 'string' }, overlap: { type: 'string' } });
   const f = format(values.format);
   const sub = positionals[0];
   if (!values.store) throw new UsageError('--store FILE is required');
   const file = String(values.store);
   const store = loadStore(file);
   const save = () => writeFileSync(file, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 });
+  // The Worker's KV layout (docs/worker.md): the record under `apikey:<id>`.
+  const binding = String(values.binding ?? values.namespace ?? 'EDGEGATE_KV');
+  const wrangler = (r: ApiKeyRecord) => `wrangler kv key put --binding=${binding} ${JSON.stringify(`apikey:${r.id}`)} '${JSON.stringify(r)}'`;
+  const days = () => {
+    const d = values.days === undefined ? 90 : Number(values.days);
+    if (!Number.isInteger(d) || d < 1 || d > 365) throw new UsageError('--days is 1..365');
+    return d;
+  };
   switch (sub) {
     case 'create': {
       if (!values.account) throw new UsageError('--account is required');
-      const days = values.days === undefined ? 90 : Number(values.days);
-      if (!Number.isInteger(days) || days < 1 || days > 365) throw new UsageError('--days is 1..365');
-      const created = createApiKey({ account: String(values.account), name: values.name as string | undefined, roles: (values.role as string[] | undefined) ?? [], permissions: (values.permission as string[] | undefined) ?? [], expiresAt: Math.floor(Date.now() / 1000) + days * 86400 });
+      const created = createApiKey({ account: String(values.account), name: values.name as string | undefined, roles: (values.role as string[] | undefined) ?? [], permissions: (values.permission as string[] | undefined) ?? [], expiresAt: Math.floor(Date.now() / 1000) + days() * 86400 });
       store.keys.push(created.record);
       save();
-      const ns = values.namespace ?? 'API_KEYS';
-      const wr = `wrangler kv key put --binding=${ns} ${JSON.stringify(created.record.id)} '${JSON.stringify(created.record)}'`;
+      const wr = wrangler(created.record);
       if (f === 'json') out(JSON.stringify({ key: created.key, record: created.record, wrangler: wr }));
       else {
         out(`key (shown once): ${c('1', created.key)}`);
         out(`id: ${created.record.id}  expires: ${new Date(created.record.expiresAt * 1000).toISOString()}`);
         out(`for the Worker's KV: ${wr}`);
+      }
+      return 0;
+    }
+    case 'rotate': {
+      const id = positionals[1];
+      if (!id) throw new UsageError('usage: edgegate apikey rotate KEY_ID --store FILE [--days D] [--overlap SECONDS]');
+      let overlap = 0;
+      if (values.overlap !== undefined) {
+        overlap = Number(values.overlap);
+        if (!Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86400) throw new UsageError('--overlap is 0..2592000 seconds');
+      }
+      const old = store.keys.find((x) => x.id === id);
+      const now = Math.floor(Date.now() / 1000);
+      if (!old || old.revoked || old.expiresAt <= now) {
+        err(`no active key ${JSON.stringify(id)} in ${file}`);
+        return 1;
+      }
+      const created = createApiKey({ account: old.account, name: old.name, roles: [...old.roles], permissions: [...old.permissions], expiresAt: now + days() * 86400 });
+      // The old key stops at once, or after the overlap (never later than it would have).
+      if (overlap === 0) old.revoked = true;
+      else old.expiresAt = Math.min(old.expiresAt, now + overlap);
+      store.keys.push(created.record);
+      save();
+      const lines = [wrangler(created.record), wrangler(old)];
+      if (f === 'json') out(JSON.stringify({ key: created.key, record: created.record, replaced: { id: old.id, revoked: old.revoked, expiresAt: old.expiresAt }, wrangler: lines }));
+      else {
+        out(`new key (shown once): ${c('1', created.key)}`);
+        out(`id: ${created.record.id}  expires: ${new Date(created.record.expiresAt * 1000).toISOString()}`);
+        out(overlap === 0 ? `old key ${old.id}: revoked` : `old key ${old.id}: works until ${new Date(old.expiresAt * 1000).toISOString()}`);
+        out("for the Worker's KV:");
+        for (const l of lines) out(`  ${l}`);
       }
       return 0;
     }
@@ -376,7 +626,7 @@ function cmdApikey(args: string[]): number {
       return 0;
     }
     default:
-      throw new UsageError('usage: edgegate apikey create|list|revoke ... --store FILE');
+      throw new UsageError('usage: edgegate apikey create|rotate|list|revoke ... --store FILE');
   }
 }
 
@@ -429,6 +679,10 @@ async function main(argv: string[]): Promise<number> {
         return await cmdValidate(rest);
       case 'check':
         return await cmdCheck(rest);
+      case 'health':
+        return await cmdHealth(rest);
+      case 'ratelimit':
+        return await cmdRatelimit(rest);
       case 'config':
         return cmdConfig(rest);
       case 'apikey':

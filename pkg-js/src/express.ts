@@ -16,6 +16,7 @@
  * decision's status, `WWW-Authenticate`, headers and `application/problem+json` body, unless
  * `onDenied` is given. No dependency on express: structural types only.
  */
+import type { GateConfig } from './config.generated.js';
 import { Guard, expressHandler, type GateIdentity, type GuardDecision, type GuardOptions } from 'edgegate';
 
 /** The parts of a Node/Express request the middleware uses. */
@@ -51,7 +52,7 @@ export type ExpressGateMiddleware = ((req: ExpressLikeRequest, res: ExpressLikeR
 };
 
 /** The gate as Express/Connect middleware. */
-export function gate(config: unknown, options: ExpressGateOptions = {}): ExpressGateMiddleware {
+export function gate(config: GateConfig | string, options: ExpressGateOptions = {}): ExpressGateMiddleware {
   const guard = new Guard(config, options);
   const mw = expressHandler(guard, options as never) as unknown as (req: ExpressLikeRequest, res: ExpressLikeResponse, next: NextFunction) => Promise<void>;
   return Object.assign(mw, { guard, on: guard.on.bind(guard) as Guard['on'], off: guard.off.bind(guard) as Guard['off'] });

@@ -10,6 +10,7 @@
  * - `roles`, `permissions`, `requireAllRoles` -> that route's `roles`, `permissions`,
  *   `rolesMode`; `roleHierarchy`, `rolePermissions`, `superAdminRoles` -> `rbac`.
  */
+import type { ConfigRateLimit, GateConfig } from './config.generated.js';
 import { ConfigError } from './errors.js';
 import type { AuthContext } from './context.js';
 import { Gate, type GateIdentity, type GateOptions, type GateStore } from './gate.js';
@@ -105,7 +106,7 @@ function rbacParts(o: RBACMiddlewareOptions | undefined): { rbac?: unknown; rout
   return { rbac: hasRbac ? { roles, ...(o.superAdminRoles?.length ? { superAdmins: o.superAdminRoles } : {}) } : undefined, route };
 }
 
-function authConfig(o: AuthMiddlewareOptions, rbac?: RBACMiddlewareOptions): unknown {
+function authConfig(o: AuthMiddlewareOptions, rbac?: RBACMiddlewareOptions): GateConfig {
   if (typeof o.provider !== 'string') throw new ConfigError('provider: expected a provider type');
   const { type: _t, ...rest } = o.providerConfig ?? {};
   const parts = rbacParts(rbac);
@@ -114,7 +115,7 @@ function authConfig(o: AuthMiddlewareOptions, rbac?: RBACMiddlewareOptions): unk
     providers: [{ type: o.provider, ...rest }],
     ...(parts.rbac ? { rbac: parts.rbac } : {}),
     routes: [...(o.publicRoutes ?? []).map((p) => ({ path: routePattern(p), public: true })), { name: 'protected', path: '/**', ...parts.route }],
-  };
+  } as unknown as GateConfig; // built from the caller's options: validated by the core at Gate.create
 }
 
 function reqOf(r: RequestContextLike) {
@@ -283,7 +284,7 @@ export function createRateLimitByUserMiddleware(options: RateLimitByUserOptions,
   const pendingUsers = new Map<string, GateIdentity>();
   const store: GateStore = storage.store ?? {};
   const gate = Gate.create(
-    { providers: [{ type: 'custom', name: 'context' }], rateLimits: [policy], routes: [{ name: 'user', path: '/**', rateLimits: ['user'] }] },
+    { providers: [{ type: 'custom', name: 'context' }], rateLimits: [policy as unknown as ConfigRateLimit], routes: [{ name: 'user', path: '/**', rateLimits: ['user'] }] },
     {
       store,
       customVerify: (_p, token) => {

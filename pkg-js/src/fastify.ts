@@ -15,6 +15,7 @@
  * plugin applies to the scope it is registered in and its parent (like `fastify-plugin`).
  * No dependency on fastify: structural types only.
  */
+import type { GateConfig } from './config.generated.js';
 import { Guard, contextOf, identityOf, pairsFromRaw, responseHeaders, runWithAuthContext, type AuthContext, type GateIdentity, type GuardDecision, type GuardOptions } from 'edgegate';
 
 interface FastifyLikeRequest {
@@ -37,7 +38,7 @@ interface FastifyLikeInstance {
 
 export interface FastifyGateOptions extends GuardOptions {
   /** The gate config (or pass `guard`). */
-  config?: unknown;
+  config?: GateConfig | string;
   /** A `Guard` built beforehand (to subscribe to its events: `guard.on('auth:login', ...)`). */
   guard?: Guard;
   onDenied?(decision: GuardDecision, request: FastifyLikeRequest, reply: FastifyLikeReply): unknown;

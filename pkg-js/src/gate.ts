@@ -13,6 +13,7 @@
  */
 import { API_KEY_RANDOM_BYTES, JWKS_DEFAULTS } from './abi.generated.js';
 import { defaultLimits, gateBinding, KEY_SOURCE, type KeySource } from './api.js';
+import type { GateConfig } from './config.generated.js';
 import { ConfigError, fromCore } from './errors.js';
 import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
 
@@ -24,7 +25,33 @@ interface GateCoreHandle {
   requiredStores(): string;
   begin(request: string): RequestHandle;
   requirements(): string;
+  keyEndpoints(): string;
+  rateLimitStatus(policy: string, value: string, stored: string | undefined, nowMs: number): string;
   free(): void;
+}
+
+/** @internal The wasm core of each gate, for the CLI's diagnostics (not exported by the package). */
+const CORES = new WeakMap<Gate, GateCoreHandle>();
+/** Gates created for inspection only: they never decide. */
+const INSPECTED = new WeakSet<Gate>();
+
+/** @internal Where each provider's keys come from: `[{ name, issuer, jwksUrl, discoveryUrl }]`. */
+export function keyEndpoints(gate: Gate): Array<{ name: string; issuer: string | null; jwksUrl: string | null; discoveryUrl: string | null }> {
+  const core = CORES.get(gate);
+  if (!core) throw new TypeError('not a Gate');
+  return JSON.parse(core.keyEndpoints());
+}
+
+/** @internal A rate-limit policy's store key for a key value and, given the stored state,
+ * what it means now (nothing consumed). Throws `ConfigError` for an unknown policy. */
+export function rateLimitStatus(gate: Gate, policy: string, value: string, stored: string | null, nowMs: number): { policy: string; store: string; storeKey: string; keyKind: string; limit: number; window: number; remaining: number; resetMs: number; state: 'absent' | 'ok' | 'malformed' } {
+  const core = CORES.get(gate);
+  if (!core) throw new TypeError('not a Gate');
+  try {
+    return JSON.parse(core.rateLimitStatus(policy, value, stored ?? undefined, nowMs));
+  } catch (e) {
+    throw fromCore(e, 'AUTH-015');
+  }
 }
 
 /** @internal One request being decided (wasm `GateRequestHandle`): its own answers. */
@@ -216,6 +243,52 @@ export interface GateOptions {
   /** Minimum ms between JWKS refetches caused by unknown `kid`s, per provider (default 30000);
    * passed to the JWKS cache policy, which also applies its refetch budget. */
   cooldownDuration?: number;
+  /**
+   * Called once per decision with a redacted summary (no token, key, secret, claims or
+   * headers): for logs and metrics. Runs after the decision is made; a hook that throws (or
+   * returns a rejected promise) is ignored and never changes the decision.
+   */
+  onDecision?(summary: DecisionSummary): void | Promise<void>;
+}
+
+/** What `GateOptions.onDecision` receives: no token, key, secret, claims or headers. */
+export interface DecisionSummary {
+  /** The matched route's name or pattern (null: none matched, or a preflight). */
+  route: string | null;
+  allow: boolean;
+  /** The decision's HTTP status (200 allow, 204 preflight, 401/403/429/500... deny). */
+  status: number;
+  /** The AUTH code of a denial (null on allow). */
+  code: string | null;
+  /** The identity's provider on an authenticated allow (`apiKey` for API keys), else null. */
+  provider: string | null;
+  /** The identity's subject on an authenticated allow, else null. */
+  sub: string | null;
+  /** Wall-clock time of the decision, ms (store and network I/O included). */
+  latencyMs: number;
+}
+
+const monotonic = (): number => (typeof globalThis.performance?.now === 'function' ? globalThis.performance.now() : Date.now());
+
+/** Calls the hook with the summary; nothing it does reaches the decision. */
+function report(hook: GateOptions['onDecision'], d: GateDecision, started: number): void {
+  if (typeof hook !== 'function') return;
+  const identity = d.allow ? d.identity : null;
+  const summary: DecisionSummary = {
+    route: d.route ?? null,
+    allow: d.allow,
+    status: d.status,
+    code: d.code ?? null,
+    provider: identity?.provider ?? null,
+    sub: identity?.sub ?? null,
+    latencyMs: monotonic() - started,
+  };
+  try {
+    const r: unknown = hook(summary);
+    if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, () => {});
+  } catch {
+    // A logging hook never changes a decision.
+  }
 }
 
 type Io =
@@ -320,6 +393,11 @@ export function setupDefaultEnv(f: () => Record<string, string | undefined>): vo
   DEFAULT_ENV = f;
 }
 
+/** @internal An option of the CLI's diagnostics (`edgegate ratelimit status`, `health`): the
+ * gate is only inspected, never asked to decide, so the host pieces a decision needs
+ * (stores, a custom verifier) are not required. Not exported by the package. */
+export const INSPECT_ONLY: unique symbol = Symbol('edgegate.inspectOnly') as never;
+
 /** Only `Gate.create` may construct a `Gate`. */
 const CREATE: unique symbol = Symbol('Gate.create') as never;
 
@@ -335,11 +413,12 @@ export class Gate {
     if (token !== CREATE) throw new ConfigError('edgegate: use Gate.create(config, options) (options.env: the environment; on Node it defaults to process.env), not new Gate(...)');
     this.#core = core;
     this.#opts = opts;
+    CORES.set(this, core);
     this.warnings = Object.freeze(JSON.parse(core.warnings()) as string[]);
   }
 
   /** Validates `config` (an object or JSON text). Throws `ConfigError` (AUTH-015) naming the bad field. */
-  static create(config: unknown, options: GateOptions = {}): Gate {
+  static create(config: GateConfig | string, options: GateOptions = {}): Gate {
     const text = typeof config === 'string' ? config : JSON.stringify(config);
     if (typeof text !== 'string') throw new ConfigError('config: expected an object or JSON text');
     const env: Record<string, string> = {};
@@ -360,6 +439,8 @@ export class Gate {
     } else if (needs.revocation && typeof options.store?.isRevoked !== 'function') {
       missing = new ConfigError('options.store.isRevoked: required because revocation is enabled', { reason: 'options.store.isRevoked' });
     }
+    const inspectOnly = (options as { [INSPECT_ONLY]?: boolean })[INSPECT_ONLY] === true;
+    if (inspectOnly) missing = undefined;
     if (missing) {
       core.free();
       throw missing;
@@ -367,14 +448,16 @@ export class Gate {
     // The core says which shared stores the config needs; a host that cannot provide one
     // refuses the config at start-up, naming the field.
     const needed = JSON.parse(core.requiredStores()) as Array<{ store: string; path: string }>;
-    for (const { store, path } of needed) {
+    for (const { store, path } of inspectOnly ? [] : needed) {
       const rl = options.store?.rateLimit;
       if (!rl || rl.kind !== store) {
         core.free();
         throw new ConfigError(`${path}: this host has no ${store} store (pass options.store.rateLimit of kind "${store}")`, { reason: path });
       }
     }
-    return new Gate(core, options, CREATE);
+    const gate = new Gate(core, options, CREATE);
+    if (inspectOnly) INSPECTED.add(gate);
+    return gate;
   }
 
   /** Of `names` (incoming header names), the ones the gate strips before forwarding (they
@@ -386,6 +469,14 @@ export class Gate {
 
   /** Decides one request, doing whatever I/O the core asks for. */
   async decide(request: GateRequest): Promise<GateDecision> {
+    if (INSPECTED.has(this)) throw new ConfigError('gate: created for inspection only; it does not decide');
+    const started = monotonic();
+    const d = await this.#decide(request);
+    report(this.#opts.onDecision, d, started);
+    return d;
+  }
+
+  async #decide(request: GateRequest): Promise<GateDecision> {
     const req = JSON.stringify({
       method: String(request.method),
       path: String(request.path),

@@ -3,6 +3,7 @@
  * a `Gate`, events, and the translation of a decision into a response. HTTP glue only: the
  * decision is the core's (`Gate.decide`).
  */
+import type { GateConfig } from './config.generated.js';
 import { isAuthError } from './errors.js';
 import { runWithAuthContext, type AuthContext } from './context.js';
 import { Gate, type GateDecision, type GateDeny, type GateIdentity, type GateOptions, type GateRequest } from './gate.js';
@@ -65,8 +66,8 @@ export class Guard {
   readonly trustProxy: TrustProxy;
   readonly #listeners = new Map<GuardEvent, Listener[]>();
 
-  constructor(config: unknown, options: GuardOptions = {}) {
-    this.gate = options.gate ?? Gate.create(config, options);
+  constructor(config: GateConfig | string | null | undefined, options: GuardOptions = {}) {
+    this.gate = options.gate ?? Gate.create(config as GateConfig | string, options);
     this.trustProxy = options.trustProxy ?? false;
     for (const w of this.gate.warnings) console.warn(`edgegate: WARNING: ${w}`);
   }

@@ -15,6 +15,7 @@
  * are set on the response. On deny: the decision's status, headers and problem+json body,
  * or `onDenied`. No dependency on hono: structural types only.
  */
+import type { GateConfig } from './config.generated.js';
 import { Guard, contextOf, identityOf, responseHeaders, runWithAuthContext, type AuthContext, type GuardDecision, type GuardOptions } from 'edgegate';
 
 /** The parts of a Hono context the middleware uses. */
@@ -49,7 +50,7 @@ function defaultIp(guard: Guard, c: HonoLikeContext): string | undefined {
 }
 
 /** The gate as Hono middleware. */
-export function gate(config: unknown, options: HonoGateOptions = {}): HonoGateMiddleware {
+export function gate(config: GateConfig | string, options: HonoGateOptions = {}): HonoGateMiddleware {
   const guard = new Guard(config, options);
   const mw = async (c: HonoLikeContext, next: () => Promise<void>): Promise<Response | void> => {
     const url = new URL(c.req.url);

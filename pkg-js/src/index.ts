@@ -29,7 +29,9 @@ export * from './errors.js';
 /** jose's error classes (`e instanceof errors.JWTExpired`), matching edgegate's errors. */
 export * as errors from './jose-errors.js';
 export { createRedisStore, COMPARE_AND_SET_LUA, type RedisStore, type RedisStoreOptions, type RedisClientLike } from './redis-store.js';
-export { Gate, createApiKey, type NewApiKey, type SessionRecordLike, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord, type RateLimitStore, type CompareAndSetResult } from './gate.js';
+export { createKvStore, type KvStore, type KvStoreOptions, type KvNamespaceLike } from './kv-store.js';
+export { Gate, createApiKey, type NewApiKey, type DecisionSummary, type SessionRecordLike, type GateOptions, type GateRequest, type GateDecision, type GateAllow, type GateDeny, type GateIdentity, type GateStore, type ApiKeyRecord, type RateLimitStore, type CompareAndSetResult } from './gate.js';
+export type { GateConfig, ConfigProvider, ConfigRoute, ConfigRateLimit, ConfigTokenSource } from './config.generated.js';
 export {
   runWithAuthContext,
   getAuthContext,

@@ -11,6 +11,7 @@
 import { gateBinding } from './api.js';
 import { ConfigError } from './errors.js';
 import type { SessionRecordLike } from './gate.js';
+import { createRedisSessionStore, type RedisClientLike } from './redis-store.js';
 
 /** A stored session (no id: its hash). */
 export interface StoredSession extends SessionRecordLike {
@@ -67,7 +68,10 @@ export interface SessionManagerOptions {
   allowMultipleSessions?: boolean;
   /** Oldest active sessions beyond this are revoked on create. */
   maxSessionsPerUser?: number;
-  redis?: { url: string; prefix?: string; ttl?: number };
+  /** For `storage: 'redis'`: the server (`url`, or a connected node-redis `client`), the key
+   * prefix (default `edgegate:`) and `ttl`, seconds a record is kept after its session ends
+   * (default 60). Records expire on their own; updates are atomic (compare-and-set). */
+  redis?: { url?: string; client?: RedisClientLike; prefix?: string; ttl?: number };
   /** Clock, ms (default Date.now). */
   now?(): number;
 }
@@ -98,8 +102,17 @@ export class SessionManager {
 
   constructor(options: SessionManagerOptions = {}) {
     const s = options.storage ?? 'memory';
-    if (s === 'redis') throw new ConfigError('SessionManager: the redis storage is not built yet; pass a SessionStore');
-    this.#store = s === 'memory' ? new MemorySessionStore() : s;
+    if (s === 'redis') {
+      if (!options.redis || (typeof options.redis.url !== 'string' && !options.redis.client)) throw new ConfigError('SessionManager: storage "redis" needs redis: { url } (or redis.client)');
+      const clock = options.now ?? Date.now;
+      try {
+        this.#store = createRedisSessionStore(options.redis, () => clock());
+      } catch (e) {
+        throw new ConfigError(`SessionManager: ${(e as Error).message}`);
+      }
+    } else if (s === 'memory') this.#store = new MemorySessionStore();
+    else if (s && typeof s === 'object' && typeof s.get === 'function' && typeof s.update === 'function') this.#store = s;
+    else throw new ConfigError('SessionManager: storage is "memory", "redis" or a SessionStore');
     const duration = options.duration ?? 3600;
     if (!Number.isInteger(duration) || duration < 1) throw new ConfigError('SessionManager: duration must be a positive number of seconds');
     this.#o = { duration, autoRefresh: options.autoRefresh ?? true, refreshThreshold: options.refreshThreshold ?? 300, allowMultipleSessions: options.allowMultipleSessions ?? true, ...options };
@@ -178,6 +191,11 @@ export class SessionManager {
         return (await this.#store.get(hash)) ?? null;
       },
     };
+  }
+
+  /** Disconnects a Redis client the manager created (nothing for the other stores). */
+  async close(): Promise<void> {
+    await (this.#store as { close?(): Promise<void> }).close?.();
   }
 
   /** A `Set-Cookie` value for the session id: HttpOnly, Secure, SameSite=Lax, Path=/. */

@@ -104,7 +104,7 @@ describe('edgegate CLI (issue 12 commands)', () => {
     assert.equal(c.code, 0, c.stderr);
     const o = JSON.parse(c.stdout);
     assert.match(o.key, /^egk_/);
-    assert.match(o.wrangler, /^wrangler kv key put --binding=API_KEYS "/);
+    assert.match(o.wrangler, /^wrangler kv key put --binding=EDGEGATE_KV "apikey:/);
     const saved = readFileSync(store, 'utf8');
     assert.ok(!saved.includes(o.key), 'the secret is not stored');
     const l = await run(['apikey', 'list', '--store', store, '--format', 'json']);

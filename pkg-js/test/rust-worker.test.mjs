@@ -109,7 +109,8 @@ function config(revocationStore = 'kv') {
     routes: [
       { name: 'public', path: '/public/**', public: true },
       { name: 'admin', path: '/admin/**', roles: ['admin'] },
-      { name: 'api', path: '/api/**' },
+      // API keys only where a route names them (least privilege).
+      { name: 'api', path: '/api/**', providers: ['idp', 'apiKey'] },
     ],
   };
 }

@@ -80,7 +80,8 @@ function config() {
     apiKeys: { enabled: true },
     revocation: { enabled: true },
     rbac: { roles: { admin: { permissions: ['admin:*'] } } },
-    routes: [{ path: '/admin/**', roles: ['admin'] }, { path: '/api/**' }],
+    // Every provider and API keys (least privilege: keys only where a route names them).
+    routes: [{ path: '/admin/**', roles: ['admin'], providers: ['main', 'sessions', 'idp', 'apiKey'] }, { path: '/api/**', providers: ['main', 'sessions', 'idp', 'apiKey'] }],
   };
 }
 

@@ -212,7 +212,7 @@ describe('finding 12: one answer for every refused API key (the JS Gate)', () =>
     assert.notEqual(wrong, good.key);
     const asked = [];
     const store = { apiKey: (id) => (asked.push(id), records.get(id) ?? null) };
-    const config = { ...baseConfig, apiKeys: { enabled: true } };
+    const config = { ...baseConfig, apiKeys: { enabled: true }, routes: baseConfig.routes.map((r) => (r.name === 'api' ? { ...r, providers: ['jwt', 'apiKey'] } : r)) };
     const gate = eg.Gate.create(config, { env: { JWT_SECRET: SECRET }, store, now: () => now });
     const ask = (key) => gate.decide({ method: 'GET', path: '/api/x', headers: { authorization: `Bearer ${key}` } });
     assert.equal((await ask(good.key)).allow, true);

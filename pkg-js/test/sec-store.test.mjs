@@ -14,7 +14,7 @@ const config = {
   providers: [{ type: 'jwt', name: 'main', issuer: 'https://issuer.example', audience: 'api', secret: { env: 'JWT_SECRET' } }],
   apiKeys: { enabled: true },
   revocation: { enabled: true },
-  routes: [{ path: '/api/**' }],
+  routes: [{ path: '/api/**', providers: ['main', 'apiKey'] }],
 };
 
 const token = (claims) =>

@@ -53,7 +53,7 @@ describe('Gate: a bad now() is refused by the core', () => {
   const config = {
     providers: [{ type: 'jwt', name: 'main', issuer: 'https://issuer.example', audience: 'api', secret: { env: 'JWT_SECRET' } }],
     apiKeys: { enabled: true },
-    routes: [{ path: '/api/**' }],
+    routes: [{ path: '/api/**', providers: ['main', 'apiKey'] }],
   };
   const env = { JWT_SECRET: new TextDecoder().decode(SECRET) };
 

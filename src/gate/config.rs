@@ -470,6 +470,20 @@ impl Config {
                 "a protected route needs at least one provider, apiKeys or a session source",
             ));
         }
+        // API keys are accepted only on routes that name `apiKey` (least privilege): with no
+        // token provider and no session source, a protected route that does not name it
+        // would accept no credential at all. Said at start-up, naming the route.
+        if providers.is_empty() && !sessions {
+            if let Some(i) = routes
+                .iter()
+                .position(|r| !r.public && !r.providers.iter().any(|n| n == API_KEY_PROVIDER))
+            {
+                return Err(ConfigError::new(
+                    format!("routes[{i}].providers"),
+                    "this protected route accepts no credential: API keys are accepted only on routes that name \"apiKey\" in providers",
+                ));
+            }
+        }
         Ok(Config {
             enabled,
             realm,

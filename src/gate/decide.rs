@@ -1276,6 +1276,15 @@ impl Gate {
         let v = if session {
             self.verify_session(&credential, a, now)?
         } else if api_key::looks_like_key(&credential) {
+            // Least privilege: an API key is accepted only where the route names `apiKey` in
+            // `providers` (an empty list means "any token provider", not "any credential").
+            // Refused before any store lookup.
+            if !route.providers.iter().any(|p| p == API_KEY_PROVIDER) {
+                return deny(
+                    ErrorCode::InvalidCredentials,
+                    "api keys are not accepted on this route",
+                );
+            }
             self.verify_api_key(&credential, a, now)?
         } else {
             self.verify_token(&credential, a, now, ctx)?

@@ -110,6 +110,93 @@ impl GateCore {
         .to_string()
     }
 
+    /// Where each provider's keys come from (for `edgegate health`), as JSON:
+    /// `[{"name", "issuer", "jwksUrl", "discoveryUrl"}]`, `null` where not remote. URLs and
+    /// issuers only: never a secret or key.
+    #[wasm_bindgen(js_name = keyEndpoints)]
+    pub fn key_endpoints(&self) -> String {
+        use crate::gate::providers::KeySource;
+        let list: Vec<serde_json::Value> = self
+            .gate
+            .config()
+            .providers
+            .iter()
+            .map(|p| {
+                let (jwks, discovery) = match &p.keys {
+                    KeySource::Remote { url } => (Some(url.clone()), None),
+                    KeySource::Discovery { url } => (None, Some(url.clone())),
+                    _ => (None, None),
+                };
+                serde_json::json!({
+                    "name": p.name,
+                    "issuer": p.issuer,
+                    "jwksUrl": jwks,
+                    "discoveryUrl": discovery,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+
+    /// Where policy `policy`'s counter for the key value `value` lives (for `edgegate
+    /// ratelimit status`), and, given the stored state (`stored`: the raw value read from
+    /// that store key, `None` when absent), what it means at `now_ms`: JSON `{"policy",
+    /// "store", "storeKey", "keyKind", "limit", "window", "remaining", "resetMs",
+    /// "state"}` (`state`: "absent", "ok" or "malformed"). Nothing is consumed.
+    #[wasm_bindgen(js_name = rateLimitStatus)]
+    pub fn rate_limit_status(
+        &self,
+        policy: &str,
+        value: &str,
+        stored: Option<String>,
+        now_ms: f64,
+    ) -> Result<String, JsValue> {
+        use crate::gate::ratelimit_state as rls;
+        let Some(rp) = self
+            .gate
+            .config()
+            .rate_limits
+            .iter()
+            .find(|r| r.name() == policy)
+        else {
+            return Err(js_error(
+                ErrorCode::ConfigError,
+                "no rate limit policy of that name in the config",
+                None,
+                Some("rateLimits"),
+            ));
+        };
+        if !now_ms.is_finite() || now_ms < 0.0 {
+            return Err(js_error(ErrorCode::ConfigError, "bad clock", None, None));
+        }
+        let now = now_ms as u64;
+        let (state, parsed) = match stored.as_deref() {
+            None => ("absent", None),
+            Some(raw) => match rls::decode_state(raw) {
+                Some(s) => ("ok", Some(s)),
+                None => ("malformed", None),
+            },
+        };
+        // As the gate reads it (`rate_limit_key`): an address is trimmed, other values not.
+        let key_value = match rp.key {
+            crate::gate::ratelimit_config::RateLimitKey::Ip => value.trim(),
+            _ => value,
+        };
+        let (o, _) = crate::ratelimit::check(&rp.policy, parsed, now, 0);
+        Ok(serde_json::json!({
+            "policy": rp.name(),
+            "store": rp.store.as_str(),
+            "storeKey": rls::store_key(rp.name(), key_value),
+            "keyKind": rp.key.kind(),
+            "limit": o.limit,
+            "window": o.window,
+            "remaining": o.remaining,
+            "resetMs": o.reset_ms,
+            "state": state,
+        })
+        .to_string())
+    }
+
     /// Starts deciding `request` (JSON, see `Request::from_json`): a handle holding this
     /// request's answers.
     pub fn begin(&self, request: &str) -> Result<GateRequestHandle, JsValue> {
