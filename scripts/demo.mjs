@@ -120,7 +120,9 @@ const mf = new Miniflare({
   kvNamespaces: ['EDGEGATE_KV'],
   durableObjects: { REVOCATIONS: { className: 'Revocations', useSQLite: true } },
   bindings: { ORIGIN_URL: ORIGIN, AUTH_ENABLED: 'true', EDGEGATE_CONFIG: JSON.stringify(config) },
-  handleStructuredLogs: ({ level, message }) => logs.push(`${level}: ${message}`),
+  handleStructuredLogs: ({ level, message }) => {
+    logs.push(`${level}: ${message}`);
+  },
 });
 let shuttingDown = false;
 async function shutdown(code) {
