@@ -88,7 +88,12 @@ if [ "$demo" = 0 ]; then
 fi
 
 # 5. Build the wasm + JS package (idempotent; the script skips what is up to date).
-if [ -x scripts/build-js.sh ] || [ -f scripts/build-js.sh ]; then
+# The demo only needs pkg-js/dist: it skips the (25 s) idempotent build when nothing is newer.
+js_stamp=pkg-js/dist/esm/node-esm.js
+if [ "$demo" = 1 ] && [ -f "$js_stamp" ] &&
+  [ -z "$(find src pkg-js/src Cargo.toml Cargo.lock scripts/build-js.sh -newer "$js_stamp" -type f -print -quit 2>/dev/null)" ]; then
+  log "the npm package is up to date ($js_stamp)"
+elif [ -f scripts/build-js.sh ]; then
   log "building the npm package"
   bash scripts/build-js.sh >&2
 fi
