@@ -173,7 +173,7 @@ function row(name, curl, expected, got, ok) {
 const code = (r) => r.body?.code ?? (r.body?.origin ? `origin saw ${r.body.identity['x-user-id'] ?? 'no identity'}` : '');
 const sid = (r) => r.body?.identity?.['x-user-id'];
 
-const curl = (p, auth, extra = '') => `curl -i ${auth ? `-H 'Authorization: Bearer ${auth}' ` : ''}${extra}${WORKER}${p}`;
+const curl = (p, auth, extra = '') => `curl -i ${auth ? `-H "Authorization: Bearer ${auth}" ` : ''}${extra}${WORKER}${p}`;
 
 let r = await call('/public/hello');
 row('public route, no token', curl('/public/hello'), '200 from the origin', `${r.status} ${code(r)}`, r.status === 200 && r.body.origin === 'demo' && sid(r) === undefined);
