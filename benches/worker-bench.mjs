@@ -11,7 +11,7 @@
 // Options: --duration S (default 10), --connections N (default 16), --rounds N (default 3;
 // the table shows medians), --quick (3 s, 1 round). Not part of the test command.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,7 +57,9 @@ const jwks = {
     { ...(await jose.exportJWK(ec.publicKey)), kid: 'ec', alg: 'ES256', use: 'sig' },
   ],
 };
+let jwksHits = 0;
 const idp = createServer((req, res) => {
+  jwksHits++;
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
   res.end(JSON.stringify(jwks));
 });
@@ -99,6 +101,7 @@ const wasmModules = (outdir) => ({
 });
 async function bundle(name, contents, resolveDir) {
   const out = path.join(dir, name);
+  mkdirSync(out, { recursive: true });
   await esbuild.build({
     stdin: { contents, resolveDir, sourcefile: `${name}.mjs`, loader: 'js' },
     outfile: path.join(out, 'worker.js'),
@@ -168,6 +171,8 @@ async function start(name) {
     host: '127.0.0.1',
     port: 0,
     bindings: { ORIGIN_URL: ORIGIN, ...w.bindings },
+    // The Workers' own log lines (one JSON line per decision) are written, not printed.
+    handleStructuredLogs: () => {},
     ...(w.extra ?? {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
@@ -209,10 +214,11 @@ try {
           const body = await check.text();
           if (check.status !== 200 || (token && !body.includes('bench-user'))) throw new Error(`${cname}: ${check.status} ${body.slice(0, 200)}`);
           await run(url, token, Math.min(2, DURATION)); // warm-up
+          const hits = jwksHits;
           const r = await run(url, token);
           if (r.non2xx || r.errors) throw new Error(`${cname}: ${r.non2xx} non-2xx, ${r.errors} errors`);
           results[cname].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
-          log(`round ${round}/${ROUNDS} ${cname}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+          log(`round ${round}/${ROUNDS} ${cname}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${jwksHits - hits} JWKS fetches`);
         }
       } finally {
         await mf.dispose();
