@@ -54,6 +54,8 @@ for feature in wasm-inspect wasm-verify wasm-gate; do
     run_step "clippy ($feature build)" cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features "$feature" -- -D warnings
   fi
 done
+# The Rust Cloudflare Worker (src/worker/, feature `worker`).
+run_step "clippy (Rust Worker)" cargo clippy --lib --target wasm32-unknown-unknown --features worker -- -D warnings
 run_step "build no_std (thumbv7em-none-eabi)" cargo build --lib --no-default-features --target thumbv7em-none-eabi
 run_step "build wasm32 release" cargo build --lib --target wasm32-unknown-unknown --release
 run_step "cargo test" cargo test --all-targets
