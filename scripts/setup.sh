@@ -6,6 +6,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# `--demo`: only what scripts/demo.sh needs (no fuzzing toolchain, browser, Redis or benches).
+demo=0
+[ "${1:-}" = "--demo" ] && demo=1
+
 # 1. Rust targets: wasm for the npm package, a no-std target to prove the core is no_std.
 need_targets=()
 installed_targets=$(rustup target list --installed)
@@ -31,6 +35,7 @@ if grep -q '^name = "wasm-bindgen"$' Cargo.lock 2>/dev/null; then
   fi
 fi
 
+if [ "$demo" = 0 ]; then
 # 2b. Fuzzing (fuzz/, scripts/fuzz.sh): the nightly toolchain and cargo-fuzz, each only when missing.
 if ! rustup toolchain list | grep -q '^nightly'; then
   log "rustup toolchain install nightly (for cargo fuzz)"
@@ -63,6 +68,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
+fi
+
 # 4. npm dependencies: the root workspace and the side projects with their own lockfiles.
 npm_ci() {
   local dir=$1
@@ -75,11 +82,18 @@ npm_ci() {
   fi
 }
 npm_ci .
-npm_ci tests/fixtures/jose
-npm_ci benches
+if [ "$demo" = 0 ]; then
+  npm_ci tests/fixtures/jose
+  npm_ci benches
+fi
 
 # 5. Build the wasm + JS package (idempotent; the script skips what is up to date).
-if [ -x scripts/build-js.sh ] || [ -f scripts/build-js.sh ]; then
+# The demo only needs pkg-js/dist: it skips the (25 s) idempotent build when nothing is newer.
+js_stamp=pkg-js/dist/esm/node-esm.js
+if [ "$demo" = 1 ] && [ -f "$js_stamp" ] &&
+  [ -z "$(find src pkg-js/src Cargo.toml Cargo.lock scripts/build-js.sh -newer "$js_stamp" -type f -print -quit 2>/dev/null)" ]; then
+  log "the npm package is up to date ($js_stamp)"
+elif [ -f scripts/build-js.sh ]; then
   log "building the npm package"
   bash scripts/build-js.sh >&2
 fi

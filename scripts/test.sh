@@ -75,6 +75,9 @@ run_step "soak (60 s)" env SOAK_ROTATE_MS=20000 bash scripts/soak.sh 60
 if [ -f package.json ] && grep -q '"test"' package.json; then
   run_step "npm test" npm test --silent
 fi
+# The main job, locally (README): the Rust Worker in workerd with a local issuer and origin,
+# every case of the walk-through answered as expected.
+run_step "demo (--once)" bash scripts/demo.sh --once
 
 echo
 if [ ${#failed_steps[@]} -gt 0 ]; then
