@@ -121,17 +121,6 @@ impl GateCore {
         })
     }
 
-    /// What the host must supply for this config (`Gate::requirements`), as JSON:
-    /// `{"customProviders": [names], "revocation": bool, "apiKeys": bool}`.
-    pub fn requirements(&self) -> String {
-        let r = self.gate.requirements();
-        serde_json::json!({
-            "customProviders": r.custom_providers,
-            "revocation": r.revocation,
-            "apiKeys": r.api_keys,
-        })
-        .to_string()
-    }
 }
 
 /// `usableUntil` (ms, the core's own `JwksCache::usable_until` passed back by the JS host):
