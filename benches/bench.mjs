@@ -486,6 +486,7 @@ async function benchSize() {
     try {
       const meta = await esbuild.build({
         metafile: true,
+        absWorkingDir: HERE, // metafile paths are relative to it (resolved against HERE below), whatever the cwd
         stdin: { contents: `export * from '${e.spec}';`, resolveDir: HERE, loader: 'js' },
         bundle: true,
         format: 'esm',
