@@ -120,7 +120,6 @@ impl GateCore {
             pending: Pending::new(req),
         })
     }
-
 }
 
 /// `usableUntil` (ms, the core's own `JwksCache::usable_until` passed back by the JS host):
