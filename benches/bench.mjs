@@ -61,6 +61,11 @@ const results = { meta: {}, verify: [], cache: [], size: [], import: [] };
 
 let eg = null;
 let egError = null;
+// `node benches/bench.mjs` straight from a checkout: install the package first (setup.mjs)
+if (!existsSync(path.join(HERE, 'node_modules/edgegate/package.json'))) {
+  process.stderr.write('edgegate is not installed in benches/node_modules: running benches/setup.mjs\n');
+  spawnSync(process.execPath, [path.join(HERE, 'setup.mjs')], { stdio: 'inherit' });
+}
 try {
   eg = await import('edgegate');
 } catch (e) {
@@ -174,9 +179,15 @@ async function libVerifiers(k) {
   return v;
 }
 
-async function edgegateVerifier(k, { cache = false } = {}) {
+async function edgegateVerifier(k, { cache = false, form = 'set' } = {}) {
   if (!eg) return { skip: `edgegate not importable: ${egError?.message ?? 'unknown'}` };
   if (typeof eg.createLocalJWKSet !== 'function') return { skip: 'edgegate has no createLocalJWKSet' };
+  if (form === 'jwk' || form === 'pem') {
+    // the key passed directly, as jose 6 allows, and the options written inline as users do
+    // (a new object per call): what `await jwtVerify(token, jwk, { issuer, audience })` costs
+    const key = form === 'jwk' ? k.jwk : k.pem;
+    return { async: true, fn: async (t) => (await eg.jwtVerify(t, key, { issuer: ISS, audience: AUD })).payload };
+  }
   // the idiomatic use: a local JWK Set (kid + alg pinned by the key), jose's option names;
   // `cache: {max}` is edgegate's opt-in verified-token LRU
   const key = eg.createLocalJWKSet({ keys: [k.jwk] });
@@ -281,7 +292,7 @@ function table(headers, rows) {
 // ---------------------------------------------------------------------------------------
 // part 1 + 2: verify throughput
 
-const LIBS = ['edgegate', 'jose', 'fast-jwt', 'jsonwebtoken', 'node:crypto'];
+const LIBS = ['edgegate', 'edgegate jwk', 'edgegate pem', 'jose', 'fast-jwt', 'jsonwebtoken', 'node:crypto'];
 
 async function benchVerify() {
   const t0 = Date.now();
@@ -301,7 +312,12 @@ async function benchVerify() {
   const skips = [];
   for (const alg of ALGS) {
     const { k, tokens, expired, repeated } = perAlg[alg];
-    const vs = { edgegate: await edgegateVerifier(k), ...(await libVerifiers(k)) };
+    const vs = {
+      edgegate: await edgegateVerifier(k),
+      'edgegate jwk': await edgegateVerifier(k, { form: 'jwk' }),
+      'edgegate pem': await edgegateVerifier(k, { form: 'pem' }),
+      ...(await libVerifiers(k)),
+    };
     for (const [lib, v] of Object.entries(vs)) {
       if (v.skip) {
         skips.push(`${lib} ${alg}: ${v.skip}`);
@@ -349,32 +365,55 @@ async function benchVerify() {
   }
 
   if (cells.length) await runCells(cells, 'verify');
-  const get = (alg, lib, scenario) => cells.find((c) => c.alg === alg && c.lib === lib && c.scenario === scenario)?.median;
+  const cellOf = (alg, lib, scenario) => cells.find((c) => c.alg === alg && c.lib === lib && c.scenario === scenario);
   const rows = [];
+  const wrows = [];
   for (const alg of cells.length ? ALGS : []) {
     for (const scenario of ['distinct', 'repeated']) {
-      const fj = get(alg, 'fast-jwt', scenario);
+      const fj = cellOf(alg, 'fast-jwt', scenario);
       const row = [alg, scenario];
+      const wrow = [alg, scenario];
       for (const lib of LIBS) {
-        const m = get(alg, lib, scenario);
-        row.push(m == null ? 'n/a' : `${fmtOps(m)} (${fmtRatio(m / fj)})`);
-        const cell = cells.find((c) => c.alg === alg && c.lib === lib && c.scenario === scenario);
+        const cell = cellOf(alg, lib, scenario);
+        const m = cell?.median;
+        const wm = cell?.wallMedian;
+        row.push(m == null ? 'n/a' : `${fmtOps(m)} (${fmtRatio(m / fj.median)})`);
+        wrow.push(wm == null ? 'n/a' : `${fmtOps(wm)} (${fmtRatio(wm / fj.wallMedian)})`);
         results.verify.push({
           alg,
           scenario,
           lib,
           opsPerCpuSec: m ?? null,
-          wallOpsPerSec: cell?.wallMedian ?? null,
-          vsFastJwt: m == null ? null : m / fj,
+          wallOpsPerSec: wm ?? null,
+          vsFastJwt: m == null ? null : m / fj.median,
+          wallVsFastJwt: wm == null ? null : wm / fj.wallMedian,
           samples: (cell?.samples ?? []).map(Math.round),
         });
       }
       rows.push(row);
+      wrows.push(wrow);
     }
   }
   if (cells.length) {
+    const heads = ['alg', 'tokens', ...LIBS.map((l) => (l === 'node:crypto' ? 'node:crypto floor' : l))];
     console.log('\n## verify + iss/aud/exp checks, median ops per CPU-second (ratio vs fast-jwt)\n');
-    console.log(table(['alg', 'tokens', ...LIBS.map((l) => (l === 'node:crypto' ? 'node:crypto floor' : l))], rows));
+    console.log('edgegate = createLocalJWKSet; edgegate jwk / pem = the JWK object / PEM string (HS256: the secret bytes) passed directly, options inline\n');
+    console.log(table(heads, rows));
+    console.log('\n## the same, median wall-clock ops per second (ratio vs fast-jwt)\n');
+    console.log(table(heads, wrows));
+    // edgegate vs the floor (asymmetric): CPU time
+    const frows = [];
+    for (const alg of ALGS.filter((a) => a !== 'HS256')) {
+      for (const scenario of ['distinct', 'repeated']) {
+        const fl = cellOf(alg, 'node:crypto', scenario)?.median;
+        frows.push([alg, scenario, ...['edgegate', 'edgegate jwk', 'edgegate pem', 'fast-jwt'].map((l) => {
+          const m = cellOf(alg, l, scenario)?.median;
+          return m == null || fl == null ? 'n/a' : fmtRatio(m / fl);
+        })]);
+      }
+    }
+    console.log('\n## share of the node:crypto floor (CPU ops/s ratio)\n');
+    console.log(table(['alg', 'tokens', 'edgegate', 'edgegate jwk', 'edgegate pem', 'fast-jwt'], frows));
   }
 
   if (cacheCells.length) {
@@ -447,6 +486,7 @@ async function benchSize() {
     try {
       const meta = await esbuild.build({
         metafile: true,
+        absWorkingDir: HERE, // metafile paths are relative to it (resolved against HERE below), whatever the cwd
         stdin: { contents: `export * from '${e.spec}';`, resolveDir: HERE, loader: 'js' },
         bundle: true,
         format: 'esm',

@@ -1,7 +1,10 @@
 // Where does edgegate's verify time go? CPU-profiles a tight jwtVerify loop (node:inspector,
 // the same sampler as `node --cpu-prof`) and sums self time by category and by function.
 //
-//   node benches/profile.mjs [--alg=RS256] [--ms=3000] [--repeated] [--cache] [--out=x.cpuprofile]
+//   node benches/profile.mjs [--alg=RS256] [--ms=3000] [--repeated] [--cache] [--key=set|jwk|pem] [--out=x.cpuprofile]
+//
+// --key=jwk / pem: the JWK object / PEM string passed directly with options written inline
+// (a new object per call), as `await jwtVerify(token, jwk, { issuer, audience })`.
 //
 // The .cpuprofile it writes opens in Chrome DevTools (Performance > Load profile).
 
@@ -20,6 +23,7 @@ const ALG = String(args.get('alg') ?? 'RS256');
 const MS = Number(args.get('ms') ?? 3000);
 const REPEATED = args.has('repeated');
 const CACHE = args.has('cache');
+const KEY = String(args.get('key') ?? 'set');
 const OUT = String(args.get('out') ?? path.join(HERE, `profile-${ALG}.cpuprofile`));
 const ISS = 'https://issuer.example.com/';
 const AUD = 'edgegate-bench';
@@ -27,7 +31,7 @@ const AUD = 'edgegate-bench';
 function keys(alg) {
   if (alg === 'HS256') {
     const s = randomBytes(32);
-    return { sign: createSecretKey(s), jwk: { kty: 'oct', k: s.toString('base64url') } };
+    return { sign: createSecretKey(s), jwk: { kty: 'oct', k: s.toString('base64url') }, pem: new Uint8Array(s) };
   }
   const p =
     alg === 'ES256'
@@ -35,7 +39,7 @@ function keys(alg) {
       : alg === 'EdDSA'
         ? generateKeyPairSync('ed25519')
         : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { sign: p.privateKey, jwk: p.publicKey.export({ format: 'jwk' }) };
+  return { sign: p.privateKey, jwk: p.publicKey.export({ format: 'jwk' }), pem: p.publicKey.export({ format: 'pem', type: 'spki' }) };
 }
 
 const k = keys(ALG);
@@ -56,13 +60,15 @@ for (let i = 0; i < (REPEATED ? 1 : 512); i++) {
   );
 }
 const set = eg.createLocalJWKSet({ keys: [jwk] });
+const direct = KEY === 'pem' ? k.pem : jwk;
 const opts = { issuer: ISS, audience: AUD, algorithms: [ALG], ...(CACHE ? { cache: { max: 1000 } } : {}) };
 
 async function loop(ms) {
   let n = 0;
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    for (let j = 0; j < 64; j++) await eg.jwtVerify(tokens[n++ % tokens.length], set, opts);
+    if (KEY === 'set') for (let j = 0; j < 64; j++) await eg.jwtVerify(tokens[n++ % tokens.length], set, opts);
+    else for (let j = 0; j < 64; j++) await eg.jwtVerify(tokens[n++ % tokens.length], direct, { issuer: ISS, audience: AUD });
   }
   return n;
 }
@@ -114,7 +120,7 @@ for (const node of profile.nodes) {
 const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
 const us = (t) => `${(t / n).toFixed(2).padStart(6)} us/op`;
 console.log(
-  `edgegate jwtVerify ${ALG} ${REPEATED ? 'repeated' : 'distinct'} tokens${CACHE ? ' cache on' : ''}: ` +
+  `edgegate jwtVerify ${ALG} key=${KEY} ${REPEATED ? 'repeated' : 'distinct'} tokens${CACHE ? ' cache on' : ''}: ` +
     `${n} ops in ${elapsed.toFixed(0)} ms = ${Math.round((n * 1000) / elapsed)} ops/s, ${((elapsed * 1000) / n).toFixed(2)} us/op`,
 );
 console.log('\nself time by category:');

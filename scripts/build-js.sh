@@ -50,7 +50,10 @@ cp target/wasm-inspect/wasm32-unknown-unknown/release/edgegate.wasm "$out/edgega
 #    wasm is a faster cold import; the Node ESM entry loads the full nodejs build the first
 #    time the gate is used).
 log "cargo build (wasm, verify-only)"
-cargo build --lib --target wasm32-unknown-unknown --release --no-default-features --features wasm-verify --target-dir target/wasm-verify --quiet
+#    Built at opt-level 3 (the rest of the release profile is "s"): this is the wasm every
+#    Node ESM `jwtVerify` runs; measured (benches, CPU time) ~1 us less per HS256 verify
+#    (~15%), for +43 KB gzip and ~1.5 ms more CPU at a cold import. The browser build stays "s".
+CARGO_PROFILE_RELEASE_OPT_LEVEL=3 cargo build --lib --target wasm32-unknown-unknown --release --no-default-features --features wasm-verify --target-dir target/wasm-verify --quiet
 cp target/wasm-verify/wasm32-unknown-unknown/release/edgegate.wasm "$out/edgegate_verify.wasm"
 
 log "wasm-bindgen"

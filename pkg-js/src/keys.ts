@@ -162,8 +162,10 @@ function fromStatic(key: unknown): KeySetEntry | Promise<KeySetEntry> {
     // A node KeyObject: export its public JWK.
     if (typeof k.export === 'function' && typeof k.type === 'string') {
       if (k.type !== 'public' && k.type !== 'secret') throw new ConfigError('a private key was given where a public key is expected');
-      if (k.type === 'secret') return fromStatic(new Uint8Array((k.export as () => Uint8Array)()));
-      return importJson((k.export as (o: object) => unknown)({ format: 'jwk' }));
+      // A KeyObject is immutable: its import is cached per object, as a JWK's is.
+      const e = k.type === 'secret' ? fromStatic(new Uint8Array((k.export as () => Uint8Array)())) : importJson((k.export as (o: object) => unknown)({ format: 'jwk' }));
+      if (e instanceof KeySetEntry) byObject.set(key, e);
+      return e;
     }
     // A WebCrypto CryptoKey.
     if (typeof k.algorithm === 'object' && typeof k.extractable === 'boolean' && typeof globalThis.crypto?.subtle !== 'undefined') {
@@ -192,8 +194,30 @@ export function sourceOf(key: unknown): KeySource {
       current: async (header) => fromStatic(await f(header ? header() : {}, undefined)),
     };
   }
+  // A key passed directly: one source per key object / PEM string, so the hot path
+  // allocates nothing for it (the import itself is cached in `fromStatic`).
+  if (typeof key === 'object' && key !== null) {
+    let s = staticSources.get(key);
+    if (s === undefined) {
+      s = { current: () => fromStatic(key) };
+      staticSources.set(key, s);
+    }
+    return s;
+  }
+  if (typeof key === 'string') {
+    let s = pemSources.get(key);
+    if (s === undefined) {
+      s = { current: () => fromStatic(key) };
+      if (pemSources.size >= 64) pemSources.clear();
+      pemSources.set(key, s);
+    }
+    return s;
+  }
   return { current: () => fromStatic(key) };
 }
+
+const staticSources = new WeakMap<object, KeySource>();
+const pemSources = new Map<string, KeySource>();
 
 /* ------------------------------------------------------------------ local JWK set */
 

@@ -66,11 +66,63 @@ export function secs(v: string | number, field = 'duration'): number {
 export interface CompiledOptions {
   handle: OptionsHandle;
   key: string;
+  /** The option values this was compiled from (compared on reuse). */
+  src?: OptionFields;
+}
+
+/** The fields of `JWTVerifyOptions` that reach the core, as read from the caller's object. */
+type OptionFields = [unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown, unknown];
+
+function fieldsOf(o: JWTVerifyOptions): OptionFields {
+  return [o.algorithms, o.issuer, o.audience, o.requiredClaims, o.crit, o.clockTolerance, o.subject, o.maxTokenAge, o.typ, o.maxTokenBytes];
+}
+
+/** A shallow copy of an array option, so a later change to the caller's array is seen. */
+function snap(v: unknown): unknown {
+  return Array.isArray(v) ? v.slice() : v && typeof v === 'object' ? { ...v } : v;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a !== 'object' || a === null;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    for (const k of ka) if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+    return true;
+  }
+  return false;
+}
+
+/** Whether `o` holds the same option values `c` was compiled from. */
+function sameOptions(c: CompiledOptions, o: JWTVerifyOptions): boolean {
+  const s = c.src;
+  if (!s) return false;
+  return (
+    sameValue(s[0], o.algorithms) &&
+    sameValue(s[1], o.issuer) &&
+    sameValue(s[2], o.audience) &&
+    sameValue(s[3], o.requiredClaims) &&
+    sameValue(s[4], o.crit) &&
+    s[5] === o.clockTolerance &&
+    s[6] === o.subject &&
+    s[7] === o.maxTokenAge &&
+    s[8] === o.typ &&
+    s[9] === o.maxTokenBytes
+  );
 }
 
 const optionsByObject = new WeakMap<object, CompiledOptions>();
 const optionsByText = new Map<string, CompiledOptions>();
 const OPTIONS_TEXT_MAX = 256;
+/** The last options compiled or reused: options written inline (a new object per call,
+ * `jwtVerify(t, k, { issuer, audience })`) with the same values reuse it without a WeakMap
+ * entry per call. */
+let lastOptions: CompiledOptions | undefined;
 /** @internal */
 export const EMPTY_OPTIONS: JWTVerifyOptions = {};
 
@@ -83,8 +135,11 @@ function list(v: string | string[] | undefined, field: string): string[] {
 
 /** @internal */
 export function compileOptions(o: JWTVerifyOptions): CompiledOptions {
+  // Reuse is checked against the values compiled (a cached entry never outlives a change
+  // to the caller's options object): per object first, then the last options used.
   const hit = optionsByObject.get(o);
-  if (hit) return hit;
+  if (hit !== undefined && sameOptions(hit, o)) return (lastOptions = hit);
+  if (lastOptions !== undefined && sameOptions(lastOptions, o)) return lastOptions;
   const crit = o.crit ? Object.keys(o.crit).filter((k) => o.crit![k]) : [];
   const norm: Record<string, unknown> = {
     algorithms: o.algorithms ?? [],
@@ -107,13 +162,16 @@ export function compileOptions(o: JWTVerifyOptions): CompiledOptions {
     } catch (e) {
       throw fromCore(e, 'AUTH-015');
     }
-    c = { handle, key: text };
+    c = { handle, key: text, src: undefined };
     if (optionsByText.size >= OPTIONS_TEXT_MAX) {
       const first = optionsByText.keys().next().value;
       if (first !== undefined) optionsByText.delete(first);
     }
     optionsByText.set(text, c);
   }
-  optionsByObject.set(o, c);
-  return c;
+  // One compiled entry per distinct values; `src` (a copy) is what reuse compares against.
+  const src = fieldsOf(o).map(snap) as OptionFields;
+  const compiled: CompiledOptions = c.src === undefined ? Object.assign(c, { src }) : { handle: c.handle, key: c.key, src };
+  optionsByObject.set(o, compiled);
+  return (lastOptions = compiled);
 }
