@@ -27,9 +27,8 @@ const AUDIENCE = 'demo-api';
 // The burst row: the rate-limited route allows LIMIT requests per minute per user.
 const LIMIT = 5;
 // The Worker puts the core's responseHeaders (RateLimit-Policy, RateLimit, Retry-After) on
-// responses once branch w3-wrl is merged; until then the burst row checks the 429 + AUTH-016
-// only. Set to true after that merge (or DEMO_EXPECT_RATELIMIT_HEADERS=1).
-const EXPECT_RATELIMIT_HEADERS = process.env.DEMO_EXPECT_RATELIMIT_HEADERS === '1';
+// every response: the burst row requires them on the 429.
+const EXPECT_RATELIMIT_HEADERS = process.env.DEMO_EXPECT_RATELIMIT_HEADERS !== '0';
 
 const say = (s) => process.stdout.write(`${s}\n`);
 
