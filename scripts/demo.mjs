@@ -100,7 +100,7 @@ const config = {
     { name: 'public', path: '/public/**', public: true },
     { name: 'admin', path: '/admin/**', roles: ['admin'] },
     { name: 'limited', path: '/limited/**', rateLimits: ['burst'] },
-    { name: 'api', path: '/api/**' },
+    { name: 'api', path: '/api/**', providers: ['demo-idp', 'apiKey'] },
   ],
 };
 const logs = [];

@@ -72,7 +72,7 @@ const config = {
     { name: 'public', path: '/public/**', public: true },
     { name: 'admin', path: '/admin/**', roles: ['admin'] },
     { name: 'limited', path: '/rl/**', rateLimits: ['soak'] },
-    { name: 'api', path: '/api/**' },
+    { name: 'api', path: '/api/**', providers: ['idp', 'apiKey'] },
   ],
 };
 

@@ -179,7 +179,11 @@ fn cas_with_conflicts(store: &str, conflicts: usize) -> (usize, Decision) {
             }
             Step::Need(Io::RateLimitStore { policy, key, .. }) => {
                 attempts += 1;
-                let r = if attempts <= conflicts { Err(None) } else { Ok(()) };
+                let r = if attempts <= conflicts {
+                    Err(None)
+                } else {
+                    Ok(())
+                };
                 p.provide_rate_limit_stored(&policy, &key, r);
             }
             Step::Need(other) => panic!("unexpected {other:?}"),
@@ -194,7 +198,10 @@ fn durable_object_cas_conflicts_have_the_serialized_budget() {
     // Redis keeps 3: the third conflict is a store error.
     let (n, d) = cas_with_conflicts("redis", 10);
     assert_eq!(n, MAX_RATE_LIMIT_CONFLICTS as usize);
-    assert!(matches!(d, Decision::Deny(ref x) if x.code == ErrorCode::ConfigError), "{d:?}");
+    assert!(
+        matches!(d, Decision::Deny(ref x) if x.code == ErrorCode::ConfigError),
+        "{d:?}"
+    );
     // A herd on a Durable Object: 10 conflicts, then the request is admitted (the limit's
     // verdict, not onStoreError).
     let (n, d) = cas_with_conflicts("durable-object", 10);
@@ -203,5 +210,8 @@ fn durable_object_cas_conflicts_have_the_serialized_budget() {
     // Still bounded.
     let (n, d) = cas_with_conflicts("durable-object", 1000);
     assert_eq!(n, MAX_RATE_LIMIT_CONFLICTS_SERIALIZED as usize);
-    assert!(matches!(d, Decision::Deny(ref x) if x.code == ErrorCode::ConfigError), "{d:?}");
+    assert!(
+        matches!(d, Decision::Deny(ref x) if x.code == ErrorCode::ConfigError),
+        "{d:?}"
+    );
 }

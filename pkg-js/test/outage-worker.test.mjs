@@ -80,7 +80,7 @@ const config = (revocationStore = 'kv') => ({
   revocation: { enabled: true, store: revocationStore },
   routes: [
     { name: 'public', path: '/public/**', public: true },
-    { name: 'api', path: '/api/**' },
+    { name: 'api', path: '/api/**', providers: ['idp', 'apiKey'] },
   ],
 });
 
