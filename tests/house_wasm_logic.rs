@@ -12,23 +12,11 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
+mod common;
+use common::b64url;
+
 const NOW: i64 = 1_700_000_100;
 const SECRET: &[u8] = b"wasm-logic-test-secret-0123456789abcdef";
-
-fn b64url(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
 
 fn hs256(claims: serde_json::Value) -> String {
     let header = b64url(br#"{"alg":"HS256"}"#);
