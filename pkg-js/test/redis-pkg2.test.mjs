@@ -2,58 +2,33 @@
 // (`SessionManager({ storage: 'redis' })`, atomic updates across connections, the gate
 // resolving sessions through it) and `edgegate ratelimit status` reading a Redis counter.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { createClient } from 'redis';
 import { importEdgegate, scratchDir } from './helpers/scratch.mjs';
+import { startRedis } from './helpers/redis.mjs';
 
 const eg = await importEdgegate();
 const SECRET = 'redis-pkg2-test-secret-of-32-bytes-plus';
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-let server;
-let dir;
+let redis;
 let url;
 let admin;
+let port;
+
+let dir;
 
 before(async () => {
-  const port = await freePort();
-  dir = mkdtempSync(join(tmpdir(), 'edgegate-redis-pkg2-'));
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  url = `redis://127.0.0.1:${port}`;
-  admin = createClient({ url });
-  admin.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await admin.connect();
-      break;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  dir = mkdtempSync(join(tmpdir(), 'edgegate-redis-pkg2-files-'));
+  redis = await startRedis('edgegate-redis-pkg2');
+  ({ url, admin, port } = redis);
 });
 
 after(async () => {
-  try {
-    await admin?.quit();
-  } catch {}
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
