@@ -364,16 +364,30 @@ struct CachedIntrospection {
     claims: Map<String, Value>,
 }
 
-/// What the store answered about an API key id.
+/// What a store answered when asked for a record (an API key, a session).
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum KeyAnswer {
-    /// No such key.
+enum RecordAnswer<T> {
+    /// No such record.
     Unknown,
-    Record(ApiKeyRecord),
+    Record(T),
     /// The store returned something that is not a well-formed record (a store error:
     /// fail closed, AUTH-015).
     Malformed,
 }
+
+impl<T> RecordAnswer<T> {
+    /// `None` or JSON `null`: no such record; otherwise the record as `parse` reads it
+    /// strictly, or `Malformed`.
+    fn from_json(record: Option<&Value>, parse: impl FnOnce(&Value) -> Option<T>) -> Self {
+        match record {
+            None | Some(Value::Null) => RecordAnswer::Unknown,
+            Some(v) => parse(v).map_or(RecordAnswer::Malformed, RecordAnswer::Record),
+        }
+    }
+}
+
+type KeyAnswer = RecordAnswer<ApiKeyRecord>;
+type SessionAnswer = RecordAnswer<SessionRecord>;
 
 /// What the store answered about "is `id` revoked".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,15 +418,6 @@ struct Answers {
     revoked: BTreeMap<String, RevokedAnswer>,
     sessions: BTreeMap<String, SessionAnswer>,
     rate_limits: BTreeMap<(String, String), RateAnswer>,
-}
-
-/// What the store answered about a session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum SessionAnswer {
-    Unknown,
-    Record(SessionRecord),
-    /// Not a well-formed record: a store error (AUTH-015, fail closed).
-    Malformed,
 }
 
 /// Most compare-and-set conflicts on one key in one request before the store counts as
@@ -607,26 +612,14 @@ impl Pending {
     /// not parse strictly is a store error (AUTH-015, fail closed), never "unknown" and
     /// never accepted.
     pub fn provide_api_key_json(&mut self, key_id: &str, record: Option<&Value>) {
-        let a = match record {
-            None | Some(Value::Null) => KeyAnswer::Unknown,
-            Some(v) => match ApiKeyRecord::from_json(v) {
-                Some(r) => KeyAnswer::Record(r),
-                None => KeyAnswer::Malformed,
-            },
-        };
+        let a = KeyAnswer::from_json(record, ApiKeyRecord::from_json);
         self.answers.api_keys.insert(key_id.into(), a);
     }
 
     /// The session store's answer for the session whose id hashes to `hash` (see
     /// [`SessionRecord::from_json`]); `None` or JSON `null`: no such session.
     pub fn provide_session_json(&mut self, hash: &str, record: Option<&Value>) {
-        let a = match record {
-            None | Some(Value::Null) => SessionAnswer::Unknown,
-            Some(v) => match SessionRecord::from_json(v) {
-                Some(r) => SessionAnswer::Record(r),
-                None => SessionAnswer::Malformed,
-            },
-        };
+        let a = SessionAnswer::from_json(record, SessionRecord::from_json);
         self.answers.sessions.insert(hash.into(), a);
     }
 
