@@ -100,12 +100,6 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// The core's `now` (unix seconds) from the runtime's milliseconds.
-fn now_secs(ms: f64) -> i64 {
-    // `as` saturates (NaN -> 0); the core refuses tokens at absurd times by its own rules.
-    (ms / 1000.0) as i64
-}
-
 fn problem(status: u16, body: &str, extra: &[(&str, &str)]) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", "application/problem+json")?;
@@ -303,9 +297,14 @@ async fn decide(
     let mut pending = Pending::new(greq);
     for _ in 0..MAX_STEPS {
         let now = now_ms();
+        // The runtime's clock through the core's time type: an unusable reading (NaN, an
+        // absurd time) is no decision (500 AUTH-015), never "1970".
+        let Ok(t) = crate::time::UnixTime::from_millis_f64(now) else {
+            return None;
+        };
         let step = {
             let mut ctx = iso.ctx.borrow_mut();
-            iso.gate.decide(&pending, now_secs(now), &mut ctx)
+            iso.gate.decide(&pending, t.secs(), &mut ctx)
         };
         // Signature checks the core asked for without a verdict yet: WebCrypto answers
         // them, and the decision runs again (the first answer is discarded).
@@ -475,7 +474,7 @@ async fn fetch(req: Request, env: Env, wctx: Context) -> worker::Result<Response
     let greq = gate_request(&req, &url);
     let Some(decision) = decide(&iso, &env, &wctx, greq).await else {
         worker::console_error!(
-            "edgegate: no decision after {} steps; answering 500 AUTH-015",
+            "edgegate: no decision (an unusable clock, or more than {} steps); answering 500 AUTH-015",
             MAX_STEPS
         );
         return config_error();
