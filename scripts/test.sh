@@ -67,7 +67,8 @@ run_step "rate-limit simulation" bash -c "set -o pipefail; cargo run -q --releas
 run_step "wycheproof counts" bash -c "set -o pipefail; cargo test -q --test wycheproof -- --nocapture 2>&1 | grep -oE 'wycheproof: [0-9]+ .*'"
 # Fuzzing: a short run of every target (docs/security.md has the long-run command).
 run_step "fuzz (10 s per target)" bash scripts/fuzz.sh 10
-# Dependency advisories: runs when a RustSec advisory DB is on the machine (see docs/security.md).
+# Dependency advisories: cargo audit against the committed RustSec snapshot (tests/audit/,
+# docs/security.md "Dependency advisories"); any unlisted advisory fails.
 run_step "cargo audit" bash scripts/audit.sh
 # The soak's short run (docs/security.md "Soak"): the Rust Worker in workerd under load for
 # 60 s with a key rotation every 20 s; fails on any unexpected answer.
