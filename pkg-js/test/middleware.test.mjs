@@ -1,5 +1,6 @@
 // edgegate/express, edgegate/hono, edgegate/fastify and the seed's factories, from the
-// installed tarball: real apps on 127.0.0.1, real HTTP requests, jose-signed tokens.
+// installed tarball: real apps on 127.0.0.1, real HTTP requests, jose-signed tokens. The
+// same frameworks with tokens from a real OpenID provider: middleware-oidc.test.mjs.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { join } from 'node:path';

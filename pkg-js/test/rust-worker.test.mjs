@@ -1,7 +1,10 @@
 // The Rust Worker (src/worker/, built by scripts/build-worker.sh with worker-build into
 // build/) in workerd (Miniflare 4) with local KV and Durable Objects, in front of a real
 // origin (node:http on 127.0.0.1 echoing the headers it got) and a JWKS issuer on
-// 127.0.0.1 (RS256 keys; tokens signed with jose).
+// 127.0.0.1 (RS256 keys; tokens signed with jose). The core token scenarios against a real
+// OpenID provider (its own keys, expiry, rotation, outage, discovery, introspection) are in
+// rust-worker-oidc.test.mjs; this file keeps what a provider cannot produce (EdDSA, tampered
+// signatures per algorithm, forged headers, API keys, revocation, KV seeding, panics).
 //
 // The build runs once (skipped when build/ is newer than the sources); EDGEGATE_SKIP_WORKER=1
 // skips this file (e.g. on a machine without the Rust toolchain).

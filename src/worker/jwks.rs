@@ -145,7 +145,7 @@ async fn seed_from_kv(iso: &Isolate, env: &Env, provider: &str, url: &str, now: 
 }
 
 /// Longest wait for a JWKS or discovery response, ms.
-const FETCH_TIMEOUT_MS: u32 = 5_000;
+pub(crate) const FETCH_TIMEOUT_MS: u32 = 5_000;
 
 /// GET `url`: 200 only, no redirects, at most `max_jwks_bytes`, within `FETCH_TIMEOUT_MS`. The body and the response's
 /// `Cache-Control`.

@@ -10,6 +10,7 @@
 //! Never logged: tokens, keys, secrets, header values. One JSON line per decision.
 
 mod crypto;
+mod introspect;
 mod jwks;
 mod ratelimit;
 mod store;
@@ -202,6 +203,22 @@ fn init(env: &Env) -> Init {
             return Init::Failed;
         }
     }
+    // A `custom` provider (the host verifies its tokens) cannot exist here: the Rust Worker
+    // has no custom verifier. Refused at start-up, naming the provider, not per request.
+    if let Some(name) = gate.requirements().custom_providers.first() {
+        let i = gate
+            .config()
+            .providers
+            .iter()
+            .position(|p| &p.name == name)
+            .unwrap_or(0);
+        worker::console_error!(
+            "edgegate: EDGEGATE_CONFIG rejected (AUTH-015) at providers[{}]: provider \"{}\" is of type custom (its tokens are verified by the host) and the Rust Worker has no custom verifier; give it keys (jwks, jwksUrl, publicKey) or use the npm package; answering 500 AUTH-015",
+            i,
+            name
+        );
+        return Init::Failed;
+    }
     for w in gate.warnings() {
         worker::console_warn!("edgegate: {}", w);
     }
@@ -348,13 +365,18 @@ async fn perform(
             store::revoked(env, iso.gate.config().revocation_store, pending, &id).await
         }
         Io::Introspect {
-            provider, token, ..
+            provider,
+            url,
+            client_id,
+            client_secret,
+            token,
         } => {
-            // Not wired in the Rust Worker yet: the core treats a failed call as AUTH-014.
-            pending.provide_introspection(&provider, &token, None);
+            introspect::introspect(pending, &provider, &url, &client_id, &client_secret, &token)
+                .await
         }
         Io::Custom { provider, token } => {
-            // No custom verifier in the Rust Worker: the token is refused.
+            // Unreachable in practice: a config with a `custom` provider is refused at
+            // start-up (`init`). Fail closed all the same.
             pending.provide_custom(&provider, &token, None);
         }
         Io::RateLimitLoad {
