@@ -1261,12 +1261,22 @@ fn introspection_for_opaque_tokens_is_cached() {
     let mut ctx = Ctx::new();
     let mut req = Pending::new(bearer("GET", "/x", "opaque-abc"));
     let Step::Need(Io::Introspect {
-        token, client_id, ..
+        token,
+        authorization,
+        body,
+        ..
     }) = g.decide(&req, NOW, &mut ctx)
     else {
         panic!()
     };
-    assert_eq!((token.as_str(), client_id.as_str()), ("opaque-abc", "gw"));
+    assert_eq!(token.as_str(), "opaque-abc");
+    // The core builds the call: form-encoded body, Basic client credentials.
+    assert_eq!(body.as_str(), "token=opaque-abc");
+    // base64("gw:" + the secret form-encoded: its "!!" is "%21%21").
+    assert_eq!(
+        authorization,
+        "Basic Z3c6bWFpbi10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVmJTIxJTIx"
+    );
     req.provide_introspection("idp", "opaque-abc", Some(br#"{"active": true, "sub": "svc-1", "scope": "reports:read", "exp": 1700009999, "iss": "https://id.acme.example"}"#));
     let Step::Done(d) = g.decide(&req, NOW, &mut ctx) else {
         panic!()

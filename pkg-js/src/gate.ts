@@ -294,7 +294,7 @@ function report(hook: GateOptions['onDecision'], d: GateDecision, started: numbe
 type Io =
   | { type: 'jwks'; provider: string; url: string; refresh: boolean }
   | { type: 'discovery'; provider: string; url: string }
-  | { type: 'introspect'; provider: string; url: string; clientId: string; clientSecret: string; token: string }
+  | { type: 'introspect'; provider: string; url: string; token: string; authorization: string; body: string }
   | { type: 'custom'; provider: string; token: string }
   | { type: 'apiKey'; keyId: string }
   | { type: 'revoked'; id: string }
@@ -573,14 +573,14 @@ export class Gate {
       }
       case 'introspect': {
         try {
-          const auth = btoa(`${encodeURIComponent(io.clientId)}:${encodeURIComponent(io.clientSecret)}`);
+          // The core built the request (body and Basic client credentials).
           const body = await boundedFetch(
             doFetch,
             io.url,
             {
               method: 'POST',
-              headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-              body: new URLSearchParams({ token: io.token }).toString(),
+              headers: { authorization: io.authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+              body: io.body,
             },
             timeout,
           );

@@ -195,9 +195,35 @@ pub fn encode(input: &[u8]) -> String {
     out
 }
 
+/// Encodes standard base64 with padding (RFC 4648 section 4), as HTTP Basic credentials
+/// use it (RFC 7617).
+pub fn encode_std(input: &[u8]) -> String {
+    let mut out: String = encode(input)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_padded_encoding() {
+        assert_eq!(encode_std(b""), "");
+        assert_eq!(encode_std(b"f"), "Zg==");
+        assert_eq!(encode_std(b"fo"), "Zm8=");
+        assert_eq!(encode_std(b"foo"), "Zm9v");
+        assert_eq!(encode_std(&[0xfb, 0xff]), "+/8=");
+    }
 
     #[test]
     fn rfc4648_vectors_round_trip() {

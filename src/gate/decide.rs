@@ -38,7 +38,7 @@ use crate::gate::api_key::{self, ApiKeyRecord, Store};
 use crate::gate::cfg::{ConfigError, Env};
 use crate::gate::config::{Config, TokenSource, API_KEY_PROVIDER, SESSION_PROVIDER};
 use crate::gate::identity::Identity;
-use crate::gate::providers::{KeySource, Provider, ProviderRejection};
+use crate::gate::providers::{Introspection, KeySource, Provider, ProviderRejection};
 use crate::gate::ratelimit_config::{OnStoreError, RateLimitKey, RateLimitPolicy, StoreKind};
 use crate::gate::ratelimit_state::{self as rls, RateLimitCtx};
 use crate::gate::rbac::Missing;
@@ -146,14 +146,19 @@ pub enum Io {
     },
     /// Fetch the OpenID discovery document and call [`Pending::provide_discovery`].
     Discovery { provider: String, url: String },
-    /// POST an RFC 7662 introspection request (`token=...`, HTTP basic client auth) and
-    /// call [`Pending::provide_introspection`].
+    /// POST an RFC 7662 introspection request and call [`Pending::provide_introspection`]
+    /// with `token` and the body of a `200` answer (bounded by `Limits::MAX_RESPONSE_BYTES`),
+    /// or `None` for anything else. The core builds the request: the host sends `body`
+    /// (`application/x-www-form-urlencoded`) with `Authorization: <authorization>` (HTTP
+    /// Basic client authentication, RFC 6749 section 2.3.1), `Accept: application/json`, no
+    /// redirects. `authorization` carries the client secret and `body` the token: never log
+    /// either.
     Introspect {
         provider: String,
         url: String,
-        client_id: String,
-        client_secret: String,
         token: String,
+        authorization: String,
+        body: String,
     },
     /// Run the host's custom verifier on `token`; call [`Pending::provide_custom`].
     Custom { provider: String, token: String },
@@ -189,6 +194,17 @@ pub enum Io {
         ttl_ms: u64,
         timeout_ms: u64,
     },
+}
+
+/// The introspection call for `token` at `provider`, built by the core (hosts only send it).
+fn introspection_request(provider: &str, cfg: &Introspection, token: &str) -> Io {
+    Io::Introspect {
+        provider: provider.into(),
+        url: cfg.url.clone(),
+        token: token.into(),
+        authorization: cfg.authorization(),
+        body: Introspection::body(token),
+    }
 }
 
 impl core::fmt::Debug for Io {
@@ -2029,13 +2045,9 @@ impl Gate {
         }
         let claims = match a.introspection.get(&key) {
             None => {
-                return Err(Flow::Need(Box::new(Io::Introspect {
-                    provider: p.name.clone(),
-                    url: cfg.url.clone(),
-                    client_id: cfg.client_id.clone(),
-                    client_secret: cfg.client_secret.clone(),
-                    token: token.into(),
-                })))
+                return Err(Flow::Need(Box::new(introspection_request(
+                    &p.name, cfg, token,
+                ))))
             }
             Some(Err(())) => return deny(ErrorCode::ProviderError, "introspection failed"),
             Some(Ok(m)) => m.clone(),
@@ -2456,16 +2468,16 @@ mod json_forms {
                 Io::Introspect {
                     provider,
                     url,
-                    client_id,
-                    client_secret,
                     token,
+                    authorization,
+                    body,
                 } => {
                     put("type", "introspect".into());
                     put("provider", s(provider));
                     put("url", s(url));
-                    put("clientId", s(client_id));
-                    put("clientSecret", s(client_secret));
                     put("token", s(token));
+                    put("authorization", s(authorization));
+                    put("body", s(body));
                 }
                 Io::Custom { provider, token } => {
                     put("type", "custom".into());
@@ -2610,9 +2622,9 @@ mod tests {
         let io = Io::Introspect {
             provider: "p".into(),
             url: "https://x".into(),
-            client_id: "c".into(),
-            client_secret: "SECRET".into(),
             token: "TOKEN".into(),
+            authorization: "Basic SECRET".into(),
+            body: "token=TOKEN".into(),
         };
         let s = format!("{io:?}");
         assert!(!s.contains("SECRET") && !s.contains("TOKEN"), "{s}");

@@ -101,6 +101,27 @@ pub struct Introspection {
     pub cache_ttl: u64,
 }
 
+impl Introspection {
+    /// The `Authorization` header of the introspection call: HTTP Basic with the client id
+    /// and secret each `application/x-www-form-urlencoded` first (RFC 6749 section 2.3.1),
+    /// then standard base64. Carries the secret: never log it.
+    pub fn authorization(&self) -> String {
+        let mut pair = crate::url::form_encode(&self.client_id);
+        pair.push(':');
+        pair.push_str(&crate::url::form_encode(&self.client_secret));
+        let mut v = String::from("Basic ");
+        v.push_str(&crate::codec::b64::encode_std(pair.as_bytes()));
+        v
+    }
+
+    /// The form-encoded request body for `token` (RFC 7662 section 2.1).
+    pub fn body(token: &str) -> String {
+        let mut b = String::from("token=");
+        b.push_str(&crate::url::form_encode(token));
+        b
+    }
+}
+
 impl core::fmt::Debug for Introspection {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Introspection")

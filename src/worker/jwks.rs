@@ -17,7 +17,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use serde_json::Value;
-use worker::{Context, Env, Fetch, Method, Request, RequestInit, RequestRedirect};
+use worker::{Context, Env, Method};
 
 use super::{Isolate, KV_BINDING};
 use crate::gate::Pending;
@@ -144,41 +144,17 @@ async fn seed_from_kv(iso: &Isolate, env: &Env, provider: &str, url: &str, now: 
     }
 }
 
-/// Longest wait for a JWKS or discovery response, ms.
-pub(crate) const FETCH_TIMEOUT_MS: u32 = 5_000;
-
-/// GET `url`: 200 only, no redirects, at most `max_jwks_bytes`, within `FETCH_TIMEOUT_MS`. The body and the response's
-/// `Cache-Control`.
-pub(crate) async fn fetch_bounded(url: &str) -> Result<(Vec<u8>, Option<String>), ()> {
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get)
-        .with_redirect(RequestRedirect::Manual);
-    let req = Request::new_with_init(url, &init).map_err(|_| ())?;
-    req.headers()
-        .set("accept", "application/json")
-        .map_err(|_| ())?;
-    // Bounded in time (an IdP that hangs costs FETCH_TIMEOUT_MS, then AUTH-007 or stale keys).
-    let signal =
-        worker::AbortSignal::from(web_sys::AbortSignal::timeout_with_u32(FETCH_TIMEOUT_MS));
-    let mut resp = Fetch::Request(req)
-        .send_with_signal(&signal)
-        .await
-        .map_err(|_| ())?;
-    if resp.status_code() != 200 {
-        return Err(());
-    }
-    let max = Limits::DEFAULT.max_jwks_bytes;
-    if let Ok(Some(len)) = resp.headers().get("content-length") {
-        if len.parse::<usize>().map_or(true, |n| n > max) {
-            return Err(());
-        }
-    }
-    let cc = resp.headers().get("cache-control").ok().flatten();
-    let bytes = resp.bytes().await.map_err(|_| ())?;
-    if bytes.len() > max {
-        return Err(());
-    }
-    Ok((bytes, cc))
+/// GET `url` for a key set or a discovery document: `200` only, no redirects, at most
+/// `max_jwks_bytes` (streamed, [`super::http::fetch_bounded`]), within the timeout.
+pub(crate) async fn fetch_bounded(url: &str) -> Result<super::http::Bounded, ()> {
+    super::http::fetch_bounded(
+        Method::Get,
+        url,
+        &[("accept", "application/json")],
+        None,
+        Limits::DEFAULT.max_jwks_bytes,
+    )
+    .await
 }
 
 /// Fetches the set, reports the outcome to the policy, and stores it in KV on success.
@@ -193,7 +169,10 @@ async fn refetch(
     let fetched = fetch_bounded(url).await;
     let now = super::now_ms() as u64;
     let ok = match fetched {
-        Ok((bytes, cc)) => {
+        Ok(super::http::Bounded {
+            body: bytes,
+            cache_control: cc,
+        }) => {
             if JwkSet::from_json(&bytes, KeyOrigin::Remote, &Limits::DEFAULT).is_ok() {
                 let record = iso
                     .jwks

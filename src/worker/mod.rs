@@ -10,6 +10,7 @@
 //! Never logged: tokens, keys, secrets, header values. One JSON line per decision.
 
 mod crypto;
+mod http;
 mod introspect;
 mod jwks;
 mod ratelimit;
@@ -354,7 +355,8 @@ async fn perform(
             jwks::provide(iso, env, wctx, pending, &provider, &url, refresh, now).await;
         }
         Io::Discovery { provider, url } => match jwks::fetch_bounded(&url).await {
-            Ok((bytes, _)) => {
+            Ok(answer) => {
+                let bytes = answer.body;
                 let mut ctx = iso.ctx.borrow_mut();
                 pending.provide_discovery(&mut ctx, &provider, &bytes);
             }
@@ -367,13 +369,10 @@ async fn perform(
         Io::Introspect {
             provider,
             url,
-            client_id,
-            client_secret,
             token,
-        } => {
-            introspect::introspect(pending, &provider, &url, &client_id, &client_secret, &token)
-                .await
-        }
+            authorization,
+            body,
+        } => introspect::introspect(pending, &provider, &url, &token, &authorization, &body).await,
         Io::Custom { provider, token } => {
             // Unreachable in practice: a config with a `custom` provider is refused at
             // start-up (`init`). Fail closed all the same.
