@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { defaultLimits, gateBinding } from './api.js';
-import { Gate, createApiKey, createRedisStore, inspectToken, isAuthError, type ApiKeyRecord, type GateDecision } from './node.js';
+import { Gate, createAdminClientFromEnv, createApiKey, createRedisStore, inspectToken, isAuthError, type ApiKeyRecord, type GateDecision } from './node.js';
 import { INSPECT_ONLY, keyEndpoints, rateLimitStatus, type GateOptions } from './gate.js';
 import { readBounded } from './remote.js';
 
@@ -58,6 +58,16 @@ commands:
       in its store: Redis is read (REDIS_URL or --redis-url; prefix default edgegate:); a
       memory store lives inside each gate process, so there is nothing to read (said so).
       e.g. edgegate ratelimit status --config gate.json --policy per-user --key alice --redis-url redis://127.0.0.1:6379
+
+  users get USER_ID [--require-enabled] [--timeout MS] [--format text|json]
+      A user's profile from the identity provider's admin API (Auth0 Management API or
+      Keycloak Admin API) with client credentials from the environment: AUTH_API_PROVIDER
+      (auth0, the default, or keycloak), AUTH_API_BASEURL (Auth0: https://TENANT.auth0.com;
+      Keycloak: https://SERVER/admin/realms/REALM), AUTH_API_CLIENT_ID, AUTH_API_CLIENT_SECRET.
+      Exit 0 found, 1 not found (AUTH-017) or disabled with --require-enabled (AUTH-018),
+      2 usage or configuration error (AUTH-015) or the API refused or cannot be reached (AUTH-014).
+      e.g. AUTH_API_BASEURL=https://acme.eu.auth0.com AUTH_API_CLIENT_ID=... AUTH_API_CLIENT_SECRET=... \\
+             edgegate users get 'auth0|64b1f0c2' --format json
 
   token sign --sub S --issuer I [--audience A] [--role R]... [--permission P]... [--expires SECONDS]
              [--secret-env NAME]
@@ -630,6 +640,46 @@ function cmdApikey(args: string[]): number {
   }
 }
 
+async function cmdUsers(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { 'require-enabled': { type: 'boolean' }, timeout: { type: 'string' } });
+  const f = format(values.format);
+  if (positionals[0] !== 'get' || positionals[1] === undefined || positionals.length > 2) throw new UsageError('usage: edgegate users get USER_ID [--require-enabled] [--format text|json]');
+  const id = positionals[1];
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    timeoutMs = Number(values.timeout);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 120000) throw new UsageError('--timeout is 1..120000 ms');
+  }
+  const fail = (code: string, message: string, exit: number) => {
+    if (f === 'json') out(JSON.stringify({ found: false, code, error: message }));
+    else err(`${code} ${message}`);
+    return exit;
+  };
+  let client: ReturnType<typeof createAdminClientFromEnv>;
+  try {
+    client = createAdminClientFromEnv(process.env, { timeoutMs, maxCacheEntries: 0 });
+  } catch (e) {
+    if (!isAuthError(e)) throw e;
+    return fail(e.code, e.message, 2);
+  }
+  process.stderr.write(c('2', `looking up the user in the ${client.provider === 'keycloak' ? 'Keycloak Admin API' : 'Auth0 Management API'} ...`) + '\n');
+  try {
+    const u = await client.getUser(id, { requireEnabled: values['require-enabled'] === true });
+    if (f === 'json') out(JSON.stringify({ found: true, user: u }));
+    else {
+      out(`${c('1', u.id)} (${u.provider})`);
+      out(`  email: ${u.email ?? '-'}${u.email ? (u.emailVerified ? ' (verified)' : ' (not verified)') : ''}`);
+      out(`  name: ${u.name ?? '-'}  username: ${u.username ?? '-'}`);
+      if (u.picture) out(`  picture: ${u.picture}`);
+      out(`  enabled: ${u.enabled ? c('32', 'yes') : c('31', 'no')}`);
+    }
+    return 0;
+  } catch (e) {
+    if (!isAuthError(e)) throw e;
+    return fail(e.code, e.message, e.code === 'AUTH-017' || e.code === 'AUTH-018' ? 1 : 2);
+  }
+}
+
 function cmdToken(args: string[]): number {
   const { values, positionals } = parse(args, { sub: { type: 'string' }, issuer: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string', multiple: true }, permission: { type: 'string', multiple: true }, expires: { type: 'string' }, 'secret-env': { type: 'string' } });
   if (positionals[0] !== 'sign') throw new UsageError('usage: edgegate token sign --sub S --issuer I ...');
@@ -687,6 +737,8 @@ async function main(argv: string[]): Promise<number> {
         return cmdConfig(rest);
       case 'apikey':
         return cmdApikey(rest);
+      case 'users':
+        return await cmdUsers(rest);
       case 'token':
         return cmdToken(rest);
       default:

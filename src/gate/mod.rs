@@ -12,6 +12,7 @@ pub(crate) mod claim_path;
 pub(crate) mod config;
 pub(crate) mod decide;
 pub(crate) mod identity;
+pub mod idp_admin;
 pub(crate) mod presets;
 pub(crate) mod providers;
 pub(crate) mod ratelimit_config;

@@ -20,6 +20,8 @@ use crate::time::{TimeError, UnixTime};
 
 #[cfg(feature = "wasm-gate")]
 mod gate;
+#[cfg(feature = "wasm-gate")]
+mod idp;
 #[cfg(feature = "wasm-verify")]
 mod jwks;
 #[cfg(feature = "wasm-verify")]
@@ -27,6 +29,10 @@ mod verify;
 
 #[cfg(feature = "wasm-gate")]
 pub use self::gate::{create_api_key, GateCore, GateRequestHandle};
+#[cfg(feature = "wasm-gate")]
+pub use self::idp::{
+    idp_admin_require_enabled, idp_admin_status, idp_admin_token, idp_admin_user, IdpAdminConfig,
+};
 #[cfg(feature = "wasm-verify")]
 pub use self::jwks::{duration_option, fetchable_url, JwksCacheState};
 #[cfg(feature = "wasm-verify")]
