@@ -193,19 +193,28 @@ mod tests {
 /// byte is `%XX` (upper-case hex). Used for request bodies and for HTTP Basic client
 /// credentials (RFC 6749 section 2.3.1 encodes the id and the secret this way).
 pub fn form_encode(value: &str) -> alloc::string::String {
+    percent_encode(value, b"*-._", true)
+}
+
+/// One path segment or query value encoded as JavaScript's `encodeURIComponent` does: ASCII
+/// letters, digits and `-_.!~*'()` stay, every other byte is `%XX`. (`.` and `..` stay as
+/// they are: a caller putting a value into a path refuses those itself.)
+pub fn component_encode(value: &str) -> alloc::string::String {
+    percent_encode(value, b"-_.!~*'()", false)
+}
+
+fn percent_encode(value: &str, keep: &[u8], space_plus: bool) -> alloc::string::String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = alloc::string::String::with_capacity(value.len());
     for &b in value.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0x0F)]));
-            }
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(char::from(b));
+        } else if b == b' ' && space_plus {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0F)]));
         }
     }
     out
@@ -221,5 +230,15 @@ mod form_tests {
         assert_eq!(form_encode("a b+c&d=e/f:g"), "a+b%2Bc%26d%3De%2Ff%3Ag");
         assert_eq!(form_encode("é~!'()"), "%C3%A9%7E%21%27%28%29");
         assert_eq!(form_encode(""), "");
+    }
+
+    #[test]
+    fn component_encoding_matches_encode_uri_component() {
+        use super::component_encode;
+        assert_eq!(
+            component_encode("auth0|abc-_.!~*'()"),
+            "auth0%7Cabc-_.!~*'()"
+        );
+        assert_eq!(component_encode("a b/c?d#é"), "a%20b%2Fc%3Fd%23%C3%A9");
     }
 }

@@ -213,13 +213,7 @@ impl AdminConfig {
             });
         }
         let mut out = self.users_url.clone();
-        for b in id.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        }
+        out.push_str(&crate::url::component_encode(id));
         Ok(out)
     }
 }
