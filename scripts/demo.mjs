@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
+import { rustWorkerOptions } from './rust-worker-miniflare.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -104,25 +105,14 @@ const config = {
   ],
 };
 const logs = [];
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: path.join(BUILD, 'index.js'),
-  modulesRoot: BUILD,
-  modulesRules: [
-    { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-    { type: 'CompiledWasm', include: ['**/*.wasm'] },
-  ],
-  compatibilityDate: '2025-09-01',
-  cf: false,
-  host: '127.0.0.1',
-  port: PORT,
-  kvNamespaces: ['EDGEGATE_KV'],
-  durableObjects: { REVOCATIONS: { className: 'Revocations', useSQLite: true } },
-  bindings: { ORIGIN_URL: ORIGIN, AUTH_ENABLED: 'true', EDGEGATE_CONFIG: JSON.stringify(config) },
-  handleStructuredLogs: ({ level, message }) => {
-    logs.push(`${level}: ${message}`);
-  },
-});
+const mf = new Miniflare(
+  rustWorkerOptions({
+    bindings: { ORIGIN_URL: ORIGIN, AUTH_ENABLED: 'true', EDGEGATE_CONFIG: JSON.stringify(config) },
+    logs,
+    host: '127.0.0.1',
+    port: PORT,
+  }),
+);
 let shuttingDown = false;
 async function shutdown(code) {
   if (shuttingDown) return;

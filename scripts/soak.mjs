@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
+import { rustWorkerOptions } from './rust-worker-miniflare.mjs';
 import { createApiKey } from 'edgegate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,21 +77,7 @@ const config = {
   ],
 };
 
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: path.join(BUILD, 'index.js'),
-  modulesRoot: BUILD,
-  modulesRules: [
-    { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-    { type: 'CompiledWasm', include: ['**/*.wasm'] },
-  ],
-  compatibilityDate: '2025-09-01',
-  cf: false,
-  kvNamespaces: ['EDGEGATE_KV'],
-  durableObjects: { REVOCATIONS: { className: 'Revocations', useSQLite: true } },
-  bindings: { ORIGIN_URL: originUrl, EDGEGATE_CONFIG: JSON.stringify(config) },
-  handleStructuredLogs: () => {},
-});
+const mf = new Miniflare(rustWorkerOptions({ bindings: { ORIGIN_URL: originUrl, EDGEGATE_CONFIG: JSON.stringify(config) } }));
 await mf.ready;
 
 // API keys in KV: two valid ones; an unknown one is refused.

@@ -16,6 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
+import { rustWorkerScript } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -121,14 +122,7 @@ export default { fetch() { return new Response('x'); } };`;
 async function withWorker({ vars = {}, kv = null, brokenDo = null, cfg = config() } = {}, fn) {
   const main = {
     name: 'edgegate',
-    modules: true,
-    scriptPath: path.join(BUILD, 'index.js'),
-    modulesRoot: BUILD,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
+    ...rustWorkerScript(),
     bindings: { ORIGIN_URL: originUrl, EDGEGATE_CONFIG: JSON.stringify(cfg), ...vars },
   };
   const workers = [main];

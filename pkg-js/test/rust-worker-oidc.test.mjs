@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
+import { rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
 import { AUDIENCE, INTROSPECTION_CLIENT, startOidcProvider } from './helpers/oidc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -78,26 +79,7 @@ const secrets = () => ({ OP_INTROSPECTION_SECRET: INTROSPECTION_CLIENT.secret })
 /** Starts the built Worker with local KV + DO; `fn(get, mf, logs)`; always disposes. */
 async function withWorker(vars, fn) {
   const logs = [];
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: path.join(BUILD, 'index.js'),
-    modulesRoot: BUILD,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    kvNamespaces: ['EDGEGATE_KV', 'EDGEGATE_RATELIMIT_KV'],
-    durableObjects: {
-      REVOCATIONS: { className: 'Revocations', useSQLite: true },
-      RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
-    },
-    bindings: { ORIGIN_URL: originUrl, ...vars },
-    handleStructuredLogs: ({ level, message }) => {
-      logs.push(`${level}: ${message}`);
-    },
-  });
+  const mf = new Miniflare(rustWorkerOptions({ bindings: { ORIGIN_URL: originUrl, ...vars }, logs }));
   try {
     const get = async (p, tok) => {
       const res = await mf.dispatchFetch(`https://edgegate.test${p}`, { redirect: 'manual', headers: tok ? { authorization: `Bearer ${tok}` } : {} });

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
+import { rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -70,26 +71,7 @@ function config(policies = null, routes = null) {
 
 async function withWorker(cfg, fn) {
   const logs = [];
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: path.join(BUILD, 'index.js'),
-    modulesRoot: BUILD,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    kvNamespaces: ['EDGEGATE_KV', 'EDGEGATE_RATELIMIT_KV'],
-    durableObjects: {
-      REVOCATIONS: { className: 'Revocations', useSQLite: true },
-      RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
-    },
-    bindings: { ORIGIN_URL: originUrl, EDGEGATE_CONFIG: JSON.stringify(cfg) },
-    handleStructuredLogs: ({ level, message }) => {
-      logs.push(`${level}: ${message}`);
-    },
-  });
+  const mf = new Miniflare(rustWorkerOptions({ bindings: { ORIGIN_URL: originUrl, EDGEGATE_CONFIG: JSON.stringify(cfg) }, logs }));
   try {
     const get = (p, ip, init = {}) =>
       mf.dispatchFetch(`https://edgegate.test${p}`, { redirect: 'manual', ...init, headers: { ...(ip ? { 'cf-connecting-ip': ip } : {}), ...(init.headers ?? {}) } });

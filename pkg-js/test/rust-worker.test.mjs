@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
+import { rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -132,26 +133,7 @@ async function sign(claims, { exp = 600, kid = 'k1', alg = 'RS256', signer = key
 /** Starts the built Worker with local KV + DO; `fn(get, mf, logs)`; always disposes. */
 async function withWorker(vars, fn) {
   const logs = [];
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: path.join(BUILD, 'index.js'),
-    modulesRoot: BUILD,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    kvNamespaces: ['EDGEGATE_KV', 'EDGEGATE_RATELIMIT_KV'],
-    durableObjects: {
-      REVOCATIONS: { className: 'Revocations', useSQLite: true },
-      RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
-    },
-    bindings: { ORIGIN_URL: originUrl, ...vars },
-    handleStructuredLogs: ({ level, message }) => {
-      logs.push(`${level}: ${message}`);
-    },
-  });
+  const mf = new Miniflare(rustWorkerOptions({ bindings: { ORIGIN_URL: originUrl, ...vars }, logs }));
   try {
     const get = (p, init) => mf.dispatchFetch(`https://edgegate.test${p}`, { redirect: 'manual', ...init });
     await fn(get, mf, logs);

@@ -1,0 +1,47 @@
+// The built Rust Worker (build/, scripts/build-worker.sh) as Miniflare runs it: the module
+// layout worker-build emits and the bindings wrangler.toml declares (local KV namespaces and
+// SQLite-backed Durable Objects). Shared by the demo, the soak and the Worker's tests, so they
+// all start the Worker users deploy, the same way.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BUILD = path.join(ROOT, 'build');
+/** wrangler.toml `compatibility_date`. */
+export const COMPATIBILITY_DATE = '2025-09-01';
+
+/** The Worker's script, without bindings: for a `workers: [...]` setup that wires its own. */
+export function rustWorkerScript() {
+  return {
+    modules: true,
+    scriptPath: path.join(BUILD, 'index.js'),
+    modulesRoot: BUILD,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: COMPATIBILITY_DATE,
+  };
+}
+
+/**
+ * Miniflare options for the Rust Worker with every binding of wrangler.toml: `bindings` are
+ * its vars and secrets (`ORIGIN_URL`, `EDGEGATE_CONFIG`, ...); `logs`, when given, collects
+ * `"<level>: <message>"` lines; `extra` is merged last (`host`, `port`, ...).
+ */
+export function rustWorkerOptions({ bindings = {}, logs = null, ...extra } = {}) {
+  return {
+    ...rustWorkerScript(),
+    cf: false,
+    kvNamespaces: ['EDGEGATE_KV', 'EDGEGATE_RATELIMIT_KV'],
+    durableObjects: {
+      REVOCATIONS: { className: 'Revocations', useSQLite: true },
+      RATE_LIMITER: { className: 'RateLimiter', useSQLite: true },
+    },
+    bindings,
+    handleStructuredLogs: ({ level, message }) => {
+      logs?.push(`${level}: ${message}`);
+    },
+    ...extra,
+  };
+}
