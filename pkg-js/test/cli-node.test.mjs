@@ -1,30 +1,17 @@
 // The `edgegate` CLI commands of issue 12, run as a subprocess from the installed tarball:
 // exit codes and output.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as jose from 'jose';
 import { scratchDir } from './helpers/scratch.mjs';
+import { runCli as run } from './helpers/scratch.mjs';
 
 const SECRET = 'cli-node-test-secret-with-at-least-32-bytes';
-const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
 const dir = mkdtempSync(join(tmpdir(), 'edgegate-cli-'));
 
-function run(args, env = {}, input) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 const token = (claims = {}, exp = '10m') =>
   new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuer('https://issuer.example').setSubject('user-1').setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));

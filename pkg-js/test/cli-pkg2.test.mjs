@@ -2,7 +2,6 @@
 // against local discovery/JWKS servers, `apikey rotate`, `ratelimit status` on a memory
 // store (the Redis case is in redis-pkg2.test.mjs).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,23 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { importEdgegate, scratchDir } from './helpers/scratch.mjs';
+import { runCli as run } from './helpers/scratch.mjs';
 
 const eg = await importEdgegate();
-const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
 const dir = mkdtempSync(join(tmpdir(), 'edgegate-cli-pkg2-'));
 
-function run(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
 
 let idp;
 let base;

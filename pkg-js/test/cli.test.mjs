@@ -1,7 +1,6 @@
 // The `edgegate` CLI from the installed tarball: `edgegate check ...` over examples/gate.json
 // and over a config whose keys come from a JWKS server (node:http on 127.0.0.1).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -10,23 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import { installedPackageJson, packageDir, repoRoot, scratchDir } from './helpers/scratch.mjs';
+import { runCli as run } from './helpers/scratch.mjs';
 
 const SECRET = 'cli-test-secret-with-at-least-32-bytes!';
 const EXAMPLE = join(repoRoot, 'examples', 'gate.json');
-const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
 
-/** Runs the installed bin; resolves { code, stdout, stderr }. */
-function run(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function check(args, env = { JWT_SECRET: SECRET }) {
   const r = await run(['check', '--config', EXAMPLE, '--format', 'json', ...args], env);

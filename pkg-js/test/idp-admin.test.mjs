@@ -4,15 +4,14 @@
 // /api/v2/users/{id}) and the Keycloak Admin API (POST
 // /realms/{realm}/protocol/openid-connect/token form-encoded, GET /admin/realms/{realm}/users/{id}).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { importEdgegate, requireEdgegate, scratchDir } from './helpers/scratch.mjs';
+import { runCli as run } from './helpers/scratch.mjs';
 
 const eg = await importEdgegate();
-const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
 
 const CLIENT_ID = 'edgegate-admin';
 const SECRET = 'idp-admin-secret-Zq8v1-never-printed';
@@ -351,17 +350,6 @@ describe('identity-provider admin lookups: failures', () => {
   });
 });
 
-function run(args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('edgegate users get', () => {
   const env = () => ({ AUTH_API_BASEURL: base, AUTH_API_CLIENT_ID: CLIENT_ID, AUTH_API_CLIENT_SECRET: SECRET });

@@ -3,12 +3,12 @@
 // Gate.decide, 9 (AUTH_ENABLED exactly true/false) through Gate.create and the CLI,
 // 10 (one URL rule judging the real host) through createRemoteJWKSet and the Gate config.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as jose from 'jose';
 import { importEdgegate, requireEdgegate, scratchDir } from './helpers/scratch.mjs';
+import { runCli } from './helpers/scratch.mjs';
 
 const eg = await importEdgegate();
 const SECRET = 'sec-rules-js-test-secret-of-32-bytes-or-more';
@@ -104,20 +104,7 @@ describe('finding 9: AUTH_ENABLED is exactly "true" or "false"', () => {
 
   const cfgPath = join(scratchDir, 'sec-rules-config.json');
   writeFileSync(cfgPath, JSON.stringify(config));
-  const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
-  const run = (extraEnv) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(bin, ['check', '--config', cfgPath, '--method', 'GET', '--path', '/admin/x', '--format', 'json'], {
-        env: { PATH: process.env.PATH, ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const run = (extraEnv) => runCli(['check', '--config', cfgPath, '--method', 'GET', '--path', '/admin/x', '--format', 'json'], { ...env, ...extraEnv });
 
   it('the CLI refuses them at start-up (exit 2, AUTH-015), never allows', async () => {
     for (const v of ['0', 'no', 'off', ' false', 'FALSE']) {

@@ -1,6 +1,6 @@
 // The scratch project the tests import the packed package from (pkg-js/test/.scratch).
 // Other test files (cli, browser, workerd) use these helpers too.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -50,4 +50,24 @@ export function requireEdgegate() {
 export function installedPackageJson() {
   check();
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+}
+
+/**
+ * Runs the installed `edgegate` bin as a user's shell would, with only `PATH` and `env` in its
+ * environment and `input` on stdin (closed at once when not given); resolves
+ * `{ code, stdout, stderr }`.
+ */
+export function runCli(args, env = {}, input) {
+  const bin = join(scratchDir, 'node_modules', '.bin', 'edgegate');
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
+  });
 }
