@@ -8,9 +8,10 @@
 //! stay with the compiled types, which are built from these.
 //!
 //! Reading: [`read`] runs `serde` over a `serde_json::Value` that the strict parser
-//! (`crate::codec::parse_value`: duplicate members refused, depth budget) produced, through
-//! `serde_path_to_error` (no_std + alloc), and [`config_error`] maps serde's wording to the
-//! house style in one place (`missing required field`, `unknown field`, `expected X`). The
+//! (`crate::codec::parse_value`: duplicate members refused, depth budget) produced, through a
+//! small deserializer that notes the field path of an error (`De`; no_std + alloc), and
+//! `WireError::config_error` maps serde's wording to the house style in one place (`missing
+//! required field`, `unknown field`, `expected X`). The
 //! leaf types below (`Str`, `StrList`, `Secret`, ...) name what they expect the way the
 //! errors always have. A serde message never carries the bad value: `invalid type:
 //! string "...", expected X` becomes `expected X`.
@@ -20,6 +21,7 @@
 //! file; bless with `EDGEGATE_BLESS=1`). The library, the wasm and the no_std builds never
 //! carry `schemars`.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -34,48 +36,196 @@ use crate::gate::cfg::{join, CResult, ConfigError, Env};
 
 /// Reads `value` (whose field path is `path`) as `T`, with the path of the first bad field.
 pub(crate) fn read<T: DeserializeOwned>(path: &str, value: &Value) -> CResult<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| config_error(path, &e))
+    T::deserialize(De(value)).map_err(|e| e.config_error(path))
 }
 
-/// serde's error, at its path under `base`, in the house wording.
-fn config_error(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> ConfigError {
-    let mut path = String::from(base);
-    for seg in e.path().iter() {
-        match seg {
-            serde_path_to_error::Segment::Seq { index } => path.push_str(&format!("[{index}]")),
-            serde_path_to_error::Segment::Map { key } => path = join(&path, key),
-            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+/// One step of a field path.
+#[derive(Debug)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A serde error with the path where it happened (boxed: one pointer in every `Result`,
+/// which keeps the derived readers small).
+#[derive(Debug)]
+pub(crate) struct WireError(Box<WireErrorInner>);
+
+#[derive(Debug)]
+struct WireErrorInner {
+    /// Reversed: the innermost segment first (built on the way out).
+    rev_path: Vec<Seg>,
+    msg: String,
+}
+
+impl WireError {
+    fn under(mut self, seg: Seg) -> WireError {
+        self.0.rev_path.push(seg);
+        self
+    }
+
+    /// The error at its path under `base`, in the house wording.
+    fn config_error(self, base: &str) -> ConfigError {
+        let WireErrorInner { rev_path, msg } = *self.0;
+        let mut path = String::from(base);
+        for seg in rev_path.iter().rev() {
+            match seg {
+                Seg::Index(i) => path.push_str(&format!("[{i}]")),
+                Seg::Key(k) => path = join(&path, k),
+            }
+        }
+        if msg.starts_with("unknown field `") {
+            // The path already ends with the member's name (see `MapDe::next_key_seed`).
+            return ConfigError::new(path, "unknown field");
+        }
+        let quoted = |rest: &str| rest.split_once('`').map(|(name, _)| name.to_string());
+        // A reader that refuses a member after reading the whole map (`env_ref`) names it.
+        if let Some(name) = msg.strip_prefix("unknown member `").and_then(quoted) {
+            return ConfigError::new(join(&path, &name), "unknown field");
+        }
+        if let Some(name) = msg.strip_prefix("missing field `").and_then(quoted) {
+            return ConfigError::new(join(&path, &name), "missing required field");
+        }
+        if msg.starts_with("invalid type: ")
+            || msg.starts_with("invalid value: ")
+            || msg.starts_with("invalid length ")
+        {
+            // `invalid type: <what was found>, expected <what>`: the found value (it may be a
+            // secret) is dropped.
+            if let Some(i) = msg.rfind(", expected ") {
+                return ConfigError::new(
+                    path,
+                    format!("expected {}", &msg[i + ", expected ".len()..]),
+                );
+            }
+            return ConfigError::new(path, "invalid value");
+        }
+        ConfigError::new(path, msg)
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.msg)
+    }
+}
+
+impl de::StdError for WireError {}
+
+impl de::Error for WireError {
+    fn custom<M: fmt::Display>(msg: M) -> WireError {
+        WireError(Box::new(WireErrorInner {
+            rev_path: Vec::new(),
+            msg: msg.to_string(),
+        }))
+    }
+}
+
+/// A deserializer over a parsed document that notes the path of an error on its way out:
+/// an element's error gets `[i]`, a member's error (its name or its value) gets `.name`;
+/// what a visitor says about a whole value (a missing field, a bad type) stays at the
+/// value's path. (Written here instead of `serde_path_to_error`, whose generic wrapper
+/// layers cost 8 KB more gate wasm; the boxed [`WireError`] saves another 18 KB.)
+struct De<'a>(&'a Value);
+
+impl<'de> Deserializer<'de> for De<'de> {
+    type Error = WireError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, WireError> {
+        match self.0 {
+            Value::Null => v.visit_unit(),
+            Value::Bool(b) => v.visit_bool(*b),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    v.visit_u64(u)
+                } else if let Some(i) = n.as_i64() {
+                    v.visit_i64(i)
+                } else {
+                    v.visit_f64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::String(s) => v.visit_borrowed_str(s),
+            Value::Array(items) => v.visit_seq(SeqDe {
+                items: items.iter(),
+                index: 0,
+            }),
+            Value::Object(map) => v.visit_map(MapDe {
+                members: map.iter(),
+                value: None,
+            }),
         }
     }
-    // From a `Value` the message has no position (`line 0`): it is serde's text alone.
-    let msg = e.inner().to_string();
-    let quoted = |rest: &str| rest.split_once('`').map(|(name, _)| name.to_string());
-    // serde_path_to_error's path already ends with an unknown member's name (it is read as
-    // a key); a reader that refuses a member after reading the whole map says `unknown
-    // member` at the map's path.
-    if msg.starts_with("unknown field `") {
-        return ConfigError::new(path, "unknown field");
-    }
-    if let Some(name) = msg.strip_prefix("unknown member `").and_then(quoted) {
-        return ConfigError::new(join(&path, &name), "unknown field");
-    }
-    if let Some(name) = msg.strip_prefix("missing field `").and_then(quoted) {
-        return ConfigError::new(join(&path, &name), "missing required field");
-    }
-    if msg.starts_with("invalid type: ")
-        || msg.starts_with("invalid value: ")
-        || msg.starts_with("invalid length ")
-    {
-        // `invalid type: <what was found>, expected <what>`: the found value is dropped.
-        if let Some(i) = msg.rfind(", expected ") {
-            return ConfigError::new(
-                path,
-                format!("expected {}", &msg[i + ", expected ".len()..]),
-            );
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, WireError> {
+        match self.0 {
+            Value::Null => v.visit_none(),
+            _ => v.visit_some(self),
         }
-        return ConfigError::new(path, "invalid value");
     }
-    ConfigError::new(path, msg)
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct SeqDe<'a> {
+    items: core::slice::Iter<'a, Value>,
+    index: usize,
+}
+
+impl<'de> SeqAccess<'de> for SeqDe<'de> {
+    type Error = WireError;
+
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, WireError> {
+        let Some(item) = self.items.next() else {
+            return Ok(None);
+        };
+        let i = self.index;
+        self.index += 1;
+        seed.deserialize(De(item))
+            .map(Some)
+            .map_err(|e| e.under(Seg::Index(i)))
+    }
+}
+
+struct MapDe<'a> {
+    members: serde_json::map::Iter<'a>,
+    /// The member whose name was just read.
+    value: Option<(&'a String, &'a Value)>,
+}
+
+impl<'de> MapAccess<'de> for MapDe<'de> {
+    type Error = WireError;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, WireError> {
+        let Some((k, v)) = self.members.next() else {
+            return Ok(None);
+        };
+        self.value = Some((k, v));
+        // An unknown member is refused while its name is read: the path names it.
+        seed.deserialize(de::value::BorrowedStrDeserializer::<WireError>::new(k))
+            .map(Some)
+            .map_err(|e| e.under(Seg::Key(k.clone())))
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, WireError> {
+        let Some((k, v)) = self.value.take() else {
+            return Err(de::Error::custom("value before its name"));
+        };
+        seed.deserialize(De(v))
+            .map_err(|e| e.under(Seg::Key(k.clone())))
+    }
 }
 
 macro_rules! expecting {
