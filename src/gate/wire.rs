@@ -1,5 +1,6 @@
-//! The config's wire form: serde-derived "raw" types, read from the strict parser's
-//! document with field paths (`routes[3].roles: expected array of strings`).
+//! The wire forms: the config and the stored records (API keys, sessions) as serde-derived
+//! "raw" types, read from the strict parser's document with field paths
+//! (`routes[3].roles: expected array of strings`).
 //!
 //! A leaf of the gate layer (below `config`, `providers`, `route`, `rbac`,
 //! `ratelimit_config`): these types say which fields exist, their JSON types and which are
@@ -917,6 +918,68 @@ impl RawProvider {
         ];
         set.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect()
     }
+}
+
+// ---- stored records (what hosts keep in their stores; read strictly, unknown members ignored) ----
+
+/// A whole number that fits `i64` (`1e9`, `1.5` and `"1"` are refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Int(pub i64);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Int;
+            expecting!("integer");
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Int, E> {
+                Ok(Int(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Int, E> {
+                i64::try_from(n)
+                    .map(Int)
+                    .map_err(|_| de::Error::custom("integer out of range"))
+            }
+        }
+        d.deserialize_i64(V)
+    }
+}
+
+/// A member that may be absent but, when present, must not be `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A stored API key: `{"id", "account", "name", "hash" (hex SHA-256), "roles",
+/// "permissions", "createdAt", "expiresAt", "revoked"}` (`crate::gate::ApiKeyRecord`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawApiKeyRecord {
+    pub id: Str,
+    pub account: Str,
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Str>,
+    pub hash: Str,
+    pub roles: Option<StrList>,
+    pub permissions: Option<StrList>,
+    #[serde(default, deserialize_with = "present")]
+    pub created_at: Option<Int>,
+    pub expires_at: Int,
+    pub revoked: Bool,
+}
+
+/// A stored session: `{hash, userId, roles, permissions, org, expiresAt, revoked}`
+/// (`crate::gate::SessionRecord`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawSessionRecord {
+    pub hash: Str,
+    pub user_id: Str,
+    pub roles: Option<StrList>,
+    pub permissions: Option<StrList>,
+    pub org: Option<Str>,
+    pub expires_at: Int,
+    pub revoked: Option<Bool>,
 }
 
 /// The JSON Schema of the config, generated from the types above (`schemars`, tests only).
