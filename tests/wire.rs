@@ -184,3 +184,22 @@ fn session_records_are_read_strictly() {
     assert!(with("expiresAt", json!(1.5)).is_none());
     assert!(with("permissions", json!({})).is_none());
 }
+
+#[test]
+fn a_config_over_the_byte_budget_is_refused_before_parsing() {
+    use edgegate::gate::MAX_CONFIG_BYTES;
+    // Valid JSON, one byte over: `{"realm": "xxx...x"}`.
+    let pad = MAX_CONFIG_BYTES + 1 - r#"{"realm":""}"#.len();
+    let doc = format!(r#"{{"realm":"{}"}}"#, "x".repeat(pad));
+    assert_eq!(doc.len(), MAX_CONFIG_BYTES + 1);
+    let e = Config::from_json(doc.as_bytes(), &Env::new()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("config: not valid JSON: json document over {MAX_CONFIG_BYTES} bytes")
+    );
+    // At the budget it is read.
+    let doc = &doc[..doc.len() - 3];
+    let doc = format!("{doc}\"}}");
+    assert_eq!(doc.len(), MAX_CONFIG_BYTES);
+    assert!(Config::from_json(doc.as_bytes(), &Env::new()).is_ok());
+}

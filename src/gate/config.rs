@@ -126,6 +126,9 @@ fn header_key(name: &str) -> String {
 /// `routes[].claims[].in[]`).
 pub const MAX_CONFIG_DEPTH: usize = 32;
 
+/// Largest config document, bytes (a config with inline JWK Sets stays far below it).
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+
 /// Methods a preflight answer allows when `cors.methods` is not given.
 pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"];
 
@@ -286,8 +289,15 @@ impl Config {
     /// Parses and validates a JSON config document.
     /// The document is read by the strict JSON parser (`crate::codec`): a member name twice
     /// in one object (`{"routes": [...], "routes": [...]}`), invalid UTF-8 or nesting deeper
-    /// than [`MAX_CONFIG_DEPTH`] is refused, so every JSON reader sees the same config.
+    /// than [`MAX_CONFIG_DEPTH`] is refused, so every JSON reader sees the same config; so is
+    /// a document over [`MAX_CONFIG_BYTES`] (before it is parsed).
     pub fn from_json(json: &[u8], env: &Env) -> Result<Config, ConfigError> {
+        if json.len() > MAX_CONFIG_BYTES {
+            let e = crate::codec::JsonError::TooLarge {
+                limit: MAX_CONFIG_BYTES,
+            };
+            return Err(ConfigError::new("", format!("not valid JSON: {e}")));
+        }
         let value = crate::codec::parse_value(json, MAX_CONFIG_DEPTH)
             .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
         Config::from_value(&value, env)

@@ -32,7 +32,7 @@ pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;
 pub use config::{
     Config, Cors, IdentityHeaders, RevocationStore, TokenSource, API_KEY_PROVIDER,
-    DEFAULT_CORS_METHODS, MAX_CORS_MAX_AGE, SESSION_PROVIDER,
+    DEFAULT_CORS_METHODS, MAX_CONFIG_BYTES, MAX_CORS_MAX_AGE, SESSION_PROVIDER,
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,
