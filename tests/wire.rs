@@ -203,3 +203,19 @@ fn a_config_over_the_byte_budget_is_refused_before_parsing() {
     assert_eq!(doc.len(), MAX_CONFIG_BYTES);
     assert!(Config::from_json(doc.as_bytes(), &Env::new()).is_ok());
 }
+
+#[test]
+fn rate_limit_state_with_a_duplicate_member_is_refused() {
+    use edgegate::gate::{decode_rate_limit_state, encode_rate_limit_state};
+    // A store record goes through the strict parser: serde_json alone keeps the last `tat`.
+    assert_eq!(
+        decode_rate_limit_state(r#"{"gcra":{"tat":1,"tat":2}}"#),
+        None
+    );
+    assert_eq!(
+        decode_rate_limit_state(r#"{"window":{"window":1,"count":1,"prev":0,"count":0}}"#),
+        None
+    );
+    let s = decode_rate_limit_state(r#"{"gcra":{"tat":5}}"#).unwrap();
+    assert_eq!(encode_rate_limit_state(&s), r#"{"gcra":{"tat":5}}"#);
+}

@@ -982,6 +982,32 @@ pub(crate) struct RawSessionRecord {
     pub revoked: Option<Bool>,
 }
 
+/// A stored rate-limit state: `{"gcra":{"tat":N}}` or
+/// `{"window":{"window":N,"count":N,"prev":N}}` (`crate::gate::encode_rate_limit_state`);
+/// nothing else, no other member.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimitState {
+    #[serde(default, deserialize_with = "present")]
+    pub gcra: Option<RawGcraState>,
+    #[serde(default, deserialize_with = "present")]
+    pub window: Option<RawWindowState>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGcraState {
+    pub tat: UInt,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWindowState {
+    pub window: UInt,
+    pub count: UInt,
+    pub prev: UInt,
+}
+
 /// The JSON Schema of the config, generated from the types above (`schemars`, tests only).
 /// Leaf types with a house wording get their schema here; unions that serde reads by hand
 /// (`tokenSources[i]`, claim conditions) say their alternatives here, next to the reader.
