@@ -219,3 +219,42 @@ fn rate_limit_state_with_a_duplicate_member_is_refused() {
     let s = decode_rate_limit_state(r#"{"gcra":{"tat":5}}"#).unwrap();
     assert_eq!(encode_rate_limit_state(&s), r#"{"gcra":{"tat":5}}"#);
 }
+
+#[test]
+fn a_session_record_text_with_a_duplicate_member_is_a_store_error() {
+    use edgegate::gate::{session_hash, Ctx, Decision, Gate, Io, Pending, Request, Step};
+    use edgegate::ErrorCode;
+    let cfg =
+        json!({"tokenSources": [{"cookie": "sid", "session": true}], "routes": [{"path": "/**"}]});
+    let g = Gate::from_config(cfg.to_string().as_bytes(), &Env::new()).unwrap();
+    let now = 1_700_000_000;
+    let decide = |text: &str| -> Decision {
+        let mut req = Request::new("GET", "/x");
+        req.headers.push(("Cookie".into(), "sid=id-1".into()));
+        let mut p = Pending::new(req);
+        let mut ctx = Ctx::new();
+        for _ in 0..4 {
+            match g.decide(&p, now, &mut ctx) {
+                Step::Done(d) => return d,
+                Step::Need(Io::Session { hash }) => {
+                    p.provide_session_text(&hash, Some(text.as_bytes()))
+                }
+                Step::Need(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        panic!("no decision")
+    };
+    let h = session_hash("id-1");
+    let ok = format!(
+        r#"{{"hash":"{h}","userId":"u1","expiresAt":{},"revoked":false}}"#,
+        now + 60
+    );
+    assert!(decide(&ok).is_allowed());
+    // Read last-wins this would be a live session; read strictly it is malformed (AUTH-015).
+    let dup = format!(
+        r#"{{"hash":"{h}","userId":"u1","expiresAt":{},"revoked":true,"revoked":false}}"#,
+        now + 60
+    );
+    assert_eq!(decide(&dup).code(), Some(ErrorCode::ConfigError));
+    assert_eq!(decide("not json").code(), Some(ErrorCode::ConfigError));
+}
