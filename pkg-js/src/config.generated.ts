@@ -415,8 +415,7 @@ export type GateConfig = {
   enabled?: boolean | ConfigStringOrEnv;
   /** Names of the identity headers forwarded on allow (`null`: not sent). */
   identityHeaders?: ConfigIdentityHeaders;
-  /** Identity providers. Each entry is read as a [`RawProvider`] once the fields it
-   * leaves unset are filled from the environment (`crate::gate::presets`). */
+  /** Identity providers (a preset's fields may come from the environment). */
   providers: Array<ConfigProvider>;
   /** Send RateLimit-Policy and RateLimit on limited routes (default true). */
   rateLimitHeaders?: boolean;

@@ -583,8 +583,9 @@ pub(crate) struct RawConfig {
     /// Where a credential is looked for, in order (default: `Authorization: Bearer`).
     #[cfg_attr(test, schemars(extend("minItems" = 1)))]
     pub token_sources: Option<List<RawTokenSource>>,
-    /// Identity providers. Each entry is read as a [`RawProvider`] once the fields it
-    /// leaves unset are filled from the environment (`crate::gate::presets`).
+    /// Identity providers (a preset's fields may come from the environment).
+    // Each entry is read as a `RawProvider` once the fields it leaves unset are filled from
+    // the environment (`crate::gate::presets`).
     #[cfg_attr(test, schemars(with = "List<RawProvider>"))]
     pub providers: Option<List<Value>>,
     /// edgegate API keys (`egk_...`).
