@@ -126,7 +126,8 @@ impl de::Error for WireError {
 /// an element's error gets `[i]`, a member's error (its name or its value) gets `.name`;
 /// what a visitor says about a whole value (a missing field, a bad type) stays at the
 /// value's path. (Written here instead of `serde_path_to_error`, whose generic wrapper
-/// layers cost 8 KB more gate wasm; the boxed [`WireError`] saves another 18 KB.)
+/// layers cost 8 KB more gate wasm; the boxed [`WireError`] saves another 18 KB and
+/// `deserialize_struct` reading objects only another 38 KB.)
 struct De<'a>(&'a Value);
 
 impl<'de> Deserializer<'de> for De<'de> {
@@ -164,10 +165,43 @@ impl<'de> Deserializer<'de> for De<'de> {
         }
     }
 
+    /// A struct is read from an object only: the derived struct-from-array readers are never
+    /// instantiated (gate wasm size).
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, WireError> {
+        match self.0 {
+            Value::Object(map) => v.visit_map(MapDe {
+                members: map.iter(),
+                value: None,
+            }),
+            other => Err(de::Error::invalid_type(unexpected(other), &v)),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// What a value is, for serde's "invalid type" (the value itself is dropped by the mapper).
+fn unexpected(v: &Value) -> de::Unexpected<'_> {
+    match v {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => de::Unexpected::Unsigned(u),
+            (None, Some(i)) => de::Unexpected::Signed(i),
+            _ => de::Unexpected::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
     }
 }
 
