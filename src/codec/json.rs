@@ -6,6 +6,28 @@
 //! refuses a member name that appears twice in one object, after unescaping (so
 //! `{"a":1,"\u0061":2}` is a duplicate too). serde_json's own recursion limit (128)
 //! still applies on top of `max_depth`.
+//!
+//! Two readers, one acceptance rule. Every untrusted document that is kept as data (a
+//! config, a JWKS, discovery and introspection answers, store records, a host's request)
+//! goes through [`parse_untrusted`] / [`parse_value`] (byte and depth budgets, duplicate
+//! members refused) and is then read as typed data with serde (the config:
+//! `crate::gate::wire`). The token path uses [`scan_object`], a hand-written validating
+//! scanner that accepts and refuses exactly the same documents but builds no `Value` tree:
+//! it only records the top-level members as borrowed text, which the claim checks read.
+//!
+//! What the scanner buys, measured (tests/json_timing.rs, `CARGO_PROFILE_DEV_OPT_LEVEL=3
+//! cargo test --test json_timing -- --ignored --nocapture`, rustc 1.95, one core of a shared
+//! AMD EPYC, 2026-11-30; three runs, within 5%):
+//!
+//! | document | `scan_object` | `parse_object` (strict) | `serde_json::from_slice::<Value>` |
+//! |---|---|---|---|
+//! | JWT header, 52 bytes | 68 ns | 253 ns | 243 ns |
+//! | JWT payload, 381 bytes (Auth0-like: 11 claims, two arrays) | 295 ns | 1,100 ns | 1,080 ns |
+//!
+//! The scanner is 3.6-3.7x faster than serde_json's own `Value` parse, which is the floor of
+//! any serde_json-based strict reader (the duplicate check costs ~4% on top). On the token
+//! path (two documents per verified token) that is ~1 us per token natively, more in wasm:
+//! kept. Everything else (config, records, answers) is read with serde.
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -23,6 +23,7 @@ use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
 use crate::gate::revocation::Denylist;
+use crate::gate::wire::{read, RawApiKeyRecord};
 
 /// The prefix of every edgegate API key.
 pub const PREFIX: &str = "egk_";
@@ -216,31 +217,16 @@ impl ApiKeyRecord {
         })
     }
 
-    /// Parses [`ApiKeyRecord::to_json`]'s form strictly; `None` when malformed (the gate
+    /// Parses [`ApiKeyRecord::to_json`]'s form strictly (as the serde wire type
+    /// `RawApiKeyRecord`, `crate::gate::wire`); `None` when malformed (the gate
     /// treats that as a store error, AUTH-015, never as an unknown or a valid key):
     /// `id`, `account` and `hash` (64 hex digits) are required strings; `name` a string if
     /// present; `roles` and `permissions` arrays of strings (absent or `null`: none);
     /// `expiresAt` a required integer and `createdAt` an integer if present (`1e9`, `1.5` or
     /// `"1"` are refused); `revoked` a required JSON boolean (`1`, `"true"` are refused).
     pub fn from_json(v: &serde_json::Value) -> Option<ApiKeyRecord> {
-        use serde_json::Value;
-        let o = v.as_object()?;
-        let s = |k: &str| match o.get(k) {
-            Some(Value::String(x)) => Some(x.clone()),
-            _ => None,
-        };
-        let list = |k: &str| -> Option<Vec<String>> {
-            match o.get(k) {
-                None | Some(Value::Null) => Some(Vec::new()),
-                Some(Value::Array(a)) => a.iter().map(|i| i.as_str().map(String::from)).collect(),
-                Some(_) => None,
-            }
-        };
-        let int = |x: &Value| match x {
-            Value::Number(n) => n.as_i64(),
-            _ => None,
-        };
-        let hex = s("hash")?;
+        let r: RawApiKeyRecord = read("", v).ok()?;
+        let hex = r.hash.0;
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -248,29 +234,16 @@ impl ApiKeyRecord {
         for (i, b) in hash.iter_mut().enumerate() {
             *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
         }
-        let name = match o.get("name") {
-            None => String::new(),
-            Some(Value::String(x)) => x.clone(),
-            Some(_) => return None,
-        };
-        let created_at = match o.get("createdAt") {
-            None => 0,
-            Some(x) => int(x)?,
-        };
-        let revoked = match o.get("revoked") {
-            Some(Value::Bool(b)) => *b,
-            _ => return None,
-        };
         Some(ApiKeyRecord {
-            id: s("id")?,
-            account: s("account")?,
-            name,
+            id: r.id.0,
+            account: r.account.0,
+            name: r.name.map(|n| n.0).unwrap_or_default(),
             hash,
-            roles: list("roles")?,
-            permissions: list("permissions")?,
-            created_at,
-            expires_at: int(o.get("expiresAt")?)?,
-            revoked,
+            roles: r.roles.map(|l| l.0).unwrap_or_default(),
+            permissions: r.permissions.map(|l| l.0).unwrap_or_default(),
+            created_at: r.created_at.map_or(0, |n| n.0),
+            expires_at: r.expires_at.0,
+            revoked: r.revoked.0,
         })
     }
 }

@@ -1,8 +1,9 @@
 //! The gate's configuration: one JSON schema for the Worker (`wrangler.toml` vars), the JS
 //! package and Rust (`schema/config.schema.json`, documented in `docs/config.md`).
 //!
-//! Validation is hand-rolled over `serde_json::Value` so every error names the path of the
-//! bad field (`routes[3].roles: expected array of strings`). Unknown fields are errors.
+//! The document is read by the strict parser, then as the serde wire types of
+//! `crate::gate::wire` (every error names the path of the bad field: `routes[3].roles:
+//! expected array of strings`; unknown fields are errors), then checked and compiled here.
 //! Secrets may come from the host's environment: wherever a secret or a string setting is
 //! accepted, `{"env": "NAME"}` reads `NAME` from the `env` map the host passes in.
 //! A bad config is a [`ConfigError`] (AUTH-015); it never fails open.
@@ -12,11 +13,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
-use crate::gate::cfg::{is_token, join, resolve_env_string, CResult, ConfigError, Env, Obj};
+use crate::gate::cfg::{is_token, join, CResult, ConfigError, Env};
 use crate::gate::providers::Provider;
 use crate::gate::ratelimit_config::{RateLimitPolicy, StoreKind};
 use crate::gate::rbac::Rbac;
 use crate::gate::route::Route;
+use crate::gate::wire::{
+    read, Bool, Enabled, List, RawConfig, RawCors, RawIdentityHeaders, RawTokenSource, Str, StrList,
+};
 
 /// Where a credential is looked for, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +126,9 @@ fn header_key(name: &str) -> String {
 /// `routes[].claims[].in[]`).
 pub const MAX_CONFIG_DEPTH: usize = 32;
 
+/// Largest config document, bytes (a config with inline JWK Sets stays far below it).
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+
 /// Methods a preflight answer allows when `cors.methods` is not given.
 pub const DEFAULT_CORS_METHODS: [&str; 6] = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"];
 
@@ -181,13 +188,13 @@ fn is_origin(s: &str) -> bool {
 }
 
 /// A list of HTTP tokens (method or header names).
-fn token_list(o: &mut Obj<'_>, name: &str) -> CResult<Option<Vec<String>>> {
-    let list = o.opt_str_list(name)?;
+fn token_list(path: &str, list: Option<StrList>) -> CResult<Option<Vec<String>>> {
+    let list = list.map(|l| l.0);
     if let Some(list) = &list {
         for (i, t) in list.iter().enumerate() {
             if !is_token(t) {
                 return Err(ConfigError::new(
-                    format!("{}[{i}]", o.at(name)),
+                    format!("{path}[{i}]"),
                     "not a valid token",
                 ));
             }
@@ -196,36 +203,37 @@ fn token_list(o: &mut Obj<'_>, name: &str) -> CResult<Option<Vec<String>>> {
     Ok(list)
 }
 
-fn parse_cors(mut o: Obj<'_>) -> CResult<Cors> {
-    let preflight = o.opt_bool("preflight")?.unwrap_or(false);
-    let origins = o.opt_str_list("origins")?.unwrap_or_default();
+fn cors(o: RawCors) -> CResult<Cors> {
+    let flag = |b: Option<Bool>| b.is_some_and(|Bool(b)| b);
+    let origins = o.origins.map(|l| l.0).unwrap_or_default();
     for (i, origin) in origins.iter().enumerate() {
         if !is_origin(origin) {
             return Err(ConfigError::new(
-                format!("{}[{i}]", o.at("origins")),
+                format!("cors.origins[{i}]"),
                 "not a serialized origin (http(s)://host[:port], lowercase, no path, no *)",
             ));
         }
     }
-    let methods = token_list(&mut o, "methods")?
+    let methods = token_list("cors.methods", o.methods)?
         .unwrap_or_else(|| DEFAULT_CORS_METHODS.iter().map(|m| (*m).into()).collect());
-    let headers = token_list(&mut o, "headers")?.unwrap_or_default();
-    let echo_headers = o.opt_bool("echoHeaders")?.unwrap_or(false);
-    let max_age = o.opt_u64("maxAge", MAX_CORS_MAX_AGE)?;
-    let credentials = o.opt_bool("credentials")?.unwrap_or(false);
+    let headers = token_list("cors.headers", o.headers)?.unwrap_or_default();
+    let max_age = o
+        .max_age
+        .map(|n| n.at_most("cors.maxAge", MAX_CORS_MAX_AGE))
+        .transpose()?;
+    let credentials = flag(o.credentials);
     if credentials && origins.is_empty() {
         return Err(ConfigError::new(
-            o.at("credentials"),
+            "cors.credentials",
             "credentials need an explicit origins list (never *)",
         ));
     }
-    o.finish()?;
     Ok(Cors {
-        preflight,
+        preflight: flag(o.preflight),
         origins,
         methods,
         headers,
-        echo_headers,
+        echo_headers: flag(o.echo_headers),
         max_age,
         credentials,
     })
@@ -281,22 +289,29 @@ impl Config {
     /// Parses and validates a JSON config document.
     /// The document is read by the strict JSON parser (`crate::codec`): a member name twice
     /// in one object (`{"routes": [...], "routes": [...]}`), invalid UTF-8 or nesting deeper
-    /// than [`MAX_CONFIG_DEPTH`] is refused, so every JSON reader sees the same config.
+    /// than [`MAX_CONFIG_DEPTH`] is refused, so every JSON reader sees the same config; so is
+    /// a document over [`MAX_CONFIG_BYTES`] (before it is parsed).
     pub fn from_json(json: &[u8], env: &Env) -> Result<Config, ConfigError> {
+        if json.len() > MAX_CONFIG_BYTES {
+            let e = crate::codec::JsonError::TooLarge {
+                limit: MAX_CONFIG_BYTES,
+            };
+            return Err(ConfigError::new("", format!("not valid JSON: {e}")));
+        }
         let value = crate::codec::parse_value(json, MAX_CONFIG_DEPTH)
             .map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
         Config::from_value(&value, env)
     }
 
-    /// Validates an already parsed document.
+    /// Validates an already parsed document: read as the wire types
+    /// ([`crate::gate::wire::RawConfig`], field paths from serde), then checked and compiled.
     pub fn from_value(value: &Value, env: &Env) -> Result<Config, ConfigError> {
-        let mut root = Obj::new("", value)?;
-        let _ = root.opt_str("$schema")?;
-        let mut enabled = match root.get("enabled") {
+        let raw: RawConfig = read("", value)?;
+        let mut enabled = match raw.enabled {
             None => true,
-            Some(Value::Bool(b)) => *b,
-            Some(v) => {
-                parse_bool_str(&resolve_env_string("enabled", v, env)?).ok_or_else(|| {
+            Some(Enabled::Bool(b)) => b,
+            Some(Enabled::Str(s)) => {
+                parse_bool_str(&s.resolve("enabled", env)?).ok_or_else(|| {
                     ConfigError::new("enabled", "expected boolean or \"true\"/\"false\"")
                 })?
             }
@@ -306,7 +321,7 @@ impl Config {
                 ConfigError::new("env.AUTH_ENABLED", "expected \"true\" or \"false\"")
             })?;
         }
-        let realm = root.opt_str("realm")?.unwrap_or_else(|| "edgegate".into());
+        let realm = raw.realm.map_or_else(|| "edgegate".into(), |s| s.0);
         if realm
             .chars()
             .any(|c| c == '"' || c == '\\' || c.is_control())
@@ -316,151 +331,156 @@ impl Config {
                 "must not contain quotes, backslashes or control characters",
             ));
         }
-        let token_sources = match root.opt_array("tokenSources")? {
+        let token_sources = match raw.token_sources {
             None => alloc::vec![TokenSource::Header {
                 name: "Authorization".into(),
                 scheme: Some("Bearer".into())
             }],
-            Some(items) => {
+            Some(List(items)) => {
                 if items.is_empty() {
                     return Err(ConfigError::new("tokenSources", "must not be empty"));
                 }
                 items
-                    .iter()
-                    .map(|(p, v)| parse_token_source(p, v))
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| token_source(&format!("tokenSources[{i}]"), t))
                     .collect::<CResult<Vec<_>>>()?
             }
         };
         let mut providers: Vec<Provider> = Vec::new();
-        if let Some(items) = root.opt_array("providers")? {
-            for (p, v) in items {
-                // Fields the entry leaves unset come from the seed's variables
-                // (AUTH0_DOMAIN, JWT_SECRET, ...): `presets` holds that table.
-                let (v, filled) = crate::gate::presets::with_env_defaults(&p, v, env);
-                let provider = crate::gate::providers::parse_provider(&p, &v, env)
-                    .map_err(|e| crate::gate::presets::annotate(e, &filled))?;
-                if providers.iter().any(|o| o.name == provider.name)
-                    || provider.name == API_KEY_PROVIDER
-                    || provider.name == SESSION_PROVIDER
+        for (i, v) in raw
+            .providers
+            .map(|l| l.0)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let p = format!("providers[{i}]");
+            // Fields the entry leaves unset come from the seed's variables
+            // (AUTH0_DOMAIN, JWT_SECRET, ...): `presets` holds that table.
+            let (v, filled) = crate::gate::presets::with_env_defaults(&p, v, env);
+            let provider = crate::gate::providers::parse_provider(
+                &p,
+                &v,
+                env,
+                crate::gate::presets::has_field,
+            )
+            .map_err(|e| crate::gate::presets::annotate(e, &filled))?;
+            if providers.iter().any(|o| o.name == provider.name)
+                || provider.name == API_KEY_PROVIDER
+                || provider.name == SESSION_PROVIDER
+            {
+                return Err(ConfigError::new(
+                    join(&p, "name"),
+                    format!("duplicate provider name {:?}", provider.name),
+                ));
+            }
+            if let Some(iss) = &provider.issuer {
+                if providers
+                    .iter()
+                    .any(|o| o.issuer.as_deref() == Some(iss.as_str()))
                 {
-                    return Err(ConfigError::new(
-                        join(&p, "name"),
-                        format!("duplicate provider name {:?}", provider.name),
-                    ));
+                    return Err(ConfigError::new(p, "two providers share one issuer"));
                 }
-                if let Some(iss) = &provider.issuer {
-                    if providers
-                        .iter()
-                        .any(|o| o.issuer.as_deref() == Some(iss.as_str()))
-                    {
-                        return Err(ConfigError::new(p, "two providers share one issuer"));
-                    }
-                }
-                if provider.accepts_opaque() && providers.iter().any(Provider::accepts_opaque) {
-                    return Err(ConfigError::new(
-                        p,
-                        "only one provider may accept opaque (non-JWT) tokens",
-                    ));
-                }
-                providers.push(provider);
             }
+            if provider.accepts_opaque() && providers.iter().any(Provider::accepts_opaque) {
+                return Err(ConfigError::new(
+                    p,
+                    "only one provider may accept opaque (non-JWT) tokens",
+                ));
+            }
+            providers.push(provider);
         }
-        let (api_keys, revocation, revocation_store) = {
-            let api_keys = match root.opt_obj("apiKeys")? {
-                None => false,
-                Some(mut o) => {
-                    let e = o.opt_bool("enabled")?.unwrap_or(true);
-                    o.finish()?;
-                    e
-                }
-            };
-            let (revocation, revocation_store) = match root.opt_obj("revocation")? {
-                None => (false, RevocationStore::Kv),
-                Some(mut o) => {
-                    let e = o.opt_bool("enabled")?.unwrap_or(true);
-                    let store = match o.opt_str("store")?.as_deref() {
-                        None | Some("kv") => RevocationStore::Kv,
-                        Some("durable-object") => RevocationStore::DurableObject,
-                        Some(_) => {
-                            return Err(ConfigError::new(
-                                "revocation.store",
-                                "expected \"kv\" or \"durable-object\"",
-                            ))
-                        }
-                    };
-                    o.finish()?;
-                    (e, store)
-                }
-            };
-            (api_keys, revocation, revocation_store)
+        let api_keys = raw
+            .api_keys
+            .is_some_and(|o| o.enabled.is_none_or(|Bool(b)| b));
+        let (revocation, revocation_store) = match raw.revocation {
+            None => (false, RevocationStore::Kv),
+            Some(o) => {
+                let store = match o.store.as_ref().map(|s| s.0.as_str()) {
+                    None | Some("kv") => RevocationStore::Kv,
+                    Some("durable-object") => RevocationStore::DurableObject,
+                    Some(_) => {
+                        return Err(ConfigError::new(
+                            "revocation.store",
+                            "expected \"kv\" or \"durable-object\"",
+                        ))
+                    }
+                };
+                (o.enabled.is_none_or(|Bool(b)| b), store)
+            }
         };
-        let rbac = match root.get("rbac") {
+        let rbac = match raw.rbac {
             None => Rbac::default(),
-            Some(v) => Rbac::from_value("rbac", v)?,
+            Some(r) => Rbac::from_raw("rbac", r)?,
         };
-        let case_insensitive_paths = root.opt_bool("caseInsensitivePaths")?.unwrap_or(false);
-        let rate_limits = match root.opt_array("rateLimits")? {
+        let case_insensitive_paths = raw.case_insensitive_paths.is_some_and(|Bool(b)| b);
+        let rate_limits = match raw.rate_limits {
             None => Vec::new(),
-            Some(items) => crate::gate::ratelimit_config::parse_policies(&items)?,
+            Some(List(items)) => crate::gate::ratelimit_config::parse_policies(items)?,
         };
-        let rate_limit_headers = root.opt_bool("rateLimitHeaders")?.unwrap_or(true);
+        let rate_limit_headers = raw.rate_limit_headers.is_none_or(|Bool(b)| b);
         let mut routes = Vec::new();
-        if let Some(items) = root.opt_array("routes")? {
-            for (p, v) in items {
-                let mut route = Route::from_value(&p, v)?;
-                if case_insensitive_paths {
-                    route.pattern = route.pattern.case_insensitive();
-                }
-                for (i, name) in route.providers.iter().enumerate() {
-                    let known = name == API_KEY_PROVIDER
-                        || name == SESSION_PROVIDER
-                        || providers.iter().any(|pr| &pr.name == name);
-                    if !known {
-                        return Err(ConfigError::new(
-                            format!("{p}.providers[{i}]"),
-                            format!("unknown provider {name:?}"),
-                        ));
-                    }
-                    if name == API_KEY_PROVIDER && !api_keys {
-                        return Err(ConfigError::new(
-                            format!("{p}.providers[{i}]"),
-                            "apiKey named but apiKeys is not enabled",
-                        ));
-                    }
-                }
-                for (i, name) in route.rate_limits.iter().enumerate() {
-                    let at = format!("{p}.rateLimits[{i}]");
-                    let Some(policy) = rate_limits.iter().find(|r| r.name() == name) else {
-                        return Err(ConfigError::new(at, format!("unknown rate limit {name:?}")));
-                    };
-                    if route.rate_limits[..i].contains(name) {
-                        return Err(ConfigError::new(
-                            at,
-                            format!("rate limit {name:?} named twice"),
-                        ));
-                    }
-                    if route.public && policy.key.needs_identity() {
-                        return Err(ConfigError::new(
-                            at,
-                            format!(
-                                "rate limit {name:?} is keyed on {} but the route is public (use an ip or header key)",
-                                policy.key.kind()
-                            ),
-                        ));
-                    }
-                }
-                routes.push(route);
+        for (i, r) in raw
+            .routes
+            .map(|l| l.0)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let p = format!("routes[{i}]");
+            let mut route = Route::from_raw(&p, r)?;
+            if case_insensitive_paths {
+                route.pattern = route.pattern.case_insensitive();
             }
+            for (i, name) in route.providers.iter().enumerate() {
+                let known = name == API_KEY_PROVIDER
+                    || name == SESSION_PROVIDER
+                    || providers.iter().any(|pr| &pr.name == name);
+                if !known {
+                    return Err(ConfigError::new(
+                        format!("{p}.providers[{i}]"),
+                        format!("unknown provider {name:?}"),
+                    ));
+                }
+                if name == API_KEY_PROVIDER && !api_keys {
+                    return Err(ConfigError::new(
+                        format!("{p}.providers[{i}]"),
+                        "apiKey named but apiKeys is not enabled",
+                    ));
+                }
+            }
+            for (i, name) in route.rate_limits.iter().enumerate() {
+                let at = format!("{p}.rateLimits[{i}]");
+                let Some(policy) = rate_limits.iter().find(|r| r.name() == name) else {
+                    return Err(ConfigError::new(at, format!("unknown rate limit {name:?}")));
+                };
+                if route.rate_limits[..i].contains(name) {
+                    return Err(ConfigError::new(
+                        at,
+                        format!("rate limit {name:?} named twice"),
+                    ));
+                }
+                if route.public && policy.key.needs_identity() {
+                    return Err(ConfigError::new(
+                        at,
+                        format!(
+                            "rate limit {name:?} is keyed on {} but the route is public (use an ip or header key)",
+                            policy.key.kind()
+                        ),
+                    ));
+                }
+            }
+            routes.push(route);
         }
-        let identity_headers = match root.opt_obj("identityHeaders")? {
+        let identity_headers = match raw.identity_headers {
             None => IdentityHeaders::default(),
-            Some(o) => parse_identity_headers(o)?,
+            Some(o) => identity_headers(o)?,
         };
-        let cors = match root.opt_obj("cors")? {
+        let cors = match raw.cors {
             None => Cors::default(),
-            Some(o) => parse_cors(o)?,
+            Some(o) => cors(o)?,
         };
-        root.finish()?;
         let sessions = token_sources
             .iter()
             .any(|t| matches!(t, TokenSource::Session { .. }));
@@ -526,11 +546,10 @@ fn parse_bool_str(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_token_source(path: &str, v: &Value) -> CResult<TokenSource> {
-    let mut o = Obj::new(path, v)?;
-    let kinds = ["header", "cookie", "query"]
+fn token_source(path: &str, t: RawTokenSource) -> CResult<TokenSource> {
+    let kinds = [t.header.is_some(), t.cookie.is_some(), t.query.is_some()]
         .iter()
-        .filter(|k| o.has(k))
+        .filter(|k| **k)
         .count();
     if kinds != 1 {
         return Err(ConfigError::new(
@@ -538,56 +557,70 @@ fn parse_token_source(path: &str, v: &Value) -> CResult<TokenSource> {
             "expected exactly one of header, cookie, query",
         ));
     }
-    let source = if let Some(name) = o.opt_str("header")? {
+    // `scheme` goes with `header`, `session` with `cookie`.
+    if t.header.is_none() && t.scheme.is_some() {
+        return Err(ConfigError::new(join(path, "scheme"), "unknown field"));
+    }
+    if t.cookie.is_none() && t.session.is_some() {
+        return Err(ConfigError::new(join(path, "session"), "unknown field"));
+    }
+    if let Some(Str(name)) = t.header {
         if !is_token(&name) {
-            return Err(ConfigError::new(o.at("header"), "not a valid header name"));
+            return Err(ConfigError::new(
+                join(path, "header"),
+                "not a valid header name",
+            ));
         }
-        let scheme = o.opt_str("scheme")?;
+        let scheme = t.scheme.map(|s| s.0);
         if let Some(s) = &scheme {
             if !is_token(s) {
-                return Err(ConfigError::new(o.at("scheme"), "not a valid auth scheme"));
+                return Err(ConfigError::new(
+                    join(path, "scheme"),
+                    "not a valid auth scheme",
+                ));
             }
         }
-        TokenSource::Header { name, scheme }
-    } else if let Some(name) = o.opt_str("cookie")? {
+        Ok(TokenSource::Header { name, scheme })
+    } else if let Some(Str(name)) = t.cookie {
         if !is_token(&name) {
-            return Err(ConfigError::new(o.at("cookie"), "not a valid cookie name"));
+            return Err(ConfigError::new(
+                join(path, "cookie"),
+                "not a valid cookie name",
+            ));
         }
-        if o.opt_bool("session")?.unwrap_or(false) {
-            TokenSource::Session { cookie: name }
+        if t.session.is_some_and(|Bool(b)| b) {
+            Ok(TokenSource::Session { cookie: name })
         } else {
-            TokenSource::Cookie { name }
+            Ok(TokenSource::Cookie { name })
         }
     } else {
-        let name = o.str("query")?;
+        let name = t.query.map(|s| s.0).unwrap_or_default();
         if name.is_empty() {
-            return Err(ConfigError::new(o.at("query"), "must not be empty"));
+            return Err(ConfigError::new(join(path, "query"), "must not be empty"));
         }
-        TokenSource::Query { name }
-    };
-    o.finish()?;
-    Ok(source)
+        Ok(TokenSource::Query { name })
+    }
 }
 
-fn parse_identity_headers(mut o: Obj<'_>) -> CResult<IdentityHeaders> {
+fn identity_headers(o: RawIdentityHeaders) -> CResult<IdentityHeaders> {
     let d = IdentityHeaders::default();
-    let mut field = |name: &str, default: Option<String>| -> CResult<Option<String>> {
-        if !o.contains(name) {
-            return Ok(default);
-        }
-        match o.opt_str(name)? {
-            None => Ok(None), // explicit null: not sent (and not stripped)
-            Some(h) if is_token(&h) => Ok(Some(h)),
-            Some(_) => Err(ConfigError::new(o.at(name), "not a valid header name")),
-        }
+    // absent: the default name; `null`: not sent (and not stripped)
+    let field = |name: &str, given: Option<Option<Str>>, default: Option<String>| match given {
+        None => Ok(default),
+        Some(None) => Ok(None),
+        Some(Some(Str(h))) if is_token(&h) => Ok(Some(h)),
+        Some(Some(_)) => Err(ConfigError::new(
+            join("identityHeaders", name),
+            "not a valid header name",
+        )),
     };
     let h = IdentityHeaders {
-        user_id: field("userId", d.user_id)?,
-        roles: field("roles", d.roles)?,
-        permissions: field("permissions", d.permissions)?,
-        provider: field("provider", d.provider)?,
-        org: field("org", d.org)?,
-        claims: field("claims", d.claims)?,
+        user_id: field("userId", o.user_id, d.user_id)?,
+        roles: field("roles", o.roles, d.roles)?,
+        permissions: field("permissions", o.permissions, d.permissions)?,
+        provider: field("provider", o.provider, d.provider)?,
+        org: field("org", o.org, d.org)?,
+        claims: field("claims", o.claims, d.claims)?,
     };
     let names = h.names();
     for (i, n) in names.iter().enumerate() {
@@ -607,7 +640,6 @@ fn parse_identity_headers(mut o: Obj<'_>) -> CResult<IdentityHeaders> {
             ));
         }
     }
-    o.finish()?;
     Ok(h)
 }
 
@@ -656,11 +688,10 @@ mod tests {
             Config::from_json(b"{}", &env).unwrap_err().path,
             "env.AUTH_ENABLED"
         );
-        let v: Value = serde_json::from_str(r#"{"env": "MISSING"}"#).unwrap();
-        let e = resolve_env_string("p.secret", &v, &Env::new()).unwrap_err();
+        let e = Config::from_json(br#"{"enabled": {"env": "MISSING"}}"#, &Env::new()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "p.secret: environment variable MISSING is not set"
+            "enabled: environment variable MISSING is not set"
         );
     }
 

@@ -632,6 +632,23 @@ impl Pending {
         self.answers.api_keys.insert(key_id.into(), a);
     }
 
+    /// The session store's record as JSON text (`None`: no such session). Parsed strictly
+    /// (`codec::json::parse_untrusted`: a member name twice, too deep or too large is a
+    /// malformed record, a store error, AUTH-015), then as [`SessionRecord::from_json`].
+    pub fn provide_session_text(&mut self, hash: &str, record: Option<&[u8]>) {
+        match record {
+            None => self.provide_session_json(hash, None),
+            Some(r) => match crate::codec::json::parse_untrusted(r, &Limits::DEFAULT) {
+                Ok(v) => self.provide_session_json(hash, Some(&v)),
+                Err(_) => {
+                    self.answers
+                        .sessions
+                        .insert(hash.into(), SessionAnswer::Malformed);
+                }
+            },
+        }
+    }
+
     /// The session store's answer for the session whose id hashes to `hash` (see
     /// [`SessionRecord::from_json`]); `None` or JSON `null`: no such session.
     pub fn provide_session_json(&mut self, hash: &str, record: Option<&Value>) {

@@ -1,7 +1,8 @@
 //! The gate: config, providers, routes, RBAC, API keys, revocation and the decision.
 //! Depends on `jose`, `codec` and the crate's leaves; nothing below depends on it.
 //!
-//! Inside the layer: `cfg` (the config-reading toolkit) and `claim_path` are leaves;
+//! Inside the layer: `cfg` (config errors, `Env`) and `claim_path` are leaves; `wire` (the
+//! config's serde types, read with field paths) builds on `cfg`;
 //! `rbac`, `route`, `providers`, `api_key`, `revocation`, `identity`, `ratelimit_config`
 //! build on them; `config`
 //! assembles them; `decide` runs a request through all of it.
@@ -21,6 +22,7 @@ pub(crate) mod rbac;
 pub(crate) mod revocation;
 pub(crate) mod route;
 pub(crate) mod session;
+pub(crate) mod wire;
 
 pub use api_key::{
     create as create_api_key, create_from_json as create_api_key_from_json, hash_key,
@@ -31,7 +33,7 @@ pub use cfg::{ConfigError, Env};
 pub use claim_path::ClaimPath;
 pub use config::{
     Config, Cors, IdentityHeaders, RevocationStore, TokenSource, API_KEY_PROVIDER,
-    DEFAULT_CORS_METHODS, MAX_CORS_MAX_AGE, SESSION_PROVIDER,
+    DEFAULT_CORS_METHODS, MAX_CONFIG_BYTES, MAX_CORS_MAX_AGE, SESSION_PROVIDER,
 };
 pub use decide::{
     Allow, AllowReason, ClientCert, Ctx, Decision, Deny, Gate, Io, Pending, Preflight, Request,

@@ -195,6 +195,11 @@ pub fn preset(kind: ProviderKind) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.kind == kind)
 }
 
+/// Whether the preset of `kind` has the field `name` (the common fields aside).
+pub(crate) fn has_field(kind: ProviderKind, name: &str) -> bool {
+    preset(kind).is_some_and(|p| p.fields.iter().any(|f| f.name == name))
+}
+
 fn env_value<'e>(env: &'e Env, names: &[&str]) -> Option<(&'e str, String)> {
     names.iter().find_map(|n| {
         env.get_key_value(*n)
@@ -337,7 +342,7 @@ mod tests {
     fn parse(json: &str, e: &Env) -> Result<crate::gate::providers::Provider, ConfigError> {
         let v: Value = serde_json::from_str(json).unwrap();
         let (v, filled) = with_env_defaults("providers[0]", &v, e);
-        parse_provider("providers[0]", &v, e).map_err(|x| annotate(x, &filled))
+        parse_provider("providers[0]", &v, e, has_field).map_err(|x| annotate(x, &filled))
     }
 
     #[test]

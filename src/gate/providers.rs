@@ -11,10 +11,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
-use crate::gate::cfg::{join, CResult, ConfigError, Env, Obj};
+use crate::gate::cfg::{join, CResult, ConfigError, Env};
 pub use crate::gate::claim_path::strings_at;
 use crate::gate::claim_path::ClaimPath;
 use crate::gate::route::ClaimCondition;
+use crate::gate::wire::{read, RawProvider, Secret, Str, StrList, StrOrList};
 use crate::jose::alg::Algorithm;
 use crate::jose::jwk::{Jwk, JwkSet};
 use crate::jose::key::KeyOrigin;
@@ -295,103 +296,163 @@ fn pem_key(path: &str, pem: &str) -> CResult<Jwk> {
     Ok(key)
 }
 
+/// One provider entry being read: its wire form, its path and the host's environment.
+struct Entry<'a> {
+    r: &'a RawProvider,
+    path: &'a str,
+    env: &'a Env,
+}
+
+impl Entry<'_> {
+    fn at(&self, name: &str) -> String {
+        join(self.path, name)
+    }
+
+    /// An optional secret or string setting (`{"env": NAME}` read from the environment).
+    fn opt(&self, field: &Option<Secret>, name: &str) -> CResult<Option<String>> {
+        field
+            .as_ref()
+            .map(|s| s.resolve(&self.at(name), self.env))
+            .transpose()
+    }
+
+    /// A required one.
+    fn req(&self, field: &Option<Secret>, name: &str) -> CResult<String> {
+        self.opt(field, name)?
+            .ok_or_else(|| ConfigError::new(self.at(name), "missing required field"))
+    }
+}
+
 /// The key options shared by `jwt` and `custom`: exactly one of `secret`, `publicKey`,
 /// `jwks` (inline), `jwksUrl` (already read by the caller).
-fn jwt_keys(o: &mut Obj<'_>, env: &Env, jwks_url: Option<String>) -> CResult<Option<KeySource>> {
-    let n = ["secret", "publicKey", "jwks"]
+fn jwt_keys(e: &Entry<'_>, jwks_url: Option<String>) -> CResult<Option<KeySource>> {
+    let r = e.r;
+    let n = [r.secret.is_some(), r.public_key.is_some(), r.jwks.is_some()]
         .iter()
-        .filter(|k| o.has(k))
+        .filter(|k| **k)
         .count()
         + usize::from(jwks_url.is_some());
     if n > 1 {
         return Err(ConfigError::new(
-            o.path.clone(),
+            e.path,
             "give only one of secret, publicKey, jwks, jwksUrl",
         ));
     }
-    if let Some(secret) = o.opt_secret("secret", env)? {
-        return hmac_key(&o.at("secret"), &secret).map(|k| Some(KeySource::Key(k)));
+    if let Some(secret) = e.opt(&r.secret, "secret")? {
+        return hmac_key(&e.at("secret"), &secret).map(|k| Some(KeySource::Key(k)));
     }
-    if let Some(pem) = o.opt_secret("publicKey", env)? {
-        return pem_key(&o.at("publicKey"), &pem).map(|k| Some(KeySource::Key(k)));
+    if let Some(pem) = e.opt(&r.public_key, "publicKey")? {
+        return pem_key(&e.at("publicKey"), &pem).map(|k| Some(KeySource::Key(k)));
     }
-    if let Some(v) = o.get("jwks") {
+    if let Some(v) = &r.jwks {
         let bytes = serde_json::to_vec(v)
-            .map_err(|_| ConfigError::new(o.at("jwks"), "expected a JWK Set"))?;
+            .map_err(|_| ConfigError::new(e.at("jwks"), "expected a JWK Set"))?;
         let set = JwkSet::from_json(&bytes, KeyOrigin::Local, &Limits::DEFAULT)
-            .map_err(|e| ConfigError::new(o.at("jwks"), format!("not a usable JWK Set ({e:?})")))?;
+            .map_err(|x| ConfigError::new(e.at("jwks"), format!("not a usable JWK Set ({x:?})")))?;
         return Ok(Some(KeySource::Local(set)));
     }
     Ok(jwks_url.map(|url| KeySource::Remote { url }))
 }
 
-fn claim_paths(o: &mut Obj<'_>, name: &str) -> CResult<Option<Vec<ClaimPath>>> {
-    Ok(o.opt_str_or_list(name)?
-        .map(|v| v.iter().map(|s| ClaimPath::parse(s)).collect()))
+fn claim_paths(v: &Option<StrOrList>) -> Option<Vec<ClaimPath>> {
+    v.as_ref()
+        .map(|v| v.0.iter().map(|s| ClaimPath::parse(s)).collect())
 }
 
-/// Parses one `providers[i]` entry.
-pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provider> {
-    let mut o = Obj::new(path, v)?;
-    let type_name = o.str("type")?;
-    let kind = ProviderKind::parse(&type_name).ok_or_else(|| {
-        ConfigError::new(o.at("type"), format!("unknown provider type {type_name:?}"))
+/// Parses one `providers[i]` entry: its `type` first, then the wire form ([`RawProvider`]):
+/// a preset field that `has_field` (the preset table, `crate::gate::presets::has_field`)
+/// does not give the preset is an unknown field; then the checks.
+pub(crate) fn parse_provider(
+    path: &str,
+    v: &Value,
+    env: &Env,
+    has_field: fn(ProviderKind, &str) -> bool,
+) -> CResult<Provider> {
+    if let Some(Value::String(t)) = v.get("type") {
+        if ProviderKind::parse(t).is_none() {
+            return Err(ConfigError::new(
+                join(path, "type"),
+                format!("unknown provider type {t:?}"),
+            ));
+        }
+    }
+    let mut r: RawProvider = read(path, v)?;
+    let raw_claims = r.claims.take().map(|l| l.0).unwrap_or_default();
+    let type_name = &r.kind.0;
+    let kind = ProviderKind::parse(type_name).ok_or_else(|| {
+        ConfigError::new(
+            join(path, "type"),
+            format!("unknown provider type {type_name:?}"),
+        )
     })?;
-    let name = o.opt_str("name")?.unwrap_or_else(|| kind.name().into());
+    // The preset fields this preset does not have are unknown fields.
+    for field in r.preset_fields() {
+        if !has_field(kind, field) {
+            return Err(ConfigError::new(join(path, field), "unknown field"));
+        }
+    }
+    let e = Entry { r: &r, path, env };
+    let name = r
+        .name
+        .as_ref()
+        .map_or_else(|| kind.name().into(), |s| s.0.clone());
     if name.is_empty()
         || name
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == ',')
     {
         return Err(ConfigError::new(
-            o.at("name"),
+            e.at("name"),
             "must be non-empty, without spaces or commas",
         ));
     }
     // Common fields.
-    let issuer_override = o.opt_secret("issuer", env)?;
-    let audience_override = o.opt_str_or_list("audience")?;
-    let jwks_url_override = o.opt_secret("jwksUrl", env)?;
+    let issuer_override = e.opt(&r.issuer, "issuer")?;
+    let audience_override = r.audience.as_ref().map(|a| a.0.clone());
+    let jwks_url_override = e.opt(&r.jwks_url, "jwksUrl")?;
     if let Some(u) = &jwks_url_override {
-        check_url(&o.at("jwksUrl"), u)?;
+        check_url(&e.at("jwksUrl"), u)?;
     }
     let mut algorithms = Vec::new();
-    if let Some(names) = o.opt_str_list("algorithms")? {
+    if let Some(StrList(names)) = &r.algorithms {
         for (i, n) in names.iter().enumerate() {
             let a = Algorithm::from_name(n).ok_or_else(|| {
                 ConfigError::new(
-                    format!("{}[{i}]", o.at("algorithms")),
+                    format!("{}[{i}]", e.at("algorithms")),
                     format!("unknown algorithm {n:?}"),
                 )
             })?;
             algorithms.push(a);
         }
         if algorithms.is_empty() {
-            return Err(ConfigError::new(o.at("algorithms"), "must not be empty"));
+            return Err(ConfigError::new(e.at("algorithms"), "must not be empty"));
         }
     }
-    let clock_tolerance = o.opt_u64("clockTolerance", 300)?.unwrap_or(0);
-    let roles_override = claim_paths(&mut o, "rolesClaim")?;
-    let permissions_override = claim_paths(&mut o, "permissionsClaim")?;
-    let org_override = o.opt_str("orgClaim")?.map(|s| ClaimPath::parse(&s));
+    let clock_tolerance = r
+        .clock_tolerance
+        .map(|n| n.at_most(&e.at("clockTolerance"), 300))
+        .transpose()?
+        .unwrap_or(0);
+    let roles_override = claim_paths(&r.roles_claim);
+    let permissions_override = claim_paths(&r.permissions_claim);
+    let org_override = r.org_claim.as_ref().map(|s| ClaimPath::parse(&s.0));
     // `exp` is always required: a token that never expires cannot be revoked for a bounded
     // time, and every preset's issuer sets it.
-    let mut required_claims = o.opt_str_list("requiredClaims")?.unwrap_or_default();
+    let mut required_claims = r.required_claims.clone().map(|l| l.0).unwrap_or_default();
     if !required_claims.iter().any(|c| c == "exp") {
         required_claims.push("exp".into());
     }
     let mut conditions = Vec::new();
-    if let Some(items) = o.opt_array("claims")? {
-        for (cp, cv) in items {
-            let c = ClaimCondition::from_value(&cp, cv)?;
-            if matches!(c.test, crate::gate::route::ClaimTest::EqualsParam(_)) {
-                return Err(ConfigError::new(
-                    format!("{cp}.equalsParam"),
-                    "only routes have path parameters",
-                ));
-            }
-            conditions.push(c);
+    for (i, raw) in raw_claims.into_iter().enumerate() {
+        let cp = format!("{}[{i}]", e.at("claims"));
+        let c = ClaimCondition::from_raw(&cp, raw)?;
+        if matches!(c.test, crate::gate::route::ClaimTest::EqualsParam(_)) {
+            return Err(ConfigError::new(
+                format!("{cp}.equalsParam"),
+                "only routes have path parameters",
+            ));
         }
+        conditions.push(c);
     }
 
     // Preset-specific fields and defaults: one function per preset.
@@ -410,16 +471,16 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
         checks,
         introspection,
     } = match kind {
-        ProviderKind::Auth0 => auth0(&mut o, env, &given)?,
-        ProviderKind::Clerk => clerk(&mut o, env, &given)?,
-        ProviderKind::Firebase => firebase(&mut o, env)?,
-        ProviderKind::Supabase => supabase(&mut o, env, &given)?,
-        ProviderKind::Cognito => cognito(&mut o, env)?,
-        ProviderKind::Keycloak => keycloak(&mut o, env, &given)?,
-        ProviderKind::WorkOs => workos(&mut o, env)?,
-        ProviderKind::BetterAuth => better_auth(&mut o, env)?,
-        ProviderKind::OAuth2 => oauth2(&mut o, env)?,
-        ProviderKind::Jwt | ProviderKind::Custom => jwt(&mut o, env, &given)?,
+        ProviderKind::Auth0 => auth0(&e, &given)?,
+        ProviderKind::Clerk => clerk(&e, &given)?,
+        ProviderKind::Firebase => firebase(&e)?,
+        ProviderKind::Supabase => supabase(&e, &given)?,
+        ProviderKind::Cognito => cognito(&e)?,
+        ProviderKind::Keycloak => keycloak(&e, &given)?,
+        ProviderKind::WorkOs => workos(&e)?,
+        ProviderKind::BetterAuth => better_auth(&e)?,
+        ProviderKind::OAuth2 => oauth2(&e)?,
+        ProviderKind::Jwt | ProviderKind::Custom => jwt(&e, &given)?,
     };
     if let Some(i) = issuer_override {
         issuer = Some(i);
@@ -441,7 +502,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
     if org_override.is_some() {
         org = org_override;
     }
-    let keys = resolve_keys(&o, path, kind, &issuer, keys)?;
+    let keys = resolve_keys(&e, kind, &issuer, keys)?;
     if algorithms.is_empty() {
         algorithms = default_algs;
     }
@@ -452,7 +513,6 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
             "HMAC algorithms need a local secret, never fetched keys",
         ));
     }
-    o.finish()?;
     let options = VerifyOptions {
         algorithms,
         issuer: issuer.iter().cloned().collect(),
@@ -479,8 +539,7 @@ pub(crate) fn parse_provider(path: &str, v: &Value, env: &Env) -> CResult<Provid
 /// The issuer rule and the keys that still depend on the issuer (Clerk's JWKS, OAuth2
 /// discovery, a custom provider's host keys); every fetched URL passes the URL rule.
 fn resolve_keys(
-    o: &Obj<'_>,
-    path: &str,
+    o: &Entry<'_>,
     kind: ProviderKind,
     issuer: &Option<String>,
     mut keys: Option<KeySource>,
@@ -514,7 +573,7 @@ fn resolve_keys(
             (ProviderKind::Custom, _) => Some(KeySource::Host),
             _ => {
                 return Err(ConfigError::new(
-                    o.path.clone(),
+                    o.path,
                     "no keys: give one of secret, publicKey, jwks, jwksUrl",
                 ));
             }
@@ -523,7 +582,7 @@ fn resolve_keys(
     let keys = keys.unwrap_or(KeySource::Host);
     // URLs built from preset fields (`domain`, `serverUrl`, ...) pass the same rule.
     if let KeySource::Remote { url } | KeySource::Discovery { url } = &keys {
-        check_url(path, url)?;
+        check_url(o.path, url)?;
     }
     Ok(keys)
 }
@@ -570,8 +629,8 @@ fn remote(url: String) -> Option<KeySource> {
     Some(KeySource::Remote { url })
 }
 
-fn auth0(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
-    let domain = o.secret("domain", env)?;
+fn auth0(o: &Entry<'_>, given: &Given) -> CResult<Preset> {
+    let domain = o.req(&o.r.domain, "domain")?;
     let domain = trim_slash(&domain).to_string();
     if domain.is_empty() || domain.contains("://") || domain.contains('/') {
         return Err(ConfigError::new(
@@ -588,19 +647,19 @@ fn auth0(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
             "missing required field (the API identifier)",
         ));
     }
-    if let Some(client) = o.opt_secret("clientId", env)? {
+    if let Some(client) = o.opt(&o.r.client_id, "clientId")? {
         p.checks.push(Check::AzpEquals(client));
     }
-    if let Some(ns) = o.opt_str("claimsNamespace")? {
+    if let Some(Str(ns)) = &o.r.claims_namespace {
         p.roles = vec![ClaimPath::Exact(vec![format!("{ns}roles")])];
     }
     p.org = Some(ClaimPath::parse("org_id"));
     Ok(p)
 }
 
-fn clerk(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+fn clerk(o: &Entry<'_>, given: &Given) -> CResult<Preset> {
     let mut p = Preset::base();
-    if let Some(key) = o.opt_secret("jwtKey", env)? {
+    if let Some(key) = o.opt(&o.r.jwt_key, "jwtKey")? {
         if given.jwks_url.is_some() {
             return Err(ConfigError::new(
                 o.at("jwtKey"),
@@ -609,8 +668,8 @@ fn clerk(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
         }
         p.keys = Some(KeySource::Key(pem_key(&o.at("jwtKey"), &key)?));
     }
-    if let Some(origins) = o.opt_str_list("allowedOrigins")? {
-        p.checks.push(Check::AzpIn(origins));
+    if let Some(StrList(origins)) = &o.r.allowed_origins {
+        p.checks.push(Check::AzpIn(origins.clone()));
     }
     p.roles = vec![ClaimPath::parse("org_role")];
     p.permissions = vec![ClaimPath::parse("org_permissions")];
@@ -618,8 +677,8 @@ fn clerk(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
     Ok(p)
 }
 
-fn firebase(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
-    let project = o.secret("projectId", env)?;
+fn firebase(o: &Entry<'_>) -> CResult<Preset> {
+    let project = o.req(&o.r.project_id, "projectId")?;
     if project.is_empty() || project.contains('/') {
         return Err(ConfigError::new(
             o.at("projectId"),
@@ -637,14 +696,14 @@ fn firebase(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
     Ok(p)
 }
 
-fn supabase(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
-    let url = o.secret("url", env)?;
+fn supabase(o: &Entry<'_>, given: &Given) -> CResult<Preset> {
+    let url = o.req(&o.r.url, "url")?;
     check_url(&o.at("url"), &url)?;
     let url = trim_slash(&url);
     let mut p = Preset::base();
     p.issuer = Some(format!("{url}/auth/v1"));
     p.audience = vec!["authenticated".into()];
-    if let Some(secret) = o.opt_secret("jwtSecret", env)? {
+    if let Some(secret) = o.opt(&o.r.jwt_secret, "jwtSecret")? {
         if given.jwks_url.is_some() {
             return Err(ConfigError::new(
                 o.at("jwtSecret"),
@@ -665,10 +724,10 @@ fn supabase(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
     Ok(p)
 }
 
-fn cognito(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
-    let pool = o.secret("userPoolId", env)?;
-    let region = o.secret("region", env)?;
-    let client = o.secret("clientId", env)?;
+fn cognito(o: &Entry<'_>) -> CResult<Preset> {
+    let pool = o.req(&o.r.user_pool_id, "userPoolId")?;
+    let region = o.req(&o.r.region, "region")?;
+    let client = o.req(&o.r.client_id, "clientId")?;
     let pool_region = pool.split('_').next().unwrap_or("");
     if !pool.contains('_') || pool_region != region {
         return Err(ConfigError::new(
@@ -680,7 +739,7 @@ fn cognito(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
     let iss = format!("https://cognito-idp.{region}.amazonaws.com/{pool}");
     p.keys = remote(format!("{iss}/.well-known/jwks.json"));
     p.issuer = Some(iss);
-    match o.opt_str("tokenUse")?.as_deref() {
+    match o.r.token_use.as_ref().map(|s| s.0.as_str()) {
         None | Some("access") => {
             p.checks.push(Check::ClaimEquals {
                 claim: "token_use".into(),
@@ -710,14 +769,14 @@ fn cognito(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
     Ok(p)
 }
 
-fn keycloak(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
-    let server = o.secret("serverUrl", env)?;
+fn keycloak(o: &Entry<'_>, given: &Given) -> CResult<Preset> {
+    let server = o.req(&o.r.server_url, "serverUrl")?;
     check_url(&o.at("serverUrl"), &server)?;
-    let realm = o.secret("realm", env)?;
+    let realm = o.req(&o.r.realm, "realm")?;
     if realm.is_empty() || realm.contains('/') {
         return Err(ConfigError::new(o.at("realm"), "expected a realm name"));
     }
-    let client = o.secret("clientId", env)?;
+    let client = o.req(&o.r.client_id, "clientId")?;
     let mut p = Preset::base();
     let iss = format!("{}/realms/{realm}", trim_slash(&server));
     p.keys = remote(format!("{iss}/protocol/openid-connect/certs"));
@@ -733,8 +792,8 @@ fn keycloak(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
     Ok(p)
 }
 
-fn workos(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
-    let client = o.secret("clientId", env)?;
+fn workos(o: &Entry<'_>) -> CResult<Preset> {
+    let client = o.req(&o.r.client_id, "clientId")?;
     if client.is_empty() || client.contains('/') {
         return Err(ConfigError::new(
             o.at("clientId"),
@@ -749,8 +808,8 @@ fn workos(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
     Ok(p)
 }
 
-fn better_auth(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
-    let base = o.secret("baseUrl", env)?;
+fn better_auth(o: &Entry<'_>) -> CResult<Preset> {
+    let base = o.req(&o.r.base_url, "baseUrl")?;
     check_url(&o.at("baseUrl"), &base)?;
     let base = trim_slash(&base).to_string();
     let mut p = Preset::base();
@@ -767,17 +826,21 @@ fn better_auth(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
     Ok(p)
 }
 
-fn oauth2(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
+fn oauth2(o: &Entry<'_>) -> CResult<Preset> {
     let mut p = Preset::base();
     p.default_algs = Vec::new(); // every asymmetric algorithm the fetched key allows
     p.permissions = vec![ClaimPath::parse("permissions"), ClaimPath::parse("scope")];
-    if let Some(mut i) = o.opt_obj("introspection")? {
-        let url = i.secret("url", env)?;
-        check_url(&i.at("url"), &url)?;
-        let client_id = i.secret("clientId", env)?;
-        let client_secret = i.secret("clientSecret", env)?;
-        let cache_ttl = i.opt_u64("cacheTtl", 3600)?.unwrap_or(60);
-        i.finish()?;
+    if let Some(i) = &o.r.introspection {
+        let at = |name: &str| join(&o.at("introspection"), name);
+        let url = i.url.resolve(&at("url"), o.env)?;
+        check_url(&at("url"), &url)?;
+        let client_id = i.client_id.resolve(&at("clientId"), o.env)?;
+        let client_secret = i.client_secret.resolve(&at("clientSecret"), o.env)?;
+        let cache_ttl = i
+            .cache_ttl
+            .map(|n| n.at_most(&at("cacheTtl"), 3600))
+            .transpose()?
+            .unwrap_or(60);
         p.introspection = Some(Introspection {
             url,
             client_id,
@@ -789,9 +852,9 @@ fn oauth2(o: &mut Obj<'_>, env: &Env) -> CResult<Preset> {
 }
 
 /// `jwt` and `custom`: keys given directly (`secret`, `publicKey`, `jwks`, `jwksUrl`).
-fn jwt(o: &mut Obj<'_>, env: &Env, given: &Given) -> CResult<Preset> {
+fn jwt(o: &Entry<'_>, given: &Given) -> CResult<Preset> {
     let mut p = Preset::base();
-    p.keys = jwt_keys(o, env, given.jwks_url.clone())?;
+    p.keys = jwt_keys(o, given.jwks_url.clone())?;
     let hmac = |k: &Jwk| matches!(k.params, crate::jose::key::KeyParams::Oct { .. });
     let symmetric = match &p.keys {
         Some(KeySource::Key(k)) => hmac(k),
@@ -811,7 +874,12 @@ mod tests {
     use super::*;
 
     fn parse(json: &str, env: &Env) -> CResult<Provider> {
-        parse_provider("providers[0]", &serde_json::from_str(json).unwrap(), env)
+        parse_provider(
+            "providers[0]",
+            &serde_json::from_str(json).unwrap(),
+            env,
+            crate::gate::presets::has_field,
+        )
     }
     fn ok(json: &str) -> Provider {
         parse(json, &Env::new()).unwrap()

@@ -15,8 +15,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::Value;
 
-use crate::gate::cfg::{is_token, CResult, ConfigError, Obj};
+use crate::gate::cfg::{is_token, join, CResult, ConfigError};
 use crate::gate::claim_path::ClaimPath;
+use crate::gate::wire::{RawRateLimit, RawRateLimitKey, Str, StrOr};
 use crate::ratelimit::{Algorithm, Policy, MAX_LIMIT, MAX_WINDOW_MS};
 
 /// Most policies in one config.
@@ -201,9 +202,9 @@ pub(crate) fn parse_window(path: &str, v: &Value) -> CResult<u64> {
     }
 }
 
-fn parse_key(path: &str, v: &Value) -> CResult<RateLimitKey> {
+fn parse_key(path: &str, v: StrOr<RawRateLimitKey>) -> CResult<RateLimitKey> {
     match v {
-        Value::String(s) => match s.as_str() {
+        StrOr::Str(s) => match s.as_str() {
             "sub" => Ok(RateLimitKey::Sub),
             "apiKey" => Ok(RateLimitKey::ApiKey),
             "org" => Ok(RateLimitKey::Org),
@@ -213,30 +214,27 @@ fn parse_key(path: &str, v: &Value) -> CResult<RateLimitKey> {
                 "expected \"sub\", \"apiKey\", \"org\", \"ip\", {\"claim\": path} or {\"header\": name}",
             )),
         },
-        Value::Object(_) => {
-            let mut o = Obj::new(path, v)?;
-            let key = if o.has("claim") && !o.has("header") {
-                let c = o.str("claim")?;
+        StrOr::Obj(o) => match (o.claim, o.header) {
+            (Some(Str(c)), None) => {
                 if c.is_empty() {
-                    return Err(ConfigError::new(o.at("claim"), "must not be empty"));
+                    return Err(ConfigError::new(join(path, "claim"), "must not be empty"));
                 }
-                RateLimitKey::Claim(ClaimPath::parse(&c), c)
-            } else if o.has("header") && !o.has("claim") {
-                let h = o.str("header")?;
+                Ok(RateLimitKey::Claim(ClaimPath::parse(&c), c))
+            }
+            (None, Some(Str(h))) => {
                 if !is_token(&h) {
-                    return Err(ConfigError::new(o.at("header"), "not a valid header name"));
+                    return Err(ConfigError::new(
+                        join(path, "header"),
+                        "not a valid header name",
+                    ));
                 }
-                RateLimitKey::Header(h)
-            } else {
-                return Err(ConfigError::new(
-                    path,
-                    "expected exactly one of claim, header",
-                ));
-            };
-            o.finish()?;
-            Ok(key)
-        }
-        _ => Err(ConfigError::new(path, "expected string or object")),
+                Ok(RateLimitKey::Header(h))
+            }
+            _ => Err(ConfigError::new(
+                path,
+                "expected exactly one of claim, header",
+            )),
+        },
     }
 }
 
@@ -252,98 +250,99 @@ fn limit_of(path: &str, v: &Value) -> CResult<u64> {
     }
 }
 
-/// Parses one `rateLimits[i]` entry.
+/// Reads and checks one `rateLimits[i]` entry (tests; the config reads the wire types once).
+#[cfg(test)]
 pub(crate) fn parse_policy(path: &str, v: &Value) -> CResult<RateLimitPolicy> {
-    let mut o = Obj::new(path, v)?;
-    let name = o.str("name")?;
-    let algorithm = match o.opt_str("algorithm")?.as_deref() {
+    policy_from_raw(path, crate::gate::wire::read(path, v)?)
+}
+
+/// Checks and compiles one `rateLimits[i]` entry.
+pub(crate) fn policy_from_raw(path: &str, o: RawRateLimit) -> CResult<RateLimitPolicy> {
+    let at = |name: &str| join(path, name);
+    let Str(name) = o.name;
+    let algorithm = match o.algorithm.as_ref().map(|s| s.0.as_str()) {
         None | Some("sliding-window") => Algorithm::SlidingWindow,
         Some("gcra") => Algorithm::Gcra,
         Some("fixed-window") => Algorithm::FixedWindow,
         Some(_) => {
             return Err(ConfigError::new(
-                o.at("algorithm"),
+                at("algorithm"),
                 "expected \"gcra\", \"sliding-window\" or \"fixed-window\"",
             ))
         }
     };
-    let limit = match o.get("limit") {
-        None => return Err(ConfigError::new(o.at("limit"), "missing required field")),
-        Some(v) => limit_of(&o.at("limit"), v)?,
+    let missing = |name: &str| ConfigError::new(at(name), "missing required field");
+    let limit = match &o.limit {
+        None => return Err(missing("limit")),
+        Some(v) => limit_of(&at("limit"), v)?,
     };
-    let window_ms = match o.get("window") {
-        None => return Err(ConfigError::new(o.at("window"), "missing required field")),
-        Some(v) => parse_window(&o.at("window"), v)?,
+    let window_ms = match &o.window {
+        None => return Err(missing("window")),
+        Some(v) => parse_window(&at("window"), v)?,
     };
     let policy = Policy::new(&name, algorithm, limit, window_ms)
-        .map_err(|e| ConfigError::new(o.at("name"), e.to_string()))?;
-    let cost = match o.get("cost") {
+        .map_err(|e| ConfigError::new(at("name"), e.to_string()))?;
+    let cost = match &o.cost {
         None => 1,
-        Some(v) => limit_of(&o.at("cost"), v)?,
+        Some(v) => limit_of(&at("cost"), v)?,
     };
     if cost > limit {
         return Err(ConfigError::new(
-            o.at("cost"),
+            at("cost"),
             "must not exceed the limit (such a request could never pass)",
         ));
     }
-    let key = match o.get("key") {
-        None => return Err(ConfigError::new(o.at("key"), "missing required field")),
-        Some(v) => parse_key(&o.at("key"), v)?,
+    let key = match o.key {
+        None => return Err(missing("key")),
+        Some(v) => parse_key(&at("key"), v)?,
     };
     let mut role_limits = BTreeMap::new();
-    if let Some(mut rl) = o.opt_obj("roleLimits")? {
-        let base = rl.path.clone();
-        for (role, v) in rl.entries() {
-            let p = crate::gate::cfg::join(&base, role);
-            let l = limit_of(&p, v)?;
-            if cost > l {
-                return Err(ConfigError::new(
-                    p,
-                    "must not be below the cost (such a request could never pass)",
-                ));
-            }
-            let rp = policy
-                .with_limit(l)
-                .map_err(|e| ConfigError::new(p.clone(), e.to_string()))?;
-            role_limits.insert(role.clone(), rp);
+    for (role, v) in o.role_limits.map(|m| m.0).unwrap_or_default() {
+        let p = join(&at("roleLimits"), &role);
+        let l = limit_of(&p, &v)?;
+        if cost > l {
+            return Err(ConfigError::new(
+                p,
+                "must not be below the cost (such a request could never pass)",
+            ));
         }
-        rl.finish()?;
+        let rp = policy
+            .with_limit(l)
+            .map_err(|e| ConfigError::new(p.clone(), e.to_string()))?;
+        role_limits.insert(role, rp);
     }
-    let skip_roles = o.opt_str_list("skipRoles")?.unwrap_or_default();
-    let store = match o.opt_str("store")?.as_deref() {
+    let skip_roles = o.skip_roles.map(|l| l.0).unwrap_or_default();
+    let store = match o.store.as_ref().map(|s| s.0.as_str()) {
         None | Some("memory") => StoreKind::Memory,
         Some("redis") => StoreKind::Redis,
         Some("kv") => StoreKind::Kv,
         Some("durable-object") => StoreKind::DurableObject,
         Some(_) => {
             return Err(ConfigError::new(
-                o.at("store"),
+                at("store"),
                 "expected \"memory\", \"redis\", \"kv\" or \"durable-object\"",
             ))
         }
     };
-    let on_store_error = match o.opt_str("onStoreError")?.as_deref() {
+    let on_store_error = match o.on_store_error.as_ref().map(|s| s.0.as_str()) {
         None | Some("local") => OnStoreError::Local,
         Some("allow") => OnStoreError::Allow,
         Some("deny") => OnStoreError::Deny,
         Some(_) => {
             return Err(ConfigError::new(
-                o.at("onStoreError"),
+                at("onStoreError"),
                 "expected \"local\", \"allow\" or \"deny\"",
             ))
         }
     };
     let timeout_ms = o
-        .opt_u64("timeoutMs", MAX_STORE_TIMEOUT_MS)?
+        .timeout_ms
+        .map(|n| n.at_most(&at("timeoutMs"), MAX_STORE_TIMEOUT_MS))
+        .transpose()?
         .unwrap_or(DEFAULT_STORE_TIMEOUT_MS);
     if timeout_ms == 0 {
-        return Err(ConfigError::new(
-            o.at("timeoutMs"),
-            "must be greater than 0",
-        ));
+        return Err(ConfigError::new(at("timeoutMs"), "must be greater than 0"));
     }
-    o.finish()?;
     Ok(RateLimitPolicy {
         policy,
         cost,
@@ -358,7 +357,7 @@ pub(crate) fn parse_policy(path: &str, v: &Value) -> CResult<RateLimitPolicy> {
 }
 
 /// Parses the top-level `rateLimits` array (names unique).
-pub(crate) fn parse_policies(items: &[(String, &Value)]) -> CResult<Vec<RateLimitPolicy>> {
+pub(crate) fn parse_policies(items: Vec<RawRateLimit>) -> CResult<Vec<RateLimitPolicy>> {
     if items.len() > MAX_RATE_LIMITS {
         return Err(ConfigError::new(
             "rateLimits",
@@ -366,11 +365,12 @@ pub(crate) fn parse_policies(items: &[(String, &Value)]) -> CResult<Vec<RateLimi
         ));
     }
     let mut out: Vec<RateLimitPolicy> = Vec::new();
-    for (p, v) in items {
-        let policy = parse_policy(p, v)?;
+    for (i, raw) in items.into_iter().enumerate() {
+        let p = format!("rateLimits[{i}]");
+        let policy = policy_from_raw(&p, raw)?;
         if out.iter().any(|o| o.name() == policy.name()) {
             return Err(ConfigError::new(
-                crate::gate::cfg::join(p, "name"),
+                join(&p, "name"),
                 format!("duplicate rate limit name {:?}", policy.name()),
             ));
         }

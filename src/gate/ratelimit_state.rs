@@ -8,9 +8,9 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::gate::wire::{read, RawRateLimitState};
 use crate::ratelimit::edge::KvSync;
 use crate::ratelimit::{GcraState, State, WindowState};
 
@@ -243,18 +243,6 @@ pub fn encode_state(s: &State) -> String {
     }
 }
 
-fn exact_u64s<const N: usize>(v: &Value, names: [&str; N]) -> Option<[u64; N]> {
-    let o = v.as_object()?;
-    if o.len() != N {
-        return None;
-    }
-    let mut out = [0u64; N];
-    for (i, n) in names.iter().enumerate() {
-        out[i] = o.get(*n)?.as_u64()?;
-    }
-    Some(out)
-}
-
 /// Parses a stored state strictly: exactly the form [`encode_state`] writes (one kind,
 /// exactly its fields, unsigned integers), at most [`MAX_STATE_BYTES`]. Anything else is
 /// `None`: a store error for the gate, never a fresh key.
@@ -262,22 +250,23 @@ pub fn decode_state(raw: &str) -> Option<State> {
     if raw.len() > MAX_STATE_BYTES {
         return None;
     }
-    let v: Value = serde_json::from_str(raw).ok()?;
-    let o = v.as_object()?;
-    if o.len() != 1 {
-        return None;
+    // The strict parser first (a member name twice is refused), then the wire type.
+    let v = crate::codec::parse_value(raw.as_bytes(), 2).ok()?;
+    match read::<RawRateLimitState>("", &v).ok()? {
+        RawRateLimitState {
+            gcra: Some(g),
+            window: None,
+        } => Some(State::Gcra(GcraState { tat_us: g.tat.0 })),
+        RawRateLimitState {
+            gcra: None,
+            window: Some(w),
+        } => Some(State::Window(WindowState {
+            window: w.window.0,
+            count: w.count.0,
+            prev: w.prev.0,
+        })),
+        _ => None,
     }
-    if let Some(g) = o.get("gcra") {
-        let [tat_us] = exact_u64s(g, ["tat"])?;
-        return Some(State::Gcra(GcraState { tat_us }));
-    }
-    let w = o.get("window")?;
-    let [window, count, prev] = exact_u64s(w, ["window", "count", "prev"])?;
-    Some(State::Window(WindowState {
-        window,
-        count,
-        prev,
-    }))
 }
 
 #[cfg(test)]
@@ -322,6 +311,11 @@ mod tests {
             "{\"gcra\":{\"tat\":1},\"window\":{}}",
             "{\"window\":{\"window\":1,\"count\":2}}",
             "[1]",
+            // a member name twice (serde_json alone keeps the last one)
+            "{\"gcra\":{\"tat\":1,\"tat\":2}}",
+            "{\"gcra\":{\"tat\":1},\"gcra\":{\"tat\":2}}",
+            "{\"gcra\":null}",
+            "{\"gcra\":{\"tat\":1},\"window\":null}",
         ] {
             assert_eq!(decode_state(bad), None, "{bad}");
         }

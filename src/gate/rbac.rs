@@ -22,7 +22,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
-use crate::gate::cfg::{CResult, ConfigError, Obj};
+use crate::gate::cfg::{join, CResult, ConfigError};
+use crate::gate::wire::{RawRbac, StrList};
 
 /// Deepest inheritance chain accepted (a role inheriting a role ... 10 levels).
 pub const MAX_DEPTH: usize = 10;
@@ -54,33 +55,32 @@ pub enum Missing {
 impl Rbac {
     /// Parses and checks `rbac`.
     pub fn from_value(path: &str, v: &Value) -> CResult<Rbac> {
-        let mut o = Obj::new(path, v)?;
+        Rbac::from_raw(path, crate::gate::wire::read(path, v)?)
+    }
+
+    /// Checks and compiles the wire form of `rbac`.
+    pub(crate) fn from_raw(path: &str, o: RawRbac) -> CResult<Rbac> {
         let mut rbac = Rbac::default();
-        if let Some(mut roles) = o.opt_obj("roles")? {
-            for (name, def) in roles.entries() {
-                let p = crate::gate::cfg::join(&roles.path, name);
-                if name.is_empty() {
-                    return Err(ConfigError::new(p, "role name must not be empty"));
-                }
-                let mut d = Obj::new(p.clone(), def)?;
-                let inherits = d.opt_str_list("inherits")?.unwrap_or_default();
-                let permissions = d.opt_str_list("permissions")?.unwrap_or_default();
-                for (i, perm) in permissions.iter().enumerate() {
-                    check_permission_pattern(&format!("{p}.permissions[{i}]"), perm, true)?;
-                }
-                d.finish()?;
-                rbac.roles.insert(
-                    name.clone(),
-                    RoleDef {
-                        inherits,
-                        permissions,
-                    },
-                );
+        let list = |l: Option<StrList>| l.map(|l| l.0).unwrap_or_default();
+        for (name, def) in o.roles.map(|m| m.0).unwrap_or_default() {
+            let p = join(&join(path, "roles"), &name);
+            if name.is_empty() {
+                return Err(ConfigError::new(p, "role name must not be empty"));
             }
-            roles.finish()?;
+            let inherits = list(def.inherits);
+            let permissions = list(def.permissions);
+            for (i, perm) in permissions.iter().enumerate() {
+                check_permission_pattern(&format!("{p}.permissions[{i}]"), perm, true)?;
+            }
+            rbac.roles.insert(
+                name,
+                RoleDef {
+                    inherits,
+                    permissions,
+                },
+            );
         }
-        rbac.super_admins = o.opt_str_list("superAdmins")?.unwrap_or_default();
-        o.finish()?;
+        rbac.super_admins = list(o.super_admins);
         for (name, def) in &rbac.roles {
             for (i, parent) in def.inherits.iter().enumerate() {
                 if !rbac.roles.contains_key(parent) {

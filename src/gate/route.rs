@@ -35,8 +35,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::Value;
 
-use crate::gate::cfg::{is_token, CResult, ConfigError, Obj};
+use crate::gate::cfg::{is_token, join, CResult, ConfigError};
 use crate::gate::claim_path::ClaimPath;
+use crate::gate::wire::{Bool, BoolOr, RawClaimCondition, RawRoute, Str, StrList};
 
 /// Why a request path was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,38 +352,52 @@ pub struct ClaimCondition {
 }
 
 impl ClaimCondition {
+    /// Reads and checks one condition (tests; the config reads the wire types once).
+    #[cfg(test)]
     pub(crate) fn from_value(path: &str, v: &Value) -> CResult<ClaimCondition> {
-        let mut o = Obj::new(path, v)?;
-        let claim = o.str("claim")?;
+        ClaimCondition::from_raw(path, crate::gate::wire::read(path, v)?)
+    }
+
+    pub(crate) fn from_raw(path: &str, o: RawClaimCondition) -> CResult<ClaimCondition> {
+        let Str(claim) = o.claim;
         if claim.is_empty() {
-            return Err(ConfigError::new(o.at("claim"), "must not be empty"));
+            return Err(ConfigError::new(join(path, "claim"), "must not be empty"));
         }
-        let n = ["equals", "in", "equalsParam", "exists"]
-            .iter()
-            .filter(|k| o.has(k))
-            .count();
+        let n = [
+            o.equals.is_some(),
+            o.in_.is_some(),
+            o.equals_param.is_some(),
+            o.exists.is_some(),
+        ]
+        .iter()
+        .filter(|k| **k)
+        .count();
         if n != 1 {
             return Err(ConfigError::new(
                 path,
                 "expected exactly one of equals, in, equalsParam, exists",
             ));
         }
-        let test = if let Some(v) = o.get("equals") {
-            ClaimTest::Equals(v.clone())
-        } else if let Some(v) = o.get("in") {
+        let test = if let Some(v) = o.equals {
+            ClaimTest::Equals(v)
+        } else if let Some(v) = o.in_ {
             match v {
-                Value::Array(items) if !items.is_empty() => ClaimTest::In(items.clone()),
-                _ => return Err(ConfigError::new(o.at("in"), "expected non-empty array")),
+                Value::Array(items) if !items.is_empty() => ClaimTest::In(items),
+                _ => {
+                    return Err(ConfigError::new(
+                        join(path, "in"),
+                        "expected non-empty array",
+                    ))
+                }
             }
-        } else if let Some(p) = o.opt_str("equalsParam")? {
+        } else if let Some(Str(p)) = o.equals_param {
             ClaimTest::EqualsParam(p)
         } else {
-            match o.opt_bool("exists")? {
-                Some(true) => ClaimTest::Exists,
-                _ => return Err(ConfigError::new(o.at("exists"), "must be true")),
+            match o.exists {
+                Some(Bool(true)) => ClaimTest::Exists,
+                _ => return Err(ConfigError::new(join(path, "exists"), "must be true")),
             }
         };
-        o.finish()?;
         let parsed = ClaimPath::parse(&claim);
         Ok(ClaimCondition {
             claim,
@@ -456,94 +471,95 @@ pub(crate) fn normalize_fingerprint(f: &str) -> String {
 }
 
 impl Route {
+    /// Reads and checks one route (tests; the config reads the wire types once).
+    #[cfg(test)]
     pub(crate) fn from_value(path: &str, v: &Value) -> CResult<Route> {
-        let mut o = Obj::new(path, v)?;
-        let name = o.opt_str("name")?;
-        let p = o.str("path")?;
-        let pattern = Pattern::parse(&p).map_err(|m| ConfigError::new(o.at("path"), m))?;
-        let methods = o.opt_str_list("methods")?.unwrap_or_default();
+        Route::from_raw(path, crate::gate::wire::read(path, v)?)
+    }
+
+    pub(crate) fn from_raw(path: &str, o: RawRoute) -> CResult<Route> {
+        let at = |name: &str| join(path, name);
+        let list = |l: Option<StrList>| l.map(|l| l.0).unwrap_or_default();
+        let name = o.name.map(|s| s.0);
+        let pattern = Pattern::parse(&o.path.0).map_err(|m| ConfigError::new(at("path"), m))?;
+        let methods = list(o.methods);
         let mut upper = Vec::new();
         for (i, m) in methods.iter().enumerate() {
             if !is_token(m) {
                 return Err(ConfigError::new(
-                    format!("{}[{i}]", o.at("methods")),
+                    format!("{}[{i}]", at("methods")),
                     "not a valid method",
                 ));
             }
             upper.push(m.to_ascii_uppercase());
         }
-        let public = o.opt_bool("public")?.unwrap_or(false);
-        let providers = o.opt_str_list("providers")?.unwrap_or_default();
-        let roles = o.opt_str_list("roles")?.unwrap_or_default();
-        let all_roles = match o.opt_str("rolesMode")?.as_deref() {
+        let public = o.public.is_some_and(|Bool(b)| b);
+        let providers = list(o.providers);
+        let roles = list(o.roles);
+        let all_roles = match o.roles_mode.as_ref().map(|s| s.0.as_str()) {
             None | Some("any") => false,
             Some("all") => true,
             Some(_) => {
                 return Err(ConfigError::new(
-                    o.at("rolesMode"),
+                    at("rolesMode"),
                     "expected \"any\" or \"all\"",
                 ))
             }
         };
-        let permissions = o.opt_str_list("permissions")?.unwrap_or_default();
+        let permissions = list(o.permissions);
         for (i, perm) in permissions.iter().enumerate() {
             crate::gate::rbac::check_permission_pattern(
-                &format!("{}[{i}]", o.at("permissions")),
+                &format!("{}[{i}]", at("permissions")),
                 perm,
                 false,
             )?;
         }
         let mut claims = Vec::new();
-        if let Some(items) = o.opt_array("claims")? {
-            for (cp, cv) in items {
-                let c = ClaimCondition::from_value(&cp, cv)?;
-                if let ClaimTest::EqualsParam(param) = &c.test {
-                    let known = pattern
-                        .segs
-                        .iter()
-                        .any(|s| matches!(s, Seg::Param(n) if n == param));
-                    if !known {
-                        return Err(ConfigError::new(
-                            format!("{cp}.equalsParam"),
-                            format!("the path has no parameter :{param}"),
-                        ));
-                    }
+        for (i, raw) in o
+            .claims
+            .map(|l| l.0)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let cp = format!("{}[{i}]", at("claims"));
+            let c = ClaimCondition::from_raw(&cp, raw)?;
+            if let ClaimTest::EqualsParam(param) = &c.test {
+                let known = pattern
+                    .segs
+                    .iter()
+                    .any(|s| matches!(s, Seg::Param(n) if n == param));
+                if !known {
+                    return Err(ConfigError::new(
+                        format!("{cp}.equalsParam"),
+                        format!("the path has no parameter :{param}"),
+                    ));
                 }
-                claims.push(c);
             }
+            claims.push(c);
         }
-        let mtls = match o.get("mtls") {
-            None | Some(Value::Bool(false)) => Mtls::Off,
-            Some(Value::Bool(true)) => Mtls::Required {
+        let mtls = match o.mtls {
+            None | Some(BoolOr::Bool(false)) => Mtls::Off,
+            Some(BoolOr::Bool(true)) => Mtls::Required {
                 fingerprints: Vec::new(),
             },
-            Some(v @ Value::Object(_)) => {
-                let mut m = Obj::new(o.at("mtls"), v)?;
-                let fps = m.opt_str_list("fingerprints")?.unwrap_or_default();
+            Some(BoolOr::Obj(m)) => {
                 let mut out = Vec::new();
-                for (i, f) in fps.iter().enumerate() {
+                for (i, f) in list(m.fingerprints).iter().enumerate() {
                     let n = normalize_fingerprint(f);
                     if n.len() != 64 || !n.chars().all(|c| c.is_ascii_hexdigit()) {
                         return Err(ConfigError::new(
-                            format!("{}[{i}]", m.at("fingerprints")),
+                            format!("{}[{i}]", join(&at("mtls"), "fingerprints")),
                             "expected a hex SHA-256 fingerprint",
                         ));
                     }
                     out.push(n);
                 }
-                m.finish()?;
                 Mtls::Required { fingerprints: out }
             }
-            Some(_) => {
-                return Err(ConfigError::new(
-                    o.at("mtls"),
-                    "expected boolean or {\"fingerprints\": [...]}",
-                ))
-            }
         };
-        let shadow = o.opt_bool("shadow")?.unwrap_or(false);
-        let rate_limits = o.opt_str_list("rateLimits")?.unwrap_or_default();
-        o.finish()?;
+        let shadow = o.shadow.is_some_and(|Bool(b)| b);
+        let rate_limits = list(o.rate_limits);
         if public
             && (!providers.is_empty()
                 || !roles.is_empty()

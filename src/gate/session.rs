@@ -3,11 +3,12 @@
 //! id (stores keep only that hash), and judged here: the record's hash is compared in
 //! constant time, then revocation (AUTH-010) and expiry (AUTH-009); no record is AUTH-008.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
 use crate::gate::api_key::{ct_eq, hash_key};
+use crate::gate::wire::{read, RawSessionRecord};
 
 /// Longest session id accepted (longer ones are unknown without a lookup).
 pub const MAX_SESSION_ID: usize = 256;
@@ -64,39 +65,21 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
 }
 
 impl SessionRecord {
-    /// `{hash, userId, roles, permissions, org, expiresAt, revoked}`; `None` when malformed.
+    /// `{hash, userId, roles, permissions, org, expiresAt, revoked}` (read as the serde wire
+    /// type `RawSessionRecord`, `crate::gate::wire`); `None` when malformed.
     pub fn from_json(v: &Value) -> Option<SessionRecord> {
-        let o = v.as_object()?;
-        let list = |k: &str| -> Option<Vec<String>> {
-            match o.get(k) {
-                None | Some(Value::Null) => Some(Vec::new()),
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .map(|x| x.as_str().map(ToString::to_string))
-                    .collect(),
-                Some(_) => None,
-            }
-        };
-        let user_id = o.get("userId")?.as_str()?.to_string();
-        if user_id.is_empty() {
+        let r: RawSessionRecord = read("", v).ok()?;
+        if r.user_id.0.is_empty() {
             return None;
         }
         Some(SessionRecord {
-            hash: unhex(o.get("hash")?.as_str()?)?,
-            user_id,
-            roles: list("roles")?,
-            permissions: list("permissions")?,
-            org: match o.get("org") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(_) => return None,
-            },
-            expires_at: o.get("expiresAt")?.as_i64()?,
-            revoked: match o.get("revoked") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                Some(_) => return None,
-            },
+            hash: unhex(&r.hash.0)?,
+            user_id: r.user_id.0,
+            roles: r.roles.map(|l| l.0).unwrap_or_default(),
+            permissions: r.permissions.map(|l| l.0).unwrap_or_default(),
+            org: r.org.map(|s| s.0),
+            expires_at: r.expires_at.0,
+            revoked: r.revoked.is_some_and(|b| b.0),
         })
     }
 

@@ -308,14 +308,10 @@ impl GateRequestHandle {
     /// (`undefined`: no such session). Text that is not a record is a store error.
     #[wasm_bindgen(js_name = provideSession)]
     pub fn provide_session(&mut self, hash: &str, record: Option<String>) {
-        match record {
-            None => self.pending.provide_session_json(hash, None),
-            Some(r) => {
-                let v = serde_json::from_str::<serde_json::Value>(&r)
-                    .unwrap_or(serde_json::Value::String(String::new()));
-                self.pending.provide_session_json(hash, Some(&v));
-            }
-        }
+        // Strict: a member name twice (`"revoked": true, "revoked": false`) is a malformed
+        // record, never the last one read.
+        self.pending
+            .provide_session_text(hash, record.as_deref().map(str::as_bytes));
     }
 
     /// The store's raw "is revoked" answer as JSON text (`undefined`: the store answered
