@@ -372,6 +372,9 @@ export type ConfigRoute = {
   methods?: Array<string>;
   mtls?: boolean | ConfigMtls;
   name?: string;
+  /** Credentials optional (Envoy jwt_authn `allow_missing`): a request with none passes
+   * as anonymous; one that carries a credential must pass every check. */
+  optional?: boolean;
   path: string;
   permissions?: Array<string>;
   providers?: Array<string>;

@@ -15,7 +15,7 @@ import { ConfigError } from './errors.js';
 import type { AuthContext } from './context.js';
 import { Gate, type GateIdentity, type GateOptions, type GateStore } from './gate.js';
 import { createRedisStore, type RedisClientLike, type RedisStore } from './redis-store.js';
-import { anonymous, expressHandler, Guard, identityOf, type GuardDecision } from './guard.js';
+import { expressHandler, Guard, identityOf, type GuardDecision } from './guard.js';
 
 /** A request as the factories' middleware takes it. */
 export interface RequestContextLike {
@@ -114,7 +114,8 @@ function authConfig(o: AuthMiddlewareOptions, rbac?: RBACMiddlewareOptions): Gat
     ...(tokenSources(o.tokenExtraction) ? { tokenSources: tokenSources(o.tokenExtraction) } : {}),
     providers: [{ type: o.provider, ...rest }],
     ...(parts.rbac ? { rbac: parts.rbac } : {}),
-    routes: [...(o.publicRoutes ?? []).map((p) => ({ path: routePattern(p), public: true })), { name: 'protected', path: '/**', ...parts.route }],
+    // `optional` is the core's route rule (no credential: anonymous; a bad one: refused).
+    routes: [...(o.publicRoutes ?? []).map((p) => ({ path: routePattern(p), public: true })), { name: 'protected', path: '/**', ...parts.route, ...(o.optional ? { optional: true } : {}) }],
   } as unknown as GateConfig; // built from the caller's options: validated by the core at Gate.create
 }
 
@@ -140,8 +141,7 @@ type RequestMiddleware = ((request: RequestContextLike) => Promise<AuthMiddlewar
 
 function requestMiddleware(guard: Guard, o: AuthMiddlewareOptions, custom?: RBACMiddlewareOptions): RequestMiddleware {
   const mw = async (request: RequestContextLike): Promise<AuthMiddlewareResult> => {
-    let d = await guard.decide(reqOf(request));
-    if (!d.allow && o.optional && !d.preflight && d.code === 'AUTH-005') d = anonymous(d);
+    const d = await guard.decide(reqOf(request));
     if (!d.allow) {
       const error = errorOf(d);
       await safe(() => o.onError?.(error, request));
@@ -231,7 +231,6 @@ export async function createProtectedMiddleware(options: { auth: AuthMiddlewareO
 export async function createExpressAuthMiddleware(options: AuthMiddlewareOptions & { rbac?: RBACMiddlewareOptions }) {
   const guard = new Guard(authConfig(options, options.rbac), options);
   const handler = expressHandler(guard, {
-    allowMissing: options.optional,
     extra(req, ctx) {
       req.user = ctx.user;
       req.authContext = ctx;

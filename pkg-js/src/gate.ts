@@ -124,7 +124,7 @@ export interface GateAllow {
   preflight?: false;
   status: 200;
   code: null;
-  reason: 'authenticated' | 'public' | 'disabled' | 'shadow';
+  reason: 'authenticated' | 'public' | 'anonymous' | 'disabled' | 'shadow';
   identity: GateIdentity | null;
   /** Identity headers to add when forwarding. */
   headers: Record<string, string>;

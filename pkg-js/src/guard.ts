@@ -232,20 +232,18 @@ export function expressHandler(
   guard: Guard,
   options: {
     onDenied?(d: GuardDecision, req: NodeReqLike, res: NodeResLike, next: (e?: unknown) => void): unknown;
-    allowMissing?: boolean;
     extra?(req: NodeReqLike, ctx: AuthContext): void;
   } = {},
 ) {
   return async (req: NodeReqLike, res: NodeResLike, next: (e?: unknown) => void): Promise<void> => {
     const clientIp = guard.clientIp(req.socket?.remoteAddress, req.headers['x-forwarded-for']);
-    let d = await guard.decide({
+    const d = await guard.decide({
       method: String(req.method ?? 'GET'),
       path: String(req.originalUrl ?? req.url ?? '/'),
       headers: pairsFromRaw(req.rawHeaders) ?? req.headers,
       clientIp,
     });
     const h = responseHeaders(d);
-    if (!d.allow && options.allowMissing && !d.preflight && d.code === 'AUTH-005') d = anonymous(d, guard.gate.strippedHeaders(Object.keys(req.headers)));
     if (d.allow) {
       for (const [k, v] of Object.entries(h)) res.setHeader(k, v);
       // Identity headers the client sent are removed; the gate's are set (as on the Worker).
@@ -268,11 +266,6 @@ export function expressHandler(
     for (const [k, v] of Object.entries(h)) res.setHeader(k, v);
     res.end(d.preflight ? undefined : d.body);
   };
-}
-
-/** @internal An anonymous allow standing for a denial for a missing credential (`optional`). */
-export function anonymous(d: GuardDecision, stripHeaders: string[] = []): GuardDecision {
-  return { allow: true, status: 200, code: null, reason: 'public', identity: null, headers: {}, stripHeaders, route: d.route, path: null, forwardPath: null, shadow: null, responseHeaders: { ...(d.responseHeaders ?? {}) } };
 }
 
 /** The request context for an allow: the identity, and the session when the credential

@@ -310,6 +310,19 @@ describe('seed factories', () => {
     assert.deepEqual(r.json, { user: null, spoofed: null, roles: null, other: 'kept' });
   });
 
+  it('optional is the core route rule: decision reason anonymous; combined with RBAC roles a config error', async () => {
+    const gate = await eg.Gate.create({ providers: [{ type: 'jwt', issuer: 'https://issuer.example', secret: { env: 'JWT_SECRET' } }], routes: [{ path: '/feed', optional: true }] }, { env });
+    const anon = await gate.decide({ method: 'GET', path: '/feed', headers: { 'x-user-id': 'admin' } });
+    assert.deepEqual([anon.allow, anon.reason, anon.identity], [true, 'anonymous', null]);
+    assert.ok(anon.stripHeaders.map((h) => h.toLowerCase()).includes('x-user-id'));
+    const expired = await gate.decide({ method: 'GET', path: '/feed', headers: { authorization: `Bearer ${await token({}, '-1m')}` } });
+    assert.deepEqual([expired.allow, expired.code], [false, 'AUTH-002']);
+    await assert.rejects(
+      eg.createProtectedMiddleware({ auth: { provider: 'jwt', providerConfig: { issuer: 'https://issuer.example' }, optional: true, env }, rbac: { roles: ['admin'] } }),
+      (e) => e.code === 'AUTH-015' && /optional/.test(e.message),
+    );
+  });
+
   it('context helpers outside a request and with runWithAuthContext', async () => {
     assert.equal(eg.getAuthContext(), undefined);
     assert.throws(() => eg.requireAuth(), (e) => e.code === 'AUTH-005');

@@ -461,11 +461,12 @@ impl Config {
                         format!("rate limit {name:?} named twice"),
                     ));
                 }
-                if route.public && policy.key.needs_identity() {
+                if (route.public || route.optional) && policy.key.needs_identity() {
+                    let kind = if route.public { "public" } else { "optional" };
                     return Err(ConfigError::new(
                         at,
                         format!(
-                            "rate limit {name:?} is keyed on {} but the route is public (use an ip or header key)",
+                            "rate limit {name:?} is keyed on {} but the route is {kind} (use an ip or header key)",
                             policy.key.kind()
                         ),
                     ));

@@ -258,6 +258,9 @@ pub enum AllowReason {
     Authenticated,
     /// The route is public.
     Public,
+    /// The route is `optional` and the request carried no credential: it passes without an
+    /// identity.
+    Anonymous,
     /// The gate is disabled (`enabled: false` / `AUTH_ENABLED=false`).
     Disabled,
     /// A `shadow` route: the request would have been denied (see `Allow::shadow`).
@@ -1208,7 +1211,12 @@ impl Gate {
                 }))
             }
             Ok((None, response_headers)) => {
-                let mut d = self.anonymous(req, AllowReason::Public, Some(label), Some(&path));
+                let reason = if route.public {
+                    AllowReason::Public
+                } else {
+                    AllowReason::Anonymous
+                };
+                let mut d = self.anonymous(req, reason, Some(label), Some(&path));
                 if let Decision::Allow(al) = &mut d {
                     al.response_headers = response_headers;
                 }
@@ -1260,7 +1268,8 @@ impl Gate {
         }
     }
 
-    /// `Ok(None)`: public; `Ok(Some)`: authenticated and authorized.
+    /// `Ok(None)`: public, or optional without a credential; `Ok(Some)`: authenticated and
+    /// authorized.
     fn decide_route(
         &self,
         req: &Request,
@@ -1292,6 +1301,7 @@ impl Gate {
             return Ok(None);
         }
         let (credential, session) = match self.extract(req) {
+            Credential::None if route.optional => return Ok(None),
             Credential::None => return deny(ErrorCode::MissingToken, "no credentials"),
             Credential::Ambiguous => {
                 return deny(ErrorCode::InvalidToken, "more than one credential")
@@ -2389,6 +2399,7 @@ mod json_forms {
             match self {
                 AllowReason::Authenticated => "authenticated",
                 AllowReason::Public => "public",
+                AllowReason::Anonymous => "anonymous",
                 AllowReason::Disabled => "disabled",
                 AllowReason::Shadow => "shadow",
             }

@@ -447,6 +447,10 @@ pub struct Route {
     /// Upper-case methods; empty = any.
     pub methods: Vec<String>,
     pub public: bool,
+    /// Credentials optional: a request without any passes as anonymous (identity headers
+    /// stripped, `ip`/`header` rate limits applied); a request with a credential must pass
+    /// every check of the route (a bad or expired token is refused, never downgraded).
+    pub optional: bool,
     /// Providers accepted (names; `apiKey` for API keys); empty = any.
     pub providers: Vec<String>,
     pub roles: Vec<String>,
@@ -494,6 +498,7 @@ impl Route {
             upper.push(m.to_ascii_uppercase());
         }
         let public = o.public.is_some_and(|Bool(b)| b);
+        let optional = o.optional.is_some_and(|Bool(b)| b);
         let providers = list(o.providers);
         let roles = list(o.roles);
         let all_roles = match o.roles_mode.as_ref().map(|s| s.0.as_str()) {
@@ -571,11 +576,24 @@ impl Route {
                 "a public route cannot require providers, roles, permissions or claims",
             ));
         }
+        if optional && public {
+            return Err(ConfigError::new(
+                at("optional"),
+                "a route is public or optional, not both",
+            ));
+        }
+        if optional && (!roles.is_empty() || !permissions.is_empty() || !claims.is_empty()) {
+            return Err(ConfigError::new(
+                at("optional"),
+                "an optional route cannot require roles, permissions or claims (a request without credentials would skip them)",
+            ));
+        }
         Ok(Route {
             name,
             pattern,
             methods: upper,
             public,
+            optional,
             providers,
             roles,
             all_roles,

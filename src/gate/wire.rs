@@ -768,6 +768,9 @@ pub(crate) struct RawRoute {
     pub path: Str,
     pub methods: Option<StrList>,
     pub public: Option<Bool>,
+    /// Credentials optional (Envoy jwt_authn `allow_missing`): a request with none passes
+    /// as anonymous; one that carries a credential must pass every check.
+    pub optional: Option<Bool>,
     pub providers: Option<StrList>,
     pub roles: Option<StrList>,
     #[cfg_attr(test, schemars(extend("enum" = ["any", "all"])))]
