@@ -11,8 +11,9 @@
  * ```
  *
  * On allow `c.get('auth')` is the identity (`null` on a public route) and `getAuth()`
- * returns it where the runtime has `AsyncLocalStorage`; the decision's `responseHeaders`
- * are set on the response. On deny: the decision's status, headers and problem+json body,
+ * returns it where the runtime has `AsyncLocalStorage`; client-sent identity headers are
+ * removed from the request and the gate's set (`c.req.raw` is replaced); the decision's
+ * `responseHeaders` are set on the response. On deny: the decision's status, headers and problem+json body,
  * or `onDenied`. No dependency on hono: structural types only.
  */
 import type { GateConfig } from './config.generated.js';
@@ -64,6 +65,16 @@ export function gate(config: GateConfig | string, options: HonoGateOptions = {})
     if (!d.allow) {
       if (options.onDenied && !d.preflight) return options.onDenied(d, c);
       return new Response(d.preflight ? null : d.body, { status: d.status, headers: h });
+    }
+    // Identity headers the client sent are removed and the gate's set, as the Worker and the
+    // Express middleware do, so a handler reading `c.req.header('x-user-id')` (or proxying
+    // `c.req.raw`) sees only what the gate vouches for. Incoming headers are immutable on
+    // some runtimes: the request is rebuilt with the new headers (same body and signal).
+    if (d.stripHeaders.length || Object.keys(d.headers).length) {
+      const headers = new Headers(c.req.raw.headers);
+      for (const n of d.stripHeaders) headers.delete(n);
+      for (const [k, v] of Object.entries(d.headers)) headers.set(k, v);
+      c.req.raw = new Request(c.req.raw, { headers });
     }
     const auth = identityOf(d);
     c.set('auth', auth);

@@ -190,11 +190,11 @@ describe('edgegate/hono (Node)', () => {
   before(async () => {
     const app = new Hono();
     app.use('*', honoGate(config, { env: envFull }));
-    app.get('/health', (c) => c.json({ auth: c.get('auth') }));
+    app.get('/health', (c) => c.json({ auth: c.get('auth'), uid: c.req.header('x-user-id') ?? null }));
     app.post('/api/echo', async (c) => {
       const body = await c.req.json();
       await new Promise((r) => setTimeout(r, 5));
-      return c.json({ body, auth: c.get('auth').sub, ctx: eg.getAuth()?.sub ?? null });
+      return c.json({ body, auth: c.get('auth').sub, ctx: eg.getAuth()?.sub ?? null, uid: c.req.header('x-user-id') ?? null, other: c.req.header('x-other') ?? null });
     });
     server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await once(server, 'listening');
@@ -202,10 +202,12 @@ describe('edgegate/hono (Node)', () => {
   });
   after(() => server.close());
 
-  it('allow: c.get("auth") and getAuth() after an async body read', async () => {
-    const r = await get(base, '/api/echo', await token(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":2}' });
+  it('allow: c.get("auth") and getAuth() after an async body read; forged identity headers replaced', async () => {
+    const r = await get(base, '/api/echo', await token(), { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': 'admin', 'x-other': 'kept' }, body: '{"a":2}' });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json, { body: { a: 2 }, auth: 'u1', ctx: 'u1' });
+    assert.deepEqual(r.json, { body: { a: 2 }, auth: 'u1', ctx: 'u1', uid: 'u1', other: 'kept' });
+    const pub = await get(base, '/health', undefined, { headers: { 'x-user-id': 'admin' } });
+    assert.deepEqual(pub.json, { auth: null, uid: null });
   });
 
   it('deny: 401 with WWW-Authenticate and problem+json', async () => {
@@ -214,7 +216,7 @@ describe('edgegate/hono (Node)', () => {
     assert.match(r.headers.get('www-authenticate'), /^Bearer/);
     assert.equal(r.json.code, 'AUTH-005');
     const ok = await get(base, '/health');
-    assert.deepEqual(ok.json, { auth: null });
+    assert.deepEqual(ok.json, { auth: null, uid: null });
   });
 });
 
