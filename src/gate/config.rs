@@ -121,22 +121,23 @@ impl IdentityHeaders {
     }
 }
 
-/// A header name's character as CGI-style servers compare it: ASCII lowercase, `_` and `.`
-/// as `-`.
-fn header_key_char(c: char) -> char {
-    match c {
-        '_' | '.' => '-',
-        c => c.to_ascii_lowercase(),
+/// A header name's byte as CGI-style servers compare it: ASCII lowercase, `_` and `.` as `-`
+/// (bytes of non-ASCII characters are left alone, so comparing bytes is comparing characters).
+fn header_key_byte(b: u8) -> u8 {
+    match b {
+        b'_' | b'.' => b'-',
+        b => b.to_ascii_lowercase(),
     }
 }
 
 /// Whether two header names are equal as CGI-style servers compare them (surrounding
 /// whitespace ignored, ASCII case ignored, `_` and `.` read as `-`).
 fn same_header_key(a: &str, b: &str) -> bool {
-    a.trim()
-        .chars()
-        .map(header_key_char)
-        .eq(b.trim().chars().map(header_key_char))
+    let (a, b) = (a.trim().as_bytes(), b.trim().as_bytes());
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| header_key_byte(*x) == header_key_byte(*y))
 }
 
 /// Deepest nesting of a config document (the deepest valid config is about 6 levels:

@@ -275,19 +275,15 @@ fn path_and_query(url: &str) -> (&str, Option<&str>) {
 }
 
 /// Every header of `headers` as `(name, value)` (names lower-case, as the runtime iterates
-/// them).
+/// them). Two calls into JS for the whole list, not several per header:
+/// `Array.from(headers).join("\n")` writes each entry as `name,value` (a field name is a
+/// token, so it has no `,`; a value cannot hold a line break, so lines are entries).
 fn header_entries(headers: &web_sys::Headers) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(Some(iter)) = js_sys::try_iter(headers) else {
-        return out;
-    };
-    for entry in iter.flatten() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-            out.push((k, v));
-        }
-    }
-    out
+    let all = String::from(js_sys::Array::from(headers).join("\n"));
+    all.split('\n')
+        .filter_map(|line| line.split_once(','))
+        .map(|(n, v)| (String::from(n), String::from(v)))
+        .collect()
 }
 
 /// The gate request: method, path + query, every header, the client address
