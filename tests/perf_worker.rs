@@ -3,11 +3,11 @@
 //! allocated a default `IdentityHeaders`, two name lists and a lowercased copy of every name
 //! it compared (about 7% of the Worker's CPU). It now compares in place.
 //!
-//! Allocations are counted by this test binary's global allocator (one test function, so no
-//! other test thread allocates while a count is taken).
+//! Allocations are counted per thread by this test binary's global allocator (tests run on
+//! several threads).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use edgegate::gate::{Decision, Env, Gate, Pending, Request, Step};
 use hmac::{Hmac, Mac};
@@ -19,11 +19,17 @@ use common::b64url;
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+std::thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
@@ -32,7 +38,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -42,9 +48,9 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = ALLOCS.with(Cell::get);
     let out = f();
-    (out, ALLOCS.load(Ordering::Relaxed) - before)
+    (out, ALLOCS.with(Cell::get) - before)
 }
 
 const SECRET: &str = "perf-test-secret-0123456789abcdef!!";
@@ -141,4 +147,66 @@ fn header_strip_check_allocates_nothing_and_keeps_its_rules() {
         with_41_headers <= with_5_headers + 40,
         "decide allocates per header: {with_5_headers} with 5 headers, {with_41_headers} with 41"
     );
+}
+
+/// The JS Gate's backend (src/wasm/gate.rs): `MemoBackend` over the pure backend. A repeated
+/// check is answered from memory (valid or not); any change in the check asks the inner
+/// backend; HMAC is never remembered; the memory is bounded.
+#[test]
+fn memo_backend_remembers_each_exact_check_once() {
+    use edgegate::jose::{
+        Algorithm, CryptoBackend, Jwk, KeyParams, MemoBackend, MAX_MEMO_VERDICTS,
+    };
+    struct Inner<'a>(&'a Cell<usize>);
+    impl CryptoBackend for Inner<'_> {
+        fn verify(&self, _: Algorithm, _: &Jwk, input: &[u8], _: &[u8]) -> bool {
+            self.0.set(self.0.get() + 1);
+            input.starts_with(b"ok")
+        }
+    }
+    let key = |params: KeyParams| Jwk {
+        kid: None,
+        alg: None,
+        use_: None,
+        key_ops: None,
+        params,
+    };
+    let rsa = key(KeyParams::Rsa {
+        n: vec![1; 256],
+        e: vec![1, 0, 1],
+    });
+    let rsa2 = key(KeyParams::Rsa {
+        n: vec![2; 256],
+        e: vec![1, 0, 1],
+    });
+    let oct = key(KeyParams::Oct {
+        k: b"secret".to_vec(),
+    });
+    let calls = Cell::new(0);
+    let memo = MemoBackend::new(Inner(&calls));
+    let rs = Algorithm::Rs256;
+
+    assert!(memo.verify(rs, &rsa, b"ok.1", b"sig"));
+    assert!(memo.verify(rs, &rsa, b"ok.1", b"sig"));
+    assert_eq!(calls.get(), 1);
+    assert!(!memo.verify(rs, &rsa, b"bad.1", b"sig"));
+    assert!(!memo.verify(rs, &rsa, b"bad.1", b"sig"));
+    assert_eq!(calls.get(), 2);
+    // Another signature, input, key or algorithm is another check.
+    memo.verify(rs, &rsa, b"ok.1", b"sig2");
+    memo.verify(rs, &rsa, b"ok.2", b"sig");
+    memo.verify(rs, &rsa2, b"ok.1", b"sig");
+    memo.verify(Algorithm::Ps256, &rsa, b"ok.1", b"sig");
+    assert_eq!(calls.get(), 6);
+    assert_eq!(memo.len(), 6);
+    // HMAC passes through, every time.
+    memo.verify(Algorithm::Hs256, &oct, b"ok.1", b"sig");
+    memo.verify(Algorithm::Hs256, &oct, b"ok.1", b"sig");
+    assert_eq!(calls.get(), 8);
+    assert_eq!(memo.len(), 6);
+    // Bounded.
+    for i in 0..(2 * MAX_MEMO_VERDICTS) {
+        memo.verify(rs, &rsa, format!("ok.{i}").as_bytes(), b"s");
+        assert!(memo.len() <= MAX_MEMO_VERDICTS);
+    }
 }
