@@ -7,9 +7,12 @@
 //   jose RS256         the same gate written with jose: createRemoteJWKSet + jwtVerify + role
 // Also printed: the gzip size of the deployable bundle (`wrangler deploy --dry-run --outdir`)
 // and each Worker's startup time (new Miniflare -> first answer, minus the pass-through's).
+// Each case runs in its own fresh workerd, one token reused for the whole run (a token's
+// signature verdict is remembered by both edgegate Workers; jose checks it every time).
 //
 // Options: --duration S (default 10), --connections N (default 16), --rounds N (default 3;
-// the table shows medians), --quick (3 s, 1 round). Not part of the test command.
+// the table shows medians), --quick (3 s, 1 round), --profile "<case>" (a CPU profile of one
+// case, see PROFILE below). Not part of the test command.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -36,6 +39,12 @@ const quick = args.includes('--quick');
 const DURATION = opt('--duration', quick ? 3 : 10);
 const CONNECTIONS = opt('--connections', 16);
 const ROUNDS = opt('--rounds', quick ? 1 : 3);
+// `--profile "<case>"`: one run of that case with a CPU profile of the Worker's isolate
+// (Chrome DevTools Protocol over Miniflare's inspector port), then the functions with the
+// most self and inclusive time; the .cpuprofile is written to the temp dir (open it in
+// Chrome DevTools). wasm functions show by name (the Worker's wasm keeps its name section).
+const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
+const INSPECTOR_PORT = opt('--inspector-port', 9339);
 const ISSUER = 'https://idp.bench';
 const AUDIENCE = 'api';
 const HS_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -173,6 +182,7 @@ async function start(name) {
     bindings: { ORIGIN_URL: ORIGIN, ...w.bindings },
     // The Workers' own log lines (one JSON line per decision) are written, not printed.
     handleStructuredLogs: () => {},
+    ...(PROFILE ? { inspectorPort: INSPECTOR_PORT } : {}),
     ...(w.extra ?? {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
@@ -199,27 +209,112 @@ const cases = [
 const results = Object.fromEntries(cases.map(([n]) => [n, []]));
 const startup = { 'pass-through': [], rust: [], 'js-edgegate': [], jose: [] };
 
+/** `--profile`: shares of the sampled time by function, self and inclusive. */
+function summarize(profile, top = 30) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (n) => {
+    const f = n.callFrame;
+    const where = f.url.includes('wasm') ? 'wasm' : f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}` : 'runtime';
+    return `${(f.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '')} [${where}]`;
+  };
+  const self = new Map();
+  const incl = new Map();
+  for (const s of profile.samples) {
+    const leaf = name(byId.get(s));
+    self.set(leaf, (self.get(leaf) ?? 0) + 1);
+    const seen = new Set();
+    for (let id = s; id !== undefined; id = parent.get(id)) {
+      const k = name(byId.get(id));
+      if (!seen.has(k)) incl.set(k, (incl.get(k) ?? 0) + 1);
+      seen.add(k);
+    }
+  }
+  const n = profile.samples.length;
+  const table = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, c]) => `${((100 * c) / n).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+  return `self time (${n} samples):\n${table(self)}\n\ninclusive time:\n${table(incl)}`;
+}
+
+async function profileCase(cname) {
+  const c = cases.find(([n]) => n === cname);
+  if (!c) throw new Error(`--profile: no case "${cname}" (one of: ${cases.map(([n]) => n).join(', ')})`);
+  const [, wname, alg] = c;
+  const token = alg ? tokens[alg] : null;
+  const { mf, url } = await start(wname);
+  try {
+    await run(url, token, Math.min(2, DURATION)); // warm-up
+    const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
+    const target = targets.find((t) => String(t.title).includes('core:user:'));
+    if (!target) throw new Error(`--profile: no Worker isolate among ${JSON.stringify(targets.map((t) => t.title))}`);
+    const WebSocket = rootRequire('ws');
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    let id = 0;
+    const waiting = new Map();
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m);
+      waiting.get(msg.id)?.(msg);
+      waiting.delete(msg.id);
+    });
+    const send = (method, params = {}) => new Promise((resolve) => {
+      waiting.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: 200 });
+    await send('Profiler.start');
+    const r = await run(url, token);
+    const { result } = await send('Profiler.stop');
+    ws.close();
+    const file = path.join(os.tmpdir(), `worker-bench-${cname.replace(/\W+/g, '-')}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(result.profile));
+    console.log(`${cname}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms (profiled: slower, and console calls cost more with an inspector attached)`);
+    console.log(`profile: ${file}\n`);
+    console.log(summarize(result.profile));
+  } finally {
+    await mf.dispose();
+  }
+}
+
+if (PROFILE) {
+  try {
+    await profileCase(PROFILE);
+  } finally {
+    for (const s of [origin, idp]) {
+      s.closeAllConnections?.();
+      s.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 try {
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const wname of Object.keys(workers)) {
+    // A fresh workerd per case: p99 (and, less clearly, throughput) sinks over the life of
+    // one instance for every Worker, jose's too (measured: the same Worker and token, p99
+    // ~33 ms in its first 10 s, 60-75 ms in the next ones), so a case that ran second or
+    // third in a shared instance looked slower than it is (HS256 behind RS256 and ES256).
+    for (const [cname, wname, alg] of cases) {
       const { mf, url, t0 } = await start(wname);
       try {
-        const tok = cases.find(([, w]) => w === wname)[2];
-        const first = await fetch(`${url}/api/bench`, { headers: tok ? { authorization: `Bearer ${tokens[tok]}` } : {} });
+        const token = alg ? tokens[alg] : null;
+        const first = await fetch(`${url}/api/bench`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
         await first.text();
         startup[wname].push(performance.now() - t0);
-        for (const [cname, , alg] of cases.filter(([, w]) => w === wname)) {
-          const token = alg ? tokens[alg] : null;
-          const check = await fetch(`${url}/api/bench`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-          const body = await check.text();
-          if (check.status !== 200 || (token && !body.includes('bench-user'))) throw new Error(`${cname}: ${check.status} ${body.slice(0, 200)}`);
-          await run(url, token, Math.min(2, DURATION)); // warm-up
-          const hits = jwksHits;
-          const r = await run(url, token);
-          if (r.non2xx || r.errors) throw new Error(`${cname}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-          results[cname].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
-          log(`round ${round}/${ROUNDS} ${cname}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${jwksHits - hits} JWKS fetches`);
-        }
+        const check = await fetch(`${url}/api/bench`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+        const body = await check.text();
+        if (check.status !== 200 || (token && !body.includes('bench-user'))) throw new Error(`${cname}: ${check.status} ${body.slice(0, 200)}`);
+        await run(url, token, Math.min(2, DURATION)); // warm-up
+        const hits = jwksHits;
+        const r = await run(url, token);
+        if (r.non2xx || r.errors) throw new Error(`${cname}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        results[cname].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
+        log(`round ${round}/${ROUNDS} ${cname}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${jwksHits - hits} JWKS fetches`);
       } finally {
         await mf.dispose();
       }

@@ -14,7 +14,9 @@
 import { API_KEY_RANDOM_BYTES, JWKS_DEFAULTS } from './abi.generated.js';
 import { defaultLimits, gateBinding, KEY_SOURCE, type KeySource } from './api.js';
 import type { GateConfig } from './config.generated.js';
+import { host as hostCrypto } from './binding.js';
 import { ConfigError, fromCore } from './errors.js';
+import type { AsymAlg, HostCrypto, JsonWebKeyLike } from './host.js';
 import { CLOCK, createRemoteJWKSet, readBounded, USABLE_UNTIL, type RemoteJWKSetOptions, type RemoteJWKSFunction } from './remote.js';
 
 /** @internal The wasm class: the gate and what its requests share (key sets, discovery,
@@ -68,6 +70,7 @@ interface RequestHandle {
   provideIntrospection(provider: string, token: string, body?: Uint8Array): void;
   provideCustom(provider: string, token: string, claims?: string): void;
   provideApiKey(keyId: string, record?: string): void;
+  provideVerdict(index: number, ok?: boolean): void;
   provideRevoked(id: string, answer?: string): void;
   provideSession(hash: string, record?: string): void;
   free(): void;
@@ -291,7 +294,20 @@ function report(hook: GateOptions['onDecision'], d: GateDecision, started: numbe
   }
 }
 
+/** A signature check the core asks of the host (host crypto mode). */
+interface VerifyCheck {
+  index: number;
+  alg: AsymAlg;
+  jwk: JsonWebKeyLike;
+  input: string;
+  signature: string;
+}
+
+/** Most imported host keys a gate keeps (then it starts again from empty). */
+const MAX_HOST_KEYS = 256;
+
 type Io =
+  | { type: 'verify'; checks: VerifyCheck[] }
   | { type: 'jwks'; provider: string; url: string; refresh: boolean }
   | { type: 'discovery'; provider: string; url: string }
   | { type: 'introspect'; provider: string; url: string; token: string; authorization: string; body: string }
@@ -406,6 +422,10 @@ export class Gate {
   readonly #core: GateCoreHandle;
   readonly #opts: GateOptions;
   readonly #remotes = new Map<string, RemoteJWKSFunction>();
+  /** This runtime's native crypto (node:crypto, WebCrypto): RSA/ECDSA/EdDSA checks. */
+  #host: HostCrypto | undefined;
+  /** Keys imported into `#host`, by algorithm and JWK. */
+  readonly #hostKeys = new Map<string, unknown>();
   /** Warnings to log loudly at every start (e.g. the gate is disabled). */
   readonly warnings: readonly string[];
 
@@ -423,10 +443,18 @@ export class Gate {
     if (typeof text !== 'string') throw new ConfigError('config: expected an object or JSON text');
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.env ?? DEFAULT_ENV?.() ?? {})) if (typeof v === 'string') env[k] = v;
-    const W = gateBinding() as { GateCore: new (config: string, env: string) => GateCoreHandle };
+    const W = gateBinding() as { GateCore: new (config: string, env: string, hostCrypto?: boolean) => GateCoreHandle };
+    // RSA/ECDSA/EdDSA signatures are checked by the runtime's crypto (node:crypto, WebCrypto)
+    // when there is one: the core asks for each check (`verify` steps) and keeps the verdicts.
+    let native: HostCrypto | undefined;
+    try {
+      native = hostCrypto();
+    } catch {
+      native = undefined;
+    }
     let core: GateCoreHandle;
     try {
-      core = new W.GateCore(text, JSON.stringify(env));
+      core = new W.GateCore(text, JSON.stringify(env), native !== undefined);
     } catch (e) {
       throw fromCore(e, 'AUTH-015');
     }
@@ -456,6 +484,7 @@ export class Gate {
       }
     }
     const gate = new Gate(core, options, CREATE);
+    gate.#host = native;
     if (inspectOnly) INSPECTED.add(gate);
     return gate;
   }
@@ -535,12 +564,39 @@ export class Gate {
     }
   }
 
+  /** The core's signature checks through the runtime's crypto; a check it cannot do (a key
+   * it does not import) is answered `undefined`: the core's pure backend decides it. */
+  async #verifyChecks(handle: RequestHandle, checks: VerifyCheck[]): Promise<void> {
+    const native = this.#host;
+    for (const c of checks) {
+      let ok: boolean | undefined;
+      if (native) {
+        try {
+          const id = `${c.alg} ${JSON.stringify(c.jwk)}`;
+          let key = this.#hostKeys.get(id);
+          if (key === undefined) {
+            key = await native.importKey(c.jwk, c.alg);
+            if (this.#hostKeys.size >= MAX_HOST_KEYS) this.#hostKeys.clear();
+            this.#hostKeys.set(id, key);
+          }
+          ok = (await native.verify(c.alg, key, c.input, c.signature)) === true;
+        } catch {
+          ok = undefined;
+        }
+      }
+      handle.provideVerdict(c.index, ok);
+    }
+  }
+
   async #perform(handle: RequestHandle, io: Io, now: number): Promise<void> {
     const o = this.#opts;
     const doFetch = o.fetch ?? ((...a: Parameters<typeof fetch>) => globalThis.fetch(...a));
     const timeout = o.timeoutDuration ?? JWKS_DEFAULTS.timeoutDuration;
     const storeTimeout = typeof o.storeTimeout === 'number' && o.storeTimeout > 0 ? o.storeTimeout : STORE_TIMEOUT_MS;
     switch (io.type) {
+      case 'verify':
+        await this.#verifyChecks(handle, io.checks);
+        return;
       case 'jwks': {
         let remote = this.#remotes.get(io.provider);
         if (!remote) {

@@ -52,15 +52,28 @@ pub struct IdentityHeaders {
     pub claims: Option<String>,
 }
 
+/// The default identity header names, in [`IdentityHeaders`] field order. Always stripped
+/// from incoming requests, even when a header is renamed or disabled.
+const DEFAULT_IDENTITY_HEADERS: [&str; 6] = [
+    "X-User-Id",
+    "X-User-Roles",
+    "X-User-Permissions",
+    "X-Auth-Provider",
+    "X-User-Org",
+    "X-Auth-Claims",
+];
+
 impl Default for IdentityHeaders {
     fn default() -> Self {
+        let [user_id, roles, permissions, provider, org, claims] =
+            DEFAULT_IDENTITY_HEADERS.map(|n| Some(String::from(n)));
         IdentityHeaders {
-            user_id: Some("X-User-Id".into()),
-            roles: Some("X-User-Roles".into()),
-            permissions: Some("X-User-Permissions".into()),
-            provider: Some("X-Auth-Provider".into()),
-            org: Some("X-User-Org".into()),
-            claims: Some("X-Auth-Claims".into()),
+            user_id,
+            roles,
+            permissions,
+            provider,
+            org,
+            claims,
         }
     }
 }
@@ -68,6 +81,11 @@ impl Default for IdentityHeaders {
 impl IdentityHeaders {
     /// Every configured name.
     pub fn names(&self) -> Vec<String> {
+        self.configured().map(String::from).collect()
+    }
+
+    /// Every configured name, borrowed.
+    fn configured(&self) -> impl Iterator<Item = &str> {
         [
             &self.user_id,
             &self.roles,
@@ -78,22 +96,21 @@ impl IdentityHeaders {
         ]
         .into_iter()
         .flatten()
-        .cloned()
-        .collect()
+        .map(String::as_str)
+    }
+
+    /// Every configured name, then every default name (may repeat).
+    fn all_names(&self) -> impl Iterator<Item = &str> {
+        self.configured().chain(DEFAULT_IDENTITY_HEADERS)
     }
 
     /// What is stripped from incoming requests: every configured name and every default
     /// name (a renamed or disabled header keeps its default name stripped), each once.
     pub fn strip_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for n in self
-            .names()
-            .into_iter()
-            .chain(IdentityHeaders::default().names())
-        {
-            let key = header_key(&n);
-            if !out.iter().any(|m| header_key(m) == key) {
-                out.push(n);
+        let mut out: Vec<String> = Vec::with_capacity(12);
+        for n in self.all_names() {
+            if !out.iter().any(|m| same_header_key(m, n)) {
+                out.push(n.into());
             }
         }
         out
@@ -102,24 +119,29 @@ impl IdentityHeaders {
     /// Whether an incoming header named `name` must be stripped: its name equals an
     /// identity header name (configured or default) once `_` and `.` are read as `-`,
     /// ignoring ASCII case (CGI-style servers read `X_User_Id` as `X-User-Id`).
+    /// Runs for every header of every request: compares in place, without allocating.
     pub fn is_stripped(&self, name: &str) -> bool {
-        let key = header_key(name);
-        self.names()
-            .iter()
-            .chain(IdentityHeaders::default().names().iter())
-            .any(|n| header_key(n) == key)
+        self.all_names().any(|n| same_header_key(n, name))
     }
 }
 
-/// A header name as CGI-style servers compare it: ASCII lowercase, `_` and `.` as `-`.
-fn header_key(name: &str) -> String {
-    name.trim()
-        .chars()
-        .map(|c| match c {
-            '_' | '.' => '-',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
+/// A header name's byte as CGI-style servers compare it: ASCII lowercase, `_` and `.` as `-`
+/// (bytes of non-ASCII characters are left alone, so comparing bytes is comparing characters).
+fn header_key_byte(b: u8) -> u8 {
+    match b {
+        b'_' | b'.' => b'-',
+        b => b.to_ascii_lowercase(),
+    }
+}
+
+/// Whether two header names are equal as CGI-style servers compare them (surrounding
+/// whitespace ignored, ASCII case ignored, `_` and `.` read as `-`).
+fn same_header_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim().as_bytes(), b.trim().as_bytes());
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| header_key_byte(*x) == header_key_byte(*y))
 }
 
 /// Deepest nesting of a config document (the deepest valid config is about 6 levels:

@@ -61,6 +61,97 @@ impl CryptoBackend for PureBackend {
     }
 }
 
+/// Most verdicts a [`MemoBackend`] keeps (then it starts again from empty).
+pub const MAX_MEMO_VERDICTS: usize = 4096;
+
+/// A backend that remembers the verdicts of another one for RSA, ECDSA and EdDSA checks.
+///
+/// A verdict is keyed by SHA-256 over the algorithm, the key material, the signing input and
+/// the signature, so it only ever answers the very same check (valid or not); claims and
+/// times are still checked by the caller on every use. HMAC checks (cheap, and keyed by a
+/// secret) are passed through. At most [`MAX_MEMO_VERDICTS`] verdicts. For hosts that keep
+/// one gate per process or isolate and see the same token on many requests: a pure-Rust
+/// RSA-2048 check costs about a millisecond in wasm, a memo hit one SHA-256.
+#[derive(Debug, Default)]
+pub struct MemoBackend<B> {
+    inner: B,
+    verdicts: core::cell::RefCell<alloc::collections::BTreeMap<[u8; 32], bool>>,
+}
+
+impl<B: CryptoBackend> MemoBackend<B> {
+    /// Remembers `inner`'s verdicts.
+    pub fn new(inner: B) -> Self {
+        MemoBackend {
+            inner,
+            verdicts: core::cell::RefCell::new(alloc::collections::BTreeMap::new()),
+        }
+    }
+
+    /// How many verdicts are remembered.
+    pub fn len(&self) -> usize {
+        self.verdicts.borrow().len()
+    }
+
+    /// Whether no verdict is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.verdicts.borrow().is_empty()
+    }
+}
+
+/// The identity of one signature check: SHA-256 over the algorithm, the key material, the
+/// signing input and the signature, each length-prefixed.
+pub fn check_id(alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> [u8; 32] {
+    fn put(h: &mut Sha256, bytes: &[u8]) {
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(bytes);
+    }
+    let mut h = Sha256::new();
+    put(&mut h, alg.name().as_bytes());
+    match &key.params {
+        KeyParams::Rsa { n, e } => {
+            put(&mut h, b"RSA");
+            put(&mut h, n);
+            put(&mut h, e);
+        }
+        KeyParams::Ec { crv, x, y } => {
+            put(&mut h, b"EC");
+            put(&mut h, crv.name().as_bytes());
+            put(&mut h, x);
+            put(&mut h, y);
+        }
+        KeyParams::Ed25519 { x } => {
+            put(&mut h, b"OKP");
+            put(&mut h, x);
+        }
+        KeyParams::Oct { k } => {
+            put(&mut h, b"oct");
+            put(&mut h, k);
+        }
+    }
+    put(&mut h, signing_input);
+    put(&mut h, signature);
+    h.finalize().into()
+}
+
+impl<B: CryptoBackend> CryptoBackend for MemoBackend<B> {
+    fn verify(&self, alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> bool {
+        if alg.is_symmetric() {
+            return self.inner.verify(alg, key, signing_input, signature);
+        }
+        let id = check_id(alg, key, signing_input, signature);
+        if let Some(v) = self.verdicts.borrow().get(&id) {
+            return *v;
+        }
+        let verdict = self.inner.verify(alg, key, signing_input, signature);
+        let mut verdicts = self.verdicts.borrow_mut();
+        if verdicts.len() >= MAX_MEMO_VERDICTS {
+            verdicts.clear();
+        }
+        verdicts.insert(id, verdict);
+        verdict
+    }
+}
+
 /// A verifying key built once from a [`Jwk`] for one algorithm.
 ///
 /// Building it decodes and validates the key material (EC point on the curve, RSA

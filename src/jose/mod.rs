@@ -15,7 +15,9 @@ pub(crate) mod token;
 pub(crate) mod verify;
 
 pub use alg::{Algorithm, EcCurve, RSA_MAX_BITS, RSA_MAX_EXPONENT};
-pub use crypto::{CryptoBackend, PreparedKey, PureBackend};
+pub use crypto::{
+    check_id, CryptoBackend, MemoBackend, PreparedKey, PureBackend, MAX_MEMO_VERDICTS,
+};
 pub use jwk::{Jwk, JwkSet};
 pub use jwks_cache::{
     parse_cache_control, Action, CacheControl, CachePolicy, Freshness, JwksCache, Need, Snapshot,

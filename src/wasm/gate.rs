@@ -13,6 +13,84 @@ use crate::error::ErrorCode;
 use crate::gate::api_key;
 use crate::gate::cfg::Env;
 use crate::gate::decide::{Ctx, Gate, Pending, Request};
+use crate::jose::alg::Algorithm;
+use crate::jose::key::KeyParams;
+use crate::jose::{check_id, CryptoBackend, Jwk, PureBackend, MAX_MEMO_VERDICTS};
+
+/// A signature check the core asked for that has no verdict yet (host crypto mode).
+#[derive(Debug)]
+struct Wanted {
+    id: [u8; 32],
+    alg: Algorithm,
+    key: Jwk,
+    input: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+/// Host crypto mode (`GateCore::new(.., true)`): RSA/ECDSA/EdDSA checks are answered from
+/// verdicts the JS host computed with node:crypto / WebCrypto. A check without a verdict is
+/// recorded and answered `false`; the request's next step (`decideAt`) then asks the host for
+/// it (`{"need": {"type": "verify", ...}}`) instead of returning that decision, and the
+/// (pure, repeatable) decision runs again once the verdicts are in. HMAC stays in the core.
+/// Verdicts are keyed by [`check_id`] (algorithm, key, signing input, signature) and shared
+/// by the gate's requests (at most [`MAX_MEMO_VERDICTS`]).
+#[derive(Debug, Default)]
+struct HostChecks {
+    verdicts: RefCell<alloc::collections::BTreeMap<[u8; 32], bool>>,
+    wanted: RefCell<Vec<Wanted>>,
+}
+
+impl HostChecks {
+    fn remember(&self, id: [u8; 32], verdict: bool) {
+        let mut v = self.verdicts.borrow_mut();
+        if v.len() >= MAX_MEMO_VERDICTS {
+            v.clear();
+        }
+        v.insert(id, verdict);
+    }
+}
+
+struct HostBackend(Rc<HostChecks>);
+
+impl CryptoBackend for HostBackend {
+    fn verify(&self, alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> bool {
+        if alg.is_symmetric() {
+            return PureBackend.verify(alg, key, signing_input, signature);
+        }
+        let id = check_id(alg, key, signing_input, signature);
+        if let Some(v) = self.0.verdicts.borrow().get(&id) {
+            return *v;
+        }
+        let mut wanted = self.0.wanted.borrow_mut();
+        if !wanted.iter().any(|w| w.id == id) {
+            wanted.push(Wanted {
+                id,
+                alg,
+                key: key.clone(),
+                input: signing_input.to_vec(),
+                signature: signature.to_vec(),
+            });
+        }
+        false
+    }
+}
+
+/// The public JWK the host imports for `w` (`None`: not a key the host checks).
+fn host_jwk(w: &Wanted) -> Option<serde_json::Value> {
+    use crate::codec::b64::encode;
+    Some(match &w.key.params {
+        KeyParams::Rsa { n, e } => {
+            serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
+        }
+        KeyParams::Ec { crv, x, y } => {
+            serde_json::json!({"kty": "EC", "crv": crv.name(), "x": encode(x), "y": encode(y)})
+        }
+        KeyParams::Ed25519 { x } => {
+            serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": encode(x)})
+        }
+        KeyParams::Oct { .. } => return None,
+    })
+}
 
 /// A configured gate and the context its requests share (fetched keys, discovery, the
 /// introspection cache). Requests are decided through [`GateRequestHandle`]s from
@@ -22,6 +100,7 @@ use crate::gate::decide::{Ctx, Gate, Pending, Request};
 pub struct GateCore {
     gate: Rc<Gate>,
     ctx: Rc<RefCell<Ctx>>,
+    host: Option<Rc<HostChecks>>,
 }
 
 /// One request being decided, with its own answers (DESIGN.md: "the step protocol is per
@@ -33,6 +112,9 @@ pub struct GateRequestHandle {
     gate: Rc<Gate>,
     ctx: Rc<RefCell<Ctx>>,
     pending: Pending,
+    host: Option<Rc<HostChecks>>,
+    /// Checks this request's last step asked the host for (`provideVerdict` answers them).
+    checks: Vec<Wanted>,
 }
 
 fn usage(message: &str) -> JsValue {
@@ -47,8 +129,11 @@ fn busy() -> JsValue {
 impl GateCore {
     /// `config`: the JSON config; `env`: a JSON object of environment variables (string
     /// values; others are ignored). A bad config throws AUTH-015 with `reason` = the path.
+    /// `host_crypto`: RSA/ECDSA/EdDSA checks are asked of the host (`{"need": {"type":
+    /// "verify"}}` steps, answered with `provideVerdict`); otherwise the pure backend checks
+    /// them in wasm, remembering verdicts.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, env: &str) -> Result<GateCore, JsValue> {
+    pub fn new(config: &str, env: &str, host_crypto: Option<bool>) -> Result<GateCore, JsValue> {
         let env_value: serde_json::Value =
             serde_json::from_str(env).map_err(|_| usage("env: expected a JSON object"))?;
         let mut map = Env::new();
@@ -59,11 +144,24 @@ impl GateCore {
                 }
             }
         }
+        // One gate per process / isolate: repeated tokens (the common case) are checked once.
+        // The pure RSA check costs about a millisecond in wasm (measured in workerd: ~75% of
+        // the JS Worker's CPU with one token reused); a remembered verdict one SHA-256.
         let gate = Gate::from_config(config.as_bytes(), &map)
             .map_err(|e| js_error(e.code(), &e.to_string(), None, Some(&e.path)))?;
+        let host = host_crypto
+            .unwrap_or(false)
+            .then(|| Rc::new(HostChecks::default()));
+        let gate = match &host {
+            Some(h) => gate.with_backend(alloc::boxed::Box::new(HostBackend(Rc::clone(h)))),
+            None => gate.with_backend(alloc::boxed::Box::new(crate::jose::MemoBackend::new(
+                PureBackend,
+            ))),
+        };
         Ok(GateCore {
             gate: Rc::new(gate),
             ctx: Rc::new(RefCell::new(Ctx::new())),
+            host,
         })
     }
 
@@ -205,7 +303,50 @@ impl GateCore {
             gate: Rc::clone(&self.gate),
             ctx: Rc::clone(&self.ctx),
             pending: Pending::new(req),
+            host: self.host.clone(),
+            checks: Vec::new(),
         })
+    }
+}
+
+impl GateRequestHandle {
+    /// Before a step: no check is pending from an earlier step of any request.
+    fn begin_step(&mut self) {
+        self.checks.clear();
+        if let Some(h) = &self.host {
+            h.wanted.borrow_mut().clear();
+        }
+    }
+
+    /// After a step: the checks it wanted without a verdict, as a `verify` step for the host
+    /// (the step's own answer is discarded: it saw `false` for them). Checks the host cannot
+    /// take (not ASCII input, a key it does not import) are decided by the pure backend here.
+    fn verify_step(&mut self) -> Option<String> {
+        let host = self.host.as_ref()?;
+        let wanted = core::mem::take(&mut *host.wanted.borrow_mut());
+        if wanted.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        for w in wanted {
+            match (host_jwk(&w), core::str::from_utf8(&w.input)) {
+                (Some(jwk), Ok(input)) => {
+                    out.push(serde_json::json!({
+                        "index": self.checks.len(),
+                        "alg": w.alg.name(),
+                        "jwk": jwk,
+                        "input": input,
+                        "signature": crate::codec::b64::encode(&w.signature),
+                    }));
+                    self.checks.push(w);
+                }
+                _ => host.remember(
+                    w.id,
+                    PureBackend.verify(w.alg, &w.key, &w.input, &w.signature),
+                ),
+            }
+        }
+        Some(serde_json::json!({"need": {"type": "verify", "checks": out}}).to_string())
     }
 }
 
@@ -223,23 +364,39 @@ impl GateRequestHandle {
     #[wasm_bindgen(js_name = decideAt)]
     pub fn decide_at(&mut self, now_ms: f64) -> Result<String, JsValue> {
         let now_ms = i64::try_from(super::unix_time_ms(now_ms)?.millis()).unwrap_or(i64::MAX);
-        let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
+        self.begin_step();
+        let step = {
+            let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
+            self.gate.decide_at_ms(&self.pending, now_ms, &mut ctx)
+        };
         Ok(self
-            .gate
-            .decide_at_ms(&self.pending, now_ms, &mut ctx)
-            .to_json()
-            .to_string())
+            .verify_step()
+            .unwrap_or_else(|| step.to_json().to_string()))
     }
 
     /// One step at `now` (unix seconds): `{"done": decision}` or `{"need": io}` as JSON.
     pub fn decide(&mut self, now: f64) -> Result<String, JsValue> {
         let now = super::unix_time(now)?.secs();
-        let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
+        self.begin_step();
+        let step = {
+            let mut ctx = self.ctx.try_borrow_mut().map_err(|_| busy())?;
+            self.gate.decide(&self.pending, now, &mut ctx)
+        };
         Ok(self
-            .gate
-            .decide(&self.pending, now, &mut ctx)
-            .to_json()
-            .to_string())
+            .verify_step()
+            .unwrap_or_else(|| step.to_json().to_string()))
+    }
+
+    /// The host's verdict on check `index` of the last `verify` step: `true`/`false`, or
+    /// `undefined` when the host could not check it (the pure backend decides).
+    #[wasm_bindgen(js_name = provideVerdict)]
+    pub fn provide_verdict(&mut self, index: u32, ok: Option<bool>) {
+        let (Some(host), Some(w)) = (&self.host, self.checks.get(index as usize)) else {
+            return;
+        };
+        let verdict =
+            ok.unwrap_or_else(|| PureBackend.verify(w.alg, &w.key, &w.input, &w.signature));
+        host.remember(w.id, verdict);
     }
 
     /// A fetched JWK Set and the instant (ms) its cache policy stops allowing it

@@ -22,7 +22,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::jose::alg::{Algorithm, EcCurve};
 use crate::jose::key::KeyParams;
-use crate::jose::{CryptoBackend, Jwk, PureBackend};
+use crate::jose::{check_id, CryptoBackend, Jwk, PureBackend};
 
 /// Most cached verdicts / imported keys (cleared when full).
 const MAX_VERDICTS: usize = 4096;
@@ -87,15 +87,6 @@ fn key_id(alg: Algorithm, key: &Jwk) -> [u8; 32] {
     let mut h = Sha256::new();
     put(&mut h, alg.name().as_bytes());
     key_material(&mut h, key);
-    h.finalize().into()
-}
-
-fn check_id(alg: Algorithm, key: &Jwk, input: &[u8], signature: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    put(&mut h, alg.name().as_bytes());
-    key_material(&mut h, key);
-    put(&mut h, input);
-    put(&mut h, signature);
     h.finalize().into()
 }
 
