@@ -35,7 +35,7 @@ before(async () => {
   const b = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-worker.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
   assert.equal(b.status, 0, 'scripts/build-worker.sh failed');
   origin = http.createServer((req, res) => {
-    seen.push({ url: req.url, headers: req.headers });
+    seen.push({ method: req.method, url: req.url, headers: req.headers });
     res.writeHead(203, 'Fine Thanks', { 'content-type': 'text/plain', 'x-from-origin': '1' });
     res.end(`hello ${req.headers['x-user-id'] ?? '-'}`);
   });
@@ -149,5 +149,19 @@ test("the origin's response is returned as is (status text kept)", { skip }, asy
     assert.equal(res.statusText, 'Fine Thanks');
     assert.equal(res.headers.get('x-from-origin'), '1');
     assert.equal(await res.text(), 'hello -');
+  });
+});
+
+test('an unknown method (PROPFIND) is decided and forwarded as itself, never as GET', { skip }, async () => {
+  await withWorker([{ name: 'get-only', path: '/get-only/**', methods: ['GET'], public: true }, ...ROUTES], async (get) => {
+    // workers-rs's Method read PROPFIND as GET: a GET-only public route let it through.
+    const refused = await get('/get-only/x', { method: 'PROPFIND' });
+    assert.equal(refused.status, 403, 'a GET-only route does not match PROPFIND');
+    await refused.text();
+    seen.length = 0;
+    const passed = await get('/public/dav', { method: 'PROPFIND' });
+    assert.equal(passed.status, 203);
+    await passed.text();
+    assert.deepEqual(seen.map((r) => r.method), ['PROPFIND']);
   });
 });

@@ -23,7 +23,7 @@ use core::cell::RefCell;
 
 use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
-use worker::{event, Context, Env, Headers, Method, Response};
+use worker::{event, Context, Env, Headers, Response};
 
 use crate::gate::{Allow, Ctx, Decision, Env as GateEnv, Gate, Io, Pending, Step};
 
@@ -310,7 +310,7 @@ fn header_entries(headers: &web_sys::Headers) -> Vec<(String, String)> {
 /// `ClientCert::from_tls_facts` decides what they mean).
 fn gate_request(
     req: &web_sys::Request,
-    method: &Method,
+    method: &str,
     path: &str,
     query: Option<&str>,
     reads_client_cert: bool,
@@ -320,7 +320,7 @@ fn gate_request(
         target.push('?');
         target.push_str(q);
     }
-    let mut out = crate::gate::Request::new(method.as_ref(), &target);
+    let mut out = crate::gate::Request::new(method, &target);
     out.headers = header_entries(&req.headers());
     // The iterated value is `Headers.get`'s (repeated fields joined with ", ").
     out.client_ip = out
@@ -452,7 +452,7 @@ async fn perform(
 /// them: `sent` are its header names), plus the identity headers the core computed.
 async fn forward(
     req: &web_sys::Request,
-    method: &Method,
+    method: &str,
     query: Option<&str>,
     sent: &[(String, String)],
     allow: &Allow,
@@ -482,10 +482,10 @@ async fn forward(
         target.push_str(q);
     }
     let init = web_sys::RequestInit::new();
-    init.set_method(method.as_ref());
+    init.set_method(method);
     init.set_headers(&headers);
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    if *method != Method::Get && *method != Method::Head {
+    if !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") {
         if let Some(body) = req.body() {
             init.set_body(&body);
         }
@@ -560,9 +560,10 @@ async fn fetch(
     let iso = iso.clone();
     let url = req.url();
     let (path, query) = path_and_query(&url);
-    // workers-rs's method (an unknown method reads as GET), as before.
-    let method = Method::from(req.method());
-    if path == HEALTH_PATH && method == Method::Get {
+    // The request's own method, as the runtime normalized it (workers-rs's `Method` read an
+    // unknown method such as PROPFIND as GET: the gate decided, and the origin got, GET).
+    let method = req.method();
+    if path == HEALTH_PATH && method == "GET" {
         return health(&iso, &env, started).map(Into::into);
     }
     if iso.panic_probe && path == PANIC_PROBE_PATH {
