@@ -98,39 +98,138 @@ impl<B: CryptoBackend> MemoBackend<B> {
     }
 }
 
+fn put_len_prefixed(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_be_bytes());
+    h.update(bytes);
+}
+
+fn put_key_material(h: &mut Sha256, key: &Jwk) {
+    match &key.params {
+        KeyParams::Rsa { n, e } => {
+            put_len_prefixed(h, b"RSA");
+            put_len_prefixed(h, n);
+            put_len_prefixed(h, e);
+        }
+        KeyParams::Ec { crv, x, y } => {
+            put_len_prefixed(h, b"EC");
+            put_len_prefixed(h, crv.name().as_bytes());
+            put_len_prefixed(h, x);
+            put_len_prefixed(h, y);
+        }
+        KeyParams::Ed25519 { x } => {
+            put_len_prefixed(h, b"OKP");
+            put_len_prefixed(h, x);
+        }
+        KeyParams::Oct { k } => {
+            put_len_prefixed(h, b"oct");
+            put_len_prefixed(h, k);
+        }
+    }
+}
+
+/// The identity of one key for one algorithm: SHA-256 over the algorithm and the key
+/// material, each length-prefixed (hosts cache their imported keys under it).
+pub fn key_id(alg: Algorithm, key: &Jwk) -> [u8; 32] {
+    let mut h = Sha256::new();
+    put_len_prefixed(&mut h, alg.name().as_bytes());
+    put_key_material(&mut h, key);
+    h.finalize().into()
+}
+
 /// The identity of one signature check: SHA-256 over the algorithm, the key material, the
 /// signing input and the signature, each length-prefixed.
 pub fn check_id(alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> [u8; 32] {
-    fn put(h: &mut Sha256, bytes: &[u8]) {
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(bytes);
-    }
     let mut h = Sha256::new();
-    put(&mut h, alg.name().as_bytes());
-    match &key.params {
-        KeyParams::Rsa { n, e } => {
-            put(&mut h, b"RSA");
-            put(&mut h, n);
-            put(&mut h, e);
-        }
-        KeyParams::Ec { crv, x, y } => {
-            put(&mut h, b"EC");
-            put(&mut h, crv.name().as_bytes());
-            put(&mut h, x);
-            put(&mut h, y);
-        }
-        KeyParams::Ed25519 { x } => {
-            put(&mut h, b"OKP");
-            put(&mut h, x);
-        }
-        KeyParams::Oct { k } => {
-            put(&mut h, b"oct");
-            put(&mut h, k);
-        }
-    }
-    put(&mut h, signing_input);
-    put(&mut h, signature);
+    put_len_prefixed(&mut h, alg.name().as_bytes());
+    put_key_material(&mut h, key);
+    put_len_prefixed(&mut h, signing_input);
+    put_len_prefixed(&mut h, signature);
     h.finalize().into()
+}
+
+/// A signature check the core asked a host for and has no verdict for yet.
+#[derive(Debug)]
+pub struct WantedCheck {
+    /// [`check_id`] of the check.
+    pub id: [u8; 32],
+    pub alg: Algorithm,
+    pub key: Jwk,
+    pub input: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// Verdicts a host computed with its own crypto (node:crypto, WebCrypto), shared by the
+/// decisions of one gate, and the checks still wanted. The flow, for hosts whose crypto is
+/// asynchronous while the core is not: a decision runs with an [`AskHostBackend`]; a check
+/// without a verdict is recorded as wanted and answered `false`; the host takes the wanted
+/// checks ([`HostVerdicts::take_wanted`]), answers them ([`HostVerdicts::remember`]) and runs
+/// the (pure, repeatable) decision again. Verdicts are keyed by [`check_id`], so one only ever
+/// answers the very same check; at most [`MAX_MEMO_VERDICTS`] (then it starts again from
+/// empty). HMAC never goes to the host.
+#[derive(Debug, Default)]
+pub struct HostVerdicts {
+    verdicts: core::cell::RefCell<alloc::collections::BTreeMap<[u8; 32], bool>>,
+    wanted: core::cell::RefCell<Vec<WantedCheck>>,
+}
+
+impl HostVerdicts {
+    /// Records the host's verdict for check `id`.
+    pub fn remember(&self, id: [u8; 32], verdict: bool) {
+        let mut v = self.verdicts.borrow_mut();
+        if v.len() >= MAX_MEMO_VERDICTS {
+            v.clear();
+        }
+        v.insert(id, verdict);
+    }
+
+    /// The checks wanted since the last call (each once).
+    pub fn take_wanted(&self) -> Vec<WantedCheck> {
+        core::mem::take(&mut *self.wanted.borrow_mut())
+    }
+
+    /// Forgets the wanted checks (a decision that ended without them).
+    pub fn clear_wanted(&self) {
+        self.wanted.borrow_mut().clear();
+    }
+
+    /// How many verdicts are remembered.
+    pub fn len(&self) -> usize {
+        self.verdicts.borrow().len()
+    }
+
+    /// Whether no verdict is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.verdicts.borrow().is_empty()
+    }
+}
+
+/// The backend of a host that checks signatures itself: answers from [`HostVerdicts`], and
+/// records a check it has no verdict for (answering `false` until the host has answered).
+/// HMAC is the pure backend's, in the core.
+#[derive(Debug, Clone)]
+pub struct AskHostBackend(pub alloc::rc::Rc<HostVerdicts>);
+
+impl CryptoBackend for AskHostBackend {
+    fn verify(&self, alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> bool {
+        if alg.is_symmetric() {
+            return PureBackend.verify(alg, key, signing_input, signature);
+        }
+        let id = check_id(alg, key, signing_input, signature);
+        if let Some(v) = self.0.verdicts.borrow().get(&id) {
+            return *v;
+        }
+        let mut wanted = self.0.wanted.borrow_mut();
+        if !wanted.iter().any(|w| w.id == id) {
+            wanted.push(WantedCheck {
+                id,
+                alg,
+                key: key.clone(),
+                input: signing_input.to_vec(),
+                signature: signature.to_vec(),
+            });
+        }
+        false
+    }
 }
 
 impl<B: CryptoBackend> CryptoBackend for MemoBackend<B> {

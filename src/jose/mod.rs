@@ -16,7 +16,8 @@ pub(crate) mod verify;
 
 pub use alg::{Algorithm, EcCurve, RSA_MAX_BITS, RSA_MAX_EXPONENT};
 pub use crypto::{
-    check_id, CryptoBackend, MemoBackend, PreparedKey, PureBackend, MAX_MEMO_VERDICTS,
+    check_id, key_id, AskHostBackend, CryptoBackend, HostVerdicts, MemoBackend, PreparedKey,
+    PureBackend, WantedCheck, MAX_MEMO_VERDICTS,
 };
 pub use jwk::{Jwk, JwkSet};
 pub use jwks_cache::{

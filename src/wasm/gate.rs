@@ -13,70 +13,16 @@ use crate::error::ErrorCode;
 use crate::gate::api_key;
 use crate::gate::cfg::Env;
 use crate::gate::decide::{Ctx, Gate, Pending, Request};
-use crate::jose::alg::Algorithm;
 use crate::jose::key::KeyParams;
-use crate::jose::{check_id, CryptoBackend, Jwk, PureBackend, MAX_MEMO_VERDICTS};
+use crate::jose::{AskHostBackend, CryptoBackend, HostVerdicts, PureBackend, WantedCheck};
 
-/// A signature check the core asked for that has no verdict yet (host crypto mode).
-#[derive(Debug)]
-struct Wanted {
-    id: [u8; 32],
-    alg: Algorithm,
-    key: Jwk,
-    input: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-/// Host crypto mode (`GateCore::new(.., true)`): RSA/ECDSA/EdDSA checks are answered from
-/// verdicts the JS host computed with node:crypto / WebCrypto. A check without a verdict is
-/// recorded and answered `false`; the request's next step (`decideAt`) then asks the host for
-/// it (`{"need": {"type": "verify", ...}}`) instead of returning that decision, and the
-/// (pure, repeatable) decision runs again once the verdicts are in. HMAC stays in the core.
-/// Verdicts are keyed by [`check_id`] (algorithm, key, signing input, signature) and shared
-/// by the gate's requests (at most [`MAX_MEMO_VERDICTS`]).
-#[derive(Debug, Default)]
-struct HostChecks {
-    verdicts: RefCell<alloc::collections::BTreeMap<[u8; 32], bool>>,
-    wanted: RefCell<Vec<Wanted>>,
-}
-
-impl HostChecks {
-    fn remember(&self, id: [u8; 32], verdict: bool) {
-        let mut v = self.verdicts.borrow_mut();
-        if v.len() >= MAX_MEMO_VERDICTS {
-            v.clear();
-        }
-        v.insert(id, verdict);
-    }
-}
-
-struct HostBackend(Rc<HostChecks>);
-
-impl CryptoBackend for HostBackend {
-    fn verify(&self, alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> bool {
-        if alg.is_symmetric() {
-            return PureBackend.verify(alg, key, signing_input, signature);
-        }
-        let id = check_id(alg, key, signing_input, signature);
-        if let Some(v) = self.0.verdicts.borrow().get(&id) {
-            return *v;
-        }
-        let mut wanted = self.0.wanted.borrow_mut();
-        if !wanted.iter().any(|w| w.id == id) {
-            wanted.push(Wanted {
-                id,
-                alg,
-                key: key.clone(),
-                input: signing_input.to_vec(),
-                signature: signature.to_vec(),
-            });
-        }
-        false
-    }
-}
-
+// Host crypto mode (`GateCore::new(.., true)`): RSA/ECDSA/EdDSA checks are answered from
+// verdicts the JS host computed with node:crypto / WebCrypto (the core's `HostVerdicts` and
+// `AskHostBackend`); the request's next step (`decideAt`) asks the host for a wanted check
+// (`{"need": {"type": "verify", ...}}`) instead of returning that decision, and the decision
+// runs again once the verdicts are in. HMAC stays in the core.
 /// The public JWK the host imports for `w` (`None`: not a key the host checks).
-fn host_jwk(w: &Wanted) -> Option<serde_json::Value> {
+fn host_jwk(w: &WantedCheck) -> Option<serde_json::Value> {
     use crate::codec::b64::encode;
     Some(match &w.key.params {
         KeyParams::Rsa { n, e } => {
@@ -100,7 +46,7 @@ fn host_jwk(w: &Wanted) -> Option<serde_json::Value> {
 pub struct GateCore {
     gate: Rc<Gate>,
     ctx: Rc<RefCell<Ctx>>,
-    host: Option<Rc<HostChecks>>,
+    host: Option<Rc<HostVerdicts>>,
 }
 
 /// One request being decided, with its own answers (DESIGN.md: "the step protocol is per
@@ -112,9 +58,9 @@ pub struct GateRequestHandle {
     gate: Rc<Gate>,
     ctx: Rc<RefCell<Ctx>>,
     pending: Pending,
-    host: Option<Rc<HostChecks>>,
+    host: Option<Rc<HostVerdicts>>,
     /// Checks this request's last step asked the host for (`provideVerdict` answers them).
-    checks: Vec<Wanted>,
+    checks: Vec<WantedCheck>,
 }
 
 fn usage(message: &str) -> JsValue {
@@ -151,9 +97,9 @@ impl GateCore {
             .map_err(|e| js_error(e.code(), &e.to_string(), None, Some(&e.path)))?;
         let host = host_crypto
             .unwrap_or(false)
-            .then(|| Rc::new(HostChecks::default()));
+            .then(|| Rc::new(HostVerdicts::default()));
         let gate = match &host {
-            Some(h) => gate.with_backend(alloc::boxed::Box::new(HostBackend(Rc::clone(h)))),
+            Some(h) => gate.with_backend(alloc::boxed::Box::new(AskHostBackend(Rc::clone(h)))),
             None => gate.with_backend(alloc::boxed::Box::new(crate::jose::MemoBackend::new(
                 PureBackend,
             ))),
@@ -314,7 +260,7 @@ impl GateRequestHandle {
     fn begin_step(&mut self) {
         self.checks.clear();
         if let Some(h) = &self.host {
-            h.wanted.borrow_mut().clear();
+            h.clear_wanted();
         }
     }
 
@@ -323,7 +269,7 @@ impl GateRequestHandle {
     /// take (not ASCII input, a key it does not import) are decided by the pure backend here.
     fn verify_step(&mut self) -> Option<String> {
         let host = self.host.as_ref()?;
-        let wanted = core::mem::take(&mut *host.wanted.borrow_mut());
+        let wanted = host.take_wanted();
         if wanted.is_empty() {
             return None;
         }

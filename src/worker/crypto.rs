@@ -16,31 +16,23 @@ use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::jose::alg::{Algorithm, EcCurve};
 use crate::jose::key::KeyParams;
-use crate::jose::{check_id, CryptoBackend, Jwk, PureBackend};
+use crate::jose::{
+    key_id, AskHostBackend, CryptoBackend, HostVerdicts, Jwk, PureBackend, WantedCheck,
+};
 
-/// Most cached verdicts / imported keys (cleared when full).
-const MAX_VERDICTS: usize = 4096;
+/// Most imported keys (cleared when full).
 const MAX_KEYS: usize = 256;
 
-/// A signature check the core asked for that has no verdict yet.
-pub(crate) struct Wanted {
-    id: [u8; 32],
-    alg: Algorithm,
-    key: Jwk,
-    input: Vec<u8>,
-    signature: Vec<u8>,
-}
-
+/// The isolate's signature state: the core's [`HostVerdicts`] (verdicts and wanted checks,
+/// read by the gate's [`AskHostBackend`]), the imported WebCrypto keys, and counts.
 #[derive(Default)]
 pub(crate) struct Verdicts {
-    verdicts: RefCell<BTreeMap<[u8; 32], bool>>,
-    wanted: RefCell<Vec<Wanted>>,
+    host: Rc<HostVerdicts>,
     keys: RefCell<BTreeMap<[u8; 32], web_sys::CryptoKey>>,
     /// Checks answered by WebCrypto / by the pure backend (HMAC excluded), for the health
     /// endpoint.
@@ -52,67 +44,10 @@ impl Verdicts {
     pub(crate) fn counts(&self) -> (u64, u64) {
         self.counts.get()
     }
-}
 
-fn put(h: &mut Sha256, bytes: &[u8]) {
-    h.update((bytes.len() as u64).to_be_bytes());
-    h.update(bytes);
-}
-
-fn key_material(h: &mut Sha256, key: &Jwk) {
-    match &key.params {
-        KeyParams::Rsa { n, e } => {
-            put(h, b"RSA");
-            put(h, n);
-            put(h, e);
-        }
-        KeyParams::Ec { crv, x, y } => {
-            put(h, b"EC");
-            put(h, crv.name().as_bytes());
-            put(h, x);
-            put(h, y);
-        }
-        KeyParams::Ed25519 { x } => {
-            put(h, b"OKP");
-            put(h, x);
-        }
-        KeyParams::Oct { k } => {
-            put(h, b"oct");
-            put(h, k);
-        }
-    }
-}
-
-fn key_id(alg: Algorithm, key: &Jwk) -> [u8; 32] {
-    let mut h = Sha256::new();
-    put(&mut h, alg.name().as_bytes());
-    key_material(&mut h, key);
-    h.finalize().into()
-}
-
-/// The gate's backend: a shared handle on the isolate's verdicts.
-pub(crate) struct HostBackend(pub(crate) Rc<Verdicts>);
-
-impl CryptoBackend for HostBackend {
-    fn verify(&self, alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> bool {
-        if alg.is_symmetric() {
-            return PureBackend.verify(alg, key, signing_input, signature);
-        }
-        let id = check_id(alg, key, signing_input, signature);
-        if let Some(v) = self.0.verdicts.borrow().get(&id) {
-            return *v;
-        }
-        let mut wanted = self.0.wanted.borrow_mut();
-        if !wanted.iter().any(|w| w.id == id) {
-            wanted.push(Wanted {
-                id,
-                alg,
-                key: key.clone(),
-                input: signing_input.to_vec(),
-                signature: signature.to_vec(),
-            });
-        }
-        false
+    /// The gate's backend: answers from this isolate's verdicts.
+    pub(crate) fn backend(&self) -> AskHostBackend {
+        AskHostBackend(Rc::clone(&self.host))
     }
 }
 
@@ -193,7 +128,7 @@ fn subtle() -> Option<web_sys::SubtleCrypto> {
 }
 
 /// WebCrypto's verdict; `None` when WebCrypto cannot do this check.
-async fn webcrypto_verify(v: &Verdicts, w: &Wanted) -> Option<bool> {
+async fn webcrypto_verify(v: &Verdicts, w: &WantedCheck) -> Option<bool> {
     let (import_alg, verify_alg, jwk) = webcrypto_params(w.alg, &w.key)?;
     let subtle = subtle()?;
     let kid = key_id(w.alg, &w.key);
@@ -222,7 +157,7 @@ async fn webcrypto_verify(v: &Verdicts, w: &Wanted) -> Option<bool> {
 
 /// Runs the wanted checks; `false` when there were none.
 pub(crate) async fn answer_wanted(v: &Rc<Verdicts>) -> bool {
-    let wanted: Vec<Wanted> = core::mem::take(&mut *v.wanted.borrow_mut());
+    let wanted: Vec<WantedCheck> = v.host.take_wanted();
     if wanted.is_empty() {
         return false;
     }
@@ -239,16 +174,12 @@ pub(crate) async fn answer_wanted(v: &Rc<Verdicts>) -> bool {
                 PureBackend.verify(w.alg, &w.key, &w.input, &w.signature)
             }
         };
-        let mut verdicts = v.verdicts.borrow_mut();
-        if verdicts.len() >= MAX_VERDICTS {
-            verdicts.clear();
-        }
-        verdicts.insert(w.id, verdict);
+        v.host.remember(w.id, verdict);
     }
     true
 }
 
 /// Drops checks recorded by a decision that ended without asking (none should remain).
 pub(crate) fn clear_wanted(v: &Verdicts) {
-    v.wanted.borrow_mut().clear();
+    v.host.clear_wanted();
 }

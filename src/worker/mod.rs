@@ -178,9 +178,7 @@ fn init(env: &Env) -> Init {
     };
     let verdicts = Rc::new(crypto::Verdicts::default());
     let gate = match Gate::from_config(config.as_bytes(), &strings) {
-        Ok(g) => g.with_backend(alloc::boxed::Box::new(crypto::HostBackend(
-            verdicts.clone(),
-        ))),
+        Ok(g) => g.with_backend(alloc::boxed::Box::new(verdicts.backend())),
         Err(e) => {
             // The path of the bad field only: never the message's value, the config or the env.
             let field = if e.path.is_empty() {
