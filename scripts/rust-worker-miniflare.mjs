@@ -2,6 +2,8 @@
 // layout worker-build emits and the bindings wrangler.toml declares (local KV namespaces and
 // SQLite-backed Durable Objects). Shared by the demo, the soak and the Worker's tests, so they
 // all start the Worker users deploy, the same way.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,4 +46,16 @@ export function rustWorkerOptions({ bindings = {}, logs = null, ...extra } = {})
     },
     ...extra,
   };
+}
+
+/**
+ * Builds the Worker (scripts/build-worker.sh: skipped when build/ is newer than the sources)
+ * and checks that the module and its wasm are there; throws otherwise.
+ */
+export function buildRustWorker() {
+  const b = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-worker.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
+  if (b.status !== 0) throw new Error('scripts/build-worker.sh failed');
+  for (const f of ['index.js', 'index_bg.wasm']) {
+    if (!existsSync(path.join(BUILD, f))) throw new Error(`scripts/build-worker.sh left no build/${f}`);
+  }
 }

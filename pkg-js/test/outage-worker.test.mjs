@@ -8,15 +8,13 @@
 // EDGEGATE_SKIP_WORKER=1 skips this file (as rust-worker.test.mjs).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
-import { rustWorkerScript } from '../../scripts/rust-worker-miniflare.mjs';
+import { buildRustWorker, rustWorkerScript } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -40,9 +38,7 @@ const listen = (s) => new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http:
 
 before(async () => {
   if (skip) return;
-  const b = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-worker.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
-  assert.equal(b.status, 0, 'scripts/build-worker.sh failed');
-  assert.ok(existsSync(path.join(BUILD, 'index.js')));
+  buildRustWorker();
   origin = http.createServer((req, res) => {
     originHits++;
     req.resume();

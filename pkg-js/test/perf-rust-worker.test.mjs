@@ -11,13 +11,13 @@
 // up to date); EDGEGATE_SKIP_WORKER=1 skips this file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
+import { buildRustWorker } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -32,8 +32,7 @@ const seen = [];
 
 before(async () => {
   if (skip) return;
-  const b = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-worker.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
-  assert.equal(b.status, 0, 'scripts/build-worker.sh failed');
+  buildRustWorker();
   origin = http.createServer((req, res) => {
     seen.push({ method: req.method, url: req.url, headers: req.headers });
     res.writeHead(203, 'Fine Thanks', { 'content-type': 'text/plain', 'x-from-origin': '1' });

@@ -9,14 +9,12 @@
 // EDGEGATE_SKIP_WORKER=1 skips this file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
-import { rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
+import { buildRustWorker, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -30,9 +28,7 @@ const seen = [];
 
 before(async () => {
   if (skip) return;
-  const b = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-worker.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
-  assert.equal(b.status, 0, 'scripts/build-worker.sh failed');
-  assert.ok(existsSync(path.join(BUILD, 'index.js')) && existsSync(path.join(BUILD, 'index_bg.wasm')));
+  buildRustWorker();
   origin = http.createServer((req, res) => {
     seen.push({ url: req.url, headers: req.headers });
     res.writeHead(200, { 'content-type': 'application/json', 'x-from-origin': '1' });

@@ -10,16 +10,15 @@
 // skips this file (e.g. on a machine without the Rust toolchain).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
-import { rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
+import { buildRustWorker, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -48,9 +47,7 @@ function listen(server) {
 
 before(async () => {
   if (skip) return;
-  const b = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-worker.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
-  assert.equal(b.status, 0, 'scripts/build-worker.sh failed');
-  assert.ok(existsSync(path.join(BUILD, 'index.js')) && existsSync(path.join(BUILD, 'index_bg.wasm')));
+  buildRustWorker();
 
   origin = http.createServer((req, res) => {
     const chunks = [];
