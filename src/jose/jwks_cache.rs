@@ -19,6 +19,8 @@
 //! - **persist / seed**: [`JwksCache::snapshot`] and [`JwksCache::restore`] let a host keep
 //!   the cache times (next to the JWKS bytes) in KV between isolates.
 
+use alloc::string::{String, ToString};
+
 use crate::error::ErrorCode;
 
 /// The knobs of the policy, in milliseconds.
@@ -103,6 +105,72 @@ pub struct Snapshot {
     pub fetched_at: u64,
     /// Until when they are fresh (ms).
     pub fresh_until: u64,
+}
+
+/// A key set as a shared store keeps it for other instances (the Rust Worker's KV record
+/// `jwks:<provider>`): the URL it was fetched from, the cache times of that fetch, and the
+/// set's bytes. Read back strictly: one JSON object with exactly these members and types
+/// (duplicates refused); the set itself is checked again by whoever uses it, and the times by
+/// [`JwksCache::restore`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredJwks {
+    pub url: String,
+    pub snapshot: Snapshot,
+    pub jwks: String,
+}
+
+impl StoredJwks {
+    /// Largest record read back: a set at `Limits::max_jwks_bytes` written as a JSON string
+    /// can take up to twice that (escaped quotes), plus the other members.
+    pub fn max_record_bytes(limits: &crate::limits::Limits) -> usize {
+        limits.max_jwks_bytes.saturating_mul(2).saturating_add(4096)
+    }
+
+    /// `{"url", "fetchedAt", "freshUntil", "jwks"}`.
+    pub fn to_json(&self) -> String {
+        let mut m = serde_json::Map::new();
+        m.insert("url".into(), serde_json::Value::String(self.url.clone()));
+        m.insert("fetchedAt".into(), self.snapshot.fetched_at.into());
+        m.insert("freshUntil".into(), self.snapshot.fresh_until.into());
+        m.insert("jwks".into(), serde_json::Value::String(self.jwks.clone()));
+        serde_json::Value::Object(m).to_string()
+    }
+
+    /// The record in `bytes`, or `None` when it is not exactly one.
+    pub fn from_json(bytes: &[u8], limits: &crate::limits::Limits) -> Option<StoredJwks> {
+        use serde_json::Value;
+        if bytes.len() > Self::max_record_bytes(limits) {
+            return None;
+        }
+        let Ok(Value::Object(m)) = crate::codec::json::parse_value(bytes, limits.max_json_depth)
+        else {
+            return None;
+        };
+        if m.len() != 4 {
+            return None;
+        }
+        match (
+            m.get("url"),
+            m.get("fetchedAt").and_then(Value::as_u64),
+            m.get("freshUntil").and_then(Value::as_u64),
+            m.get("jwks"),
+        ) {
+            (
+                Some(Value::String(url)),
+                Some(fetched_at),
+                Some(fresh_until),
+                Some(Value::String(jwks)),
+            ) => Some(StoredJwks {
+                url: url.clone(),
+                snapshot: Snapshot {
+                    fetched_at,
+                    fresh_until,
+                },
+                jwks: jwks.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The parsed parts of a `Cache-Control` header that the policy uses.
@@ -316,6 +384,40 @@ impl JwksCache {
         self.fetched_at = Some(fetched_at);
         self.fresh_until = fresh_until;
         true
+    }
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::{Snapshot, StoredJwks};
+    use crate::limits::Limits;
+
+    #[test]
+    fn stored_key_sets_round_trip_and_are_read_strictly() {
+        let r = StoredJwks {
+            url: "https://idp.example/jwks".into(),
+            snapshot: Snapshot {
+                fetched_at: 1_700_000_000_000,
+                fresh_until: 1_700_000_600_000,
+            },
+            jwks: r#"{"keys":[]}"#.into(),
+        };
+        let l = Limits::DEFAULT;
+        assert_eq!(StoredJwks::from_json(r.to_json().as_bytes(), &l), Some(r));
+        for bad in [
+            r#"{"url":"u","fetchedAt":1,"freshUntil":2,"jwks":"{}","jwks":"{}"}"#,
+            r#"{"url":"u","fetchedAt":1,"freshUntil":2}"#,
+            r#"{"url":"u","fetchedAt":-1,"freshUntil":2,"jwks":"{}"}"#,
+            r#"{"url":"u","fetchedAt":"1","freshUntil":2,"jwks":"{}"}"#,
+            r#"{"url":"u","fetchedAt":1,"freshUntil":2,"jwks":{}}"#,
+            r#"{"url":"u","fetchedAt":1,"freshUntil":2,"jwks":"{}","extra":0}"#,
+            r#"[1]"#,
+            "not json",
+        ] {
+            assert_eq!(StoredJwks::from_json(bad.as_bytes(), &l), None, "{bad}");
+        }
+        let huge = alloc::vec![b' '; StoredJwks::max_record_bytes(&l) + 1];
+        assert_eq!(StoredJwks::from_json(&huge, &l), None);
     }
 }
 

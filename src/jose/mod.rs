@@ -22,6 +22,7 @@ pub use crypto::{
 pub use jwk::{Jwk, JwkSet};
 pub use jwks_cache::{
     parse_cache_control, Action, CacheControl, CachePolicy, Freshness, JwksCache, Need, Snapshot,
+    StoredJwks,
 };
 pub use key::{KeyError, KeyOrigin, KeyParams};
 pub use pem::{parse_pkcs1_der, parse_public_key_pem, parse_spki_der};

@@ -21,7 +21,9 @@ use worker::{Context, Env, Method};
 
 use super::{Isolate, KV_BINDING};
 use crate::gate::Pending;
-use crate::jose::jwks_cache::{Action, CachePolicy, Freshness, JwksCache, Need, Snapshot};
+use crate::jose::jwks_cache::{
+    Action, CachePolicy, Freshness, JwksCache, Need, Snapshot, StoredJwks,
+};
 use crate::jose::{JwkSet, KeyOrigin};
 use crate::limits::Limits;
 
@@ -80,15 +82,15 @@ impl Tiers {
     }
 }
 
-/// KV record under `jwks:<provider>`: the bytes and the cache times of the last fetch.
+/// KV record under `jwks:<provider>` (the core's [`StoredJwks`]): the bytes and the cache
+/// times of the last fetch.
 fn kv_record(url: &str, snapshot: Snapshot, bytes: &[u8]) -> String {
-    serde_json::json!({
-        "url": url,
-        "fetchedAt": snapshot.fetched_at,
-        "freshUntil": snapshot.fresh_until,
-        "jwks": String::from_utf8_lossy(bytes),
-    })
-    .to_string()
+    StoredJwks {
+        url: url.into(),
+        snapshot,
+        jwks: String::from_utf8_lossy(bytes).into_owned(),
+    }
+    .to_json()
 }
 
 fn kv_key(provider: &str) -> String {
@@ -112,15 +114,13 @@ async fn seed_from_kv(iso: &Isolate, env: &Env, provider: &str, url: &str, now: 
     else {
         return;
     };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else {
-        return;
-    };
-    let (Some(u), Some(fetched_at), Some(fresh_until), Some(jwks)) = (
-        v.get("url").and_then(Value::as_str),
-        v.get("fetchedAt").and_then(Value::as_u64),
-        v.get("freshUntil").and_then(Value::as_u64),
-        v.get("jwks").and_then(Value::as_str),
-    ) else {
+    // Read strictly by the core (exact members and types, duplicates refused).
+    let Some(StoredJwks {
+        url: u,
+        snapshot,
+        jwks,
+    }) = StoredJwks::from_json(text.as_bytes(), &Limits::DEFAULT)
+    else {
         return;
     };
     if u != url || JwkSet::from_json(jwks.as_bytes(), KeyOrigin::Remote, &Limits::DEFAULT).is_err()
@@ -131,15 +131,7 @@ async fn seed_from_kv(iso: &Isolate, env: &Env, provider: &str, url: &str, now: 
     let Some(e) = entries.get_mut(provider) else {
         return;
     };
-    if e.bytes.is_none()
-        && e.cache.restore(
-            Snapshot {
-                fetched_at,
-                fresh_until,
-            },
-            now,
-        )
-    {
+    if e.bytes.is_none() && e.cache.restore(snapshot, now) {
         e.bytes = Some(Rc::new(jwks.as_bytes().to_vec()));
     }
 }
