@@ -13,14 +13,13 @@
 // Options: --duration S (default 10), --connections N (default 16), --rounds N (default 3;
 // the table shows medians), --quick (3 s, 1 round), --profile "<case>" (a CPU profile of one
 // case, see PROFILE below). Not part of the test command.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
+import { deployDryRun } from '../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -330,22 +329,7 @@ try {
 // --- the deployable bundle ------------------------------------------------------------------
 let bundleLine = 'wrangler deploy --dry-run failed';
 try {
-  const out = path.join(dir, 'deploy');
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  let raw = 0;
-  let gz = 0;
-  const walk = (d) => {
-    for (const f of readdirSync(d)) {
-      const p = path.join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!f.endsWith('.map')) {
-        const b = readFileSync(p);
-        raw += b.length;
-        gz += gzipSync(b, { level: 9 }).length;
-      }
-    }
-  };
-  walk(out);
+  const { raw, gzip: gz } = deployDryRun(path.join(dir, 'deploy'));
   bundleLine = `${(raw / 1024).toFixed(1)} KiB, gzip ${(gz / 1024).toFixed(1)} KiB (limit 1024 KiB)`;
 } catch (e) {
   bundleLine += `: ${String(e.stderr ?? e.message).split('\n').slice(-3).join(' ')}`;

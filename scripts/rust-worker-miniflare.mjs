@@ -2,10 +2,11 @@
 // layout worker-build emits and the bindings wrangler.toml declares (local KV namespaces and
 // SQLite-backed Durable Objects). Shared by the demo, the soak and the Worker's tests, so they
 // all start the Worker users deploy, the same way.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD = path.join(ROOT, 'build');
@@ -58,4 +59,32 @@ export function buildRustWorker() {
   for (const f of ['index.js', 'index_bg.wasm']) {
     if (!existsSync(path.join(BUILD, f))) throw new Error(`scripts/build-worker.sh left no build/${f}`);
   }
+}
+
+/**
+ * `wrangler deploy --dry-run --outdir <outdir>` (offline: wrangler runs the project's build and
+ * bundles, nothing is uploaded), then the bundle's size: `{ raw, gzip }` in bytes over every
+ * file but source maps (gzip -9 per file). Throws when wrangler fails.
+ */
+export function deployDryRun(outdir) {
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', outdir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  let raw = 0;
+  let gzip = 0;
+  const walk = (d) => {
+    for (const f of readdirSync(d)) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (!f.endsWith('.map')) {
+        const b = readFileSync(p);
+        raw += b.length;
+        gzip += gzipSync(b, { level: 9 }).length;
+      }
+    }
+  };
+  walk(outdir);
+  return { raw, gzip };
 }
