@@ -13,7 +13,6 @@ use crate::error::ErrorCode;
 use crate::gate::api_key;
 use crate::gate::cfg::Env;
 use crate::gate::decide::{Ctx, Gate, Pending, Request};
-use crate::jose::key::KeyParams;
 use crate::jose::{AskHostBackend, CryptoBackend, HostVerdicts, PureBackend, WantedCheck};
 
 // Host crypto mode (`GateCore::new(.., true)`): RSA/ECDSA/EdDSA checks are answered from
@@ -21,21 +20,12 @@ use crate::jose::{AskHostBackend, CryptoBackend, HostVerdicts, PureBackend, Want
 // `AskHostBackend`); the request's next step (`decideAt`) asks the host for a wanted check
 // (`{"need": {"type": "verify", ...}}`) instead of returning that decision, and the decision
 // runs again once the verdicts are in. HMAC stays in the core.
-/// The public JWK the host imports for `w` (`None`: not a key the host checks).
+
+/// The public JWK the host imports for `w` (`None`: an HMAC secret, which never leaves the
+/// core).
 fn host_jwk(w: &WantedCheck) -> Option<serde_json::Value> {
-    use crate::codec::b64::encode;
-    Some(match &w.key.params {
-        KeyParams::Rsa { n, e } => {
-            serde_json::json!({"kty": "RSA", "n": encode(n), "e": encode(e)})
-        }
-        KeyParams::Ec { crv, x, y } => {
-            serde_json::json!({"kty": "EC", "crv": crv.name(), "x": encode(x), "y": encode(y)})
-        }
-        KeyParams::Ed25519 { x } => {
-            serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": encode(x)})
-        }
-        KeyParams::Oct { .. } => return None,
-    })
+    let v = w.key.public_jwk_json();
+    (!v.is_null()).then_some(v)
 }
 
 /// A configured gate and the context its requests share (fetched keys, discovery, the
