@@ -403,6 +403,16 @@ impl<T> RecordAnswer<T> {
             Some(v) => parse(v).map_or(RecordAnswer::Malformed, RecordAnswer::Record),
         }
     }
+
+    /// The same from the store's text: parsed strictly first (`parse_untrusted`: a member
+    /// name twice, too deep or too large is a malformed record, a store error, AUTH-015).
+    fn from_text(record: Option<&[u8]>, parse: impl FnOnce(&Value) -> Option<T>) -> Self {
+        match record.map(|r| crate::codec::json::parse_untrusted(r, &Limits::DEFAULT)) {
+            None => RecordAnswer::Unknown,
+            Some(Ok(v)) => Self::from_json(Some(&v), parse),
+            Some(Err(_)) => RecordAnswer::Malformed,
+        }
+    }
 }
 
 type KeyAnswer = RecordAnswer<ApiKeyRecord>;
@@ -595,17 +605,8 @@ impl Pending {
     /// Parsed strictly (`codec::json::parse_untrusted`): text that does not parse is a
     /// malformed record (a store error, AUTH-015), never an unknown key.
     pub fn provide_api_key_text(&mut self, key_id: &str, record: Option<&[u8]>) {
-        match record {
-            None => self.provide_api_key_json(key_id, None),
-            Some(r) => match crate::codec::json::parse_untrusted(r, &Limits::DEFAULT) {
-                Ok(v) => self.provide_api_key_json(key_id, Some(&v)),
-                Err(_) => {
-                    self.answers
-                        .api_keys
-                        .insert(key_id.into(), KeyAnswer::Malformed);
-                }
-            },
-        }
+        let a = KeyAnswer::from_text(record, ApiKeyRecord::from_json);
+        self.answers.api_keys.insert(key_id.into(), a);
     }
 
     /// The store's raw "is revoked" answer as JSON text (`None`: it answered nothing, a
@@ -639,17 +640,8 @@ impl Pending {
     /// (`codec::json::parse_untrusted`: a member name twice, too deep or too large is a
     /// malformed record, a store error, AUTH-015), then as [`SessionRecord::from_json`].
     pub fn provide_session_text(&mut self, hash: &str, record: Option<&[u8]>) {
-        match record {
-            None => self.provide_session_json(hash, None),
-            Some(r) => match crate::codec::json::parse_untrusted(r, &Limits::DEFAULT) {
-                Ok(v) => self.provide_session_json(hash, Some(&v)),
-                Err(_) => {
-                    self.answers
-                        .sessions
-                        .insert(hash.into(), SessionAnswer::Malformed);
-                }
-            },
-        }
+        let a = SessionAnswer::from_text(record, SessionRecord::from_json);
+        self.answers.sessions.insert(hash.into(), a);
     }
 
     /// The session store's answer for the session whose id hashes to `hash` (see
