@@ -5,10 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import * as esbuild from 'esbuild';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
-import { wasmModules } from './helpers/workerd.mjs';
+import { bundleForWorkerd } from './helpers/workerd.mjs';
 import { scratchDir } from './helpers/scratch.mjs';
 
 const SECRET = 'hono-workerd-secret-of-at-least-32-bytes';
@@ -38,18 +37,7 @@ test('edgegate/hono in workerd', { timeout: 120_000 }, async () => {
   let mf;
   try {
     writeFileSync(path.join(dir, 'worker.mjs'), WORKER);
-    await esbuild.build({
-      entryPoints: [path.join(dir, 'worker.mjs')],
-      outfile: path.join(out, 'worker.js'),
-      bundle: true,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'es2022',
-      conditions: ['workerd', 'worker', 'browser', 'import'],
-      mainFields: ['module', 'main'],
-      plugins: [wasmModules(out)],
-      logLevel: 'error',
-    });
+    await bundleForWorkerd({ entryPoints: [path.join(dir, 'worker.mjs')] }, out);
     mf = new Miniflare({
       modules: true,
       scriptPath: path.join(out, 'worker.js'),

@@ -14,12 +14,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-import * as esbuild from 'esbuild';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
 
 import { importEdgegate, repoRoot, scratchDir } from './helpers/scratch.mjs';
-import { wasmModules } from './helpers/workerd.mjs';
+import { bundleForWorkerd } from './helpers/workerd.mjs';
 
 const eg = await importEdgegate();
 const SECRET = 'sec-edge-test-secret-at-least-32-bytes!';
@@ -47,18 +46,7 @@ before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'eg-sec-edge-'));
   out = path.join(dir, 'dist');
   mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    stdin: { contents: readFileSync(path.join(repoRoot, 'examples', 'js-worker', 'index.mjs'), 'utf8'), resolveDir: scratchDir, sourcefile: 'worker/index.mjs', loader: 'js' },
-    outfile: path.join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    mainFields: ['module', 'main'],
-    plugins: [wasmModules(out)],
-    logLevel: 'error',
-  });
+  await bundleForWorkerd({ stdin: { contents: readFileSync(path.join(repoRoot, 'examples', 'js-worker', 'index.mjs'), 'utf8'), resolveDir: scratchDir, sourcefile: 'worker/index.mjs', loader: 'js' } }, out);
   origin = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));

@@ -9,11 +9,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 
 import { importEdgegate, packageDir, repoRoot, scratchDir } from './helpers/scratch.mjs';
-import { wasmModules } from './helpers/workerd.mjs';
+import { bundleForWorkerd } from './helpers/workerd.mjs';
 
 const eg = await importEdgegate();
 const exampleDir = path.join(repoRoot, 'examples', 'js-worker');
@@ -37,18 +36,7 @@ before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'eg-worker-kv-'));
   out = path.join(dir, 'dist');
   mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    stdin: { contents: readFileSync(path.join(exampleDir, 'index.mjs'), 'utf8'), resolveDir: scratchDir, sourcefile: 'index.mjs', loader: 'js' },
-    outfile: path.join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    mainFields: ['module', 'main'],
-    plugins: [wasmModules(out)],
-    logLevel: 'error',
-  });
+  await bundleForWorkerd({ stdin: { contents: readFileSync(path.join(exampleDir, 'index.mjs'), 'utf8'), resolveDir: scratchDir, sourcefile: 'index.mjs', loader: 'js' } }, out);
   origin = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ url: req.url, sub: req.headers['x-user-id'] ?? null }));

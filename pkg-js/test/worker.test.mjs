@@ -13,12 +13,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-import * as esbuild from 'esbuild';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
 
 import { packageDir, repoRoot, scratchDir } from './helpers/scratch.mjs';
-import { wasmModules } from './helpers/workerd.mjs';
+import { bundleForWorkerd } from './helpers/workerd.mjs';
 
 const SECRET = 'worker-test-secret-at-least-32-bytes!';
 const ISSUER = 'https://issuer.example';
@@ -64,18 +63,7 @@ function parseTomlSubset(text) {
 async function bundle(main, out) {
   assert.ok(existsSync(path.join(packageDir, 'package.json')), 'edgegate is not installed in pkg-js/test/.scratch: run `npm test` at the repo root');
   mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    stdin: { contents: readFileSync(path.join(exampleDir, main), 'utf8'), resolveDir: scratchDir, sourcefile: main, loader: 'js' },
-    outfile: path.join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    mainFields: ['module', 'main'],
-    plugins: [wasmModules(out)],
-    logLevel: 'error',
-  });
+  await bundleForWorkerd({ stdin: { contents: readFileSync(path.join(exampleDir, main), 'utf8'), resolveDir: scratchDir, sourcefile: main, loader: 'js' } }, out);
 }
 
 const exampleDir = path.join(repoRoot, 'examples', 'js-worker');

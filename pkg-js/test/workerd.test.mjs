@@ -15,10 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import * as esbuild from 'esbuild';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
-import { wasmModules } from './helpers/workerd.mjs';
+import { bundleForWorkerd } from './helpers/workerd.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -50,18 +49,7 @@ async function bundleWorker(app) {
   const out = path.join(app, 'dist');
   mkdirSync(out, { recursive: true });
   copyFileSync(path.join(HERE, 'workerd.worker.mjs'), path.join(app, 'worker.mjs'));
-  await esbuild.build({
-    entryPoints: [path.join(app, 'worker.mjs')],
-    outfile: path.join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    mainFields: ['module', 'main'],
-    plugins: [wasmModules(out)],
-    logLevel: 'error',
-  });
+  await bundleForWorkerd({ entryPoints: [path.join(app, 'worker.mjs')] }, out);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Shared by the tests that bundle a Worker for workerd (workerd.test.mjs, worker.test.mjs).
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
+import * as esbuild from 'esbuild';
 
 /** esbuild plugin: keep `import x from './y.wasm'` as a separate CompiledWasm module. */
 export function wasmModules(outdir) {
@@ -15,4 +16,24 @@ export function wasmModules(outdir) {
       });
     },
   };
+}
+
+/**
+ * Bundles a Worker for workerd as a user's build would (esbuild; the `workerd` / `worker` /
+ * `browser` / `import` export conditions; `.wasm` imports kept as CompiledWasm modules) into
+ * `outdir/worker.js`. `input`: esbuild's `{ entryPoints }` or `{ stdin }`.
+ */
+export async function bundleForWorkerd(input, outdir) {
+  await esbuild.build({
+    ...input,
+    outfile: path.join(outdir, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser', 'import'],
+    mainFields: ['module', 'main'],
+    plugins: [wasmModules(outdir)],
+    logLevel: 'error',
+  });
 }
