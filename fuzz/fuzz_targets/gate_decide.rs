@@ -225,8 +225,11 @@ fn run(f: &Fixture, input: Input) {
         }
         Decision::Deny(deny) => {
             assert!(deny.status >= 400);
+            // A credential made only of lower-case letters and spaces can *be* a phrase of
+            // the core's fixed denial texts (the fuzzer found "no route matches" as a token):
+            // that is not an echo, so such credentials are not checked.
             if let Some(c) = &cred {
-                if c.len() >= 16 {
+                if c.len() >= 16 && c.bytes().any(|b| !(b.is_ascii_lowercase() || b == b' ')) {
                     assert!(
                         !deny.body.contains(c.as_str()),
                         "denial echoes the credential"
