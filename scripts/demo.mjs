@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
-import { rustWorkerOptions } from './rust-worker-miniflare.mjs';
+import { clearOfWindowEdge, rustWorkerOptions } from './rust-worker-miniflare.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build');
@@ -187,6 +187,7 @@ row('tampered token (roles: admin)', curl('/admin/panel', '$TAMPERED_TOKEN'), '4
 
 {
   const answers = [];
+  await clearOfWindowEdge(60_000, 3_000); // the burst in one window
   for (let i = 0; i <= LIMIT; i++) answers.push(await call('/limited/x', bearer(burster)));
   const last = answers[LIMIT];
   const okFirst = answers.slice(0, LIMIT).every((a) => a.status === 200);

@@ -88,3 +88,15 @@ export function deployDryRun(outdir) {
   walk(outdir);
   return { raw, gzip };
 }
+
+/**
+ * Waits, when needed, until the current `windowMs` window (aligned to the Unix epoch, as the
+ * core's fixed and sliding windows are) has at least `needMs` left. A burst that must all
+ * land in one window (N allowed, then 429) would otherwise straddle a boundary now and then
+ * and see two windows' quota: right for the limiter, wrong for the check. The Worker reads
+ * the real clock, so the test cannot set it.
+ */
+export async function clearOfWindowEdge(windowMs = 60_000, needMs = 5_000) {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
-import { buildRustWorker, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
+import { buildRustWorker, clearOfWindowEdge, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -99,6 +99,7 @@ async function allowed(res, policyName, remaining) {
 test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_800_000 }, async (t) => {
   await withWorker(config(), async (get, mf, logs) => {
     await t.test('durable-object: limit, then 429 with RateLimit, RateLimit-Policy, Retry-After', async () => {
+      await clearOfWindowEdge();
       for (let i = 0; i < 5; i++) await allowed(await get('/do/x', '198.51.100.1'), 'do-ip', 4 - i);
       await limited(await get('/do/x', '198.51.100.1'), 'do-ip');
       // Keyed on CF-Connecting-IP: another address has its own quota.
@@ -106,6 +107,7 @@ test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_
     });
 
     await t.test('durable-object: exactly `limit` allowed under 30 concurrent requests', async () => {
+      await clearOfWindowEdge();
       const res = await Promise.all(Array.from({ length: 30 }, () => get('/burst/x', '198.51.100.3')));
       const statuses = await Promise.all(res.map(async (r) => (await r.text(), r.status)));
       const ok = statuses.filter((s) => s === 200).length;
@@ -118,6 +120,7 @@ test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_
     });
 
     await t.test('kv: KvSync counts, 429 with headers, a coalesced rl: entry in KV', async () => {
+      await clearOfWindowEdge();
       for (let i = 0; i < 3; i++) await allowed(await get('/kv/x', '198.51.100.4'), 'kv-ip', 2 - i);
       await limited(await get('/kv/x', '198.51.100.4'), 'kv-ip');
       await allowed(await get('/kv/x', '198.51.100.5'), 'kv-ip', 2);
@@ -144,6 +147,7 @@ test('Rust Worker rate limits and request facts in workerd', { skip, timeout: 1_
     });
 
     await t.test('memory store', async () => {
+      await clearOfWindowEdge();
       await allowed(await get('/mem/x', '198.51.100.6'), 'mem-ip', 1);
       await allowed(await get('/mem/x', '198.51.100.6'), 'mem-ip', 0);
       await limited(await get('/mem/x', '198.51.100.6'), 'mem-ip');
