@@ -2,7 +2,7 @@
 // against jose, fast-jwt, jsonwebtoken and the raw node:crypto signature check (the floor).
 //
 //   npm --prefix benches run bench          (packs the repo, installs the tarball, runs all)
-//   node --expose-gc benches/bench.mjs [--quick] [--only=verify,cache,size,import] [--json=out.json]
+//   node --expose-gc benches/bench.mjs [--quick] [--only=verify,cache,size,import] [--algs=HS256,ES256] [--json=out.json]
 //
 // Every verifier is checked before it is timed: it must accept a good token (and return
 // its `sub`) and reject an expired one, so no column measures a verifier with checks off.
@@ -52,7 +52,7 @@ const IMPORT_RUNS = QUICK ? 5 : 15;
 const ISS = 'https://issuer.example.com/';
 const AUD = 'edgegate-bench';
 const NOW = Math.floor(Date.now() / 1000);
-const ALGS = ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'];
+const ALGS = args.has('algs') ? String(args.get('algs')).split(',') : ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'];
 
 const results = { meta: {}, verify: [], cache: [], size: [], import: [] };
 

@@ -14,7 +14,7 @@
 //! - RSA signatures `>= n` are `false` (never reduced); PKCS#1 v1.5 compares the whole
 //!   encoded message, so the DigestInfo must be the exact DER; PSS uses MGF1 with the same
 //!   hash and a salt exactly as long as the hash (RFC 7518 section 3.5);
-//! - HMAC tags are compared in constant time (`hmac::CtOutput` equality);
+//! - HMAC tags are compared in constant time (`hmac::Mac::verify_slice`);
 //! - nothing panics on any input.
 //!
 //! Cost: [`PreparedKey::new`] builds the verifying key (EC point decoding and validation,
@@ -58,6 +58,57 @@ impl CryptoBackend for PureBackend {
             Some(prepared) => prepared.verify(signing_input, signature),
             None => false,
         }
+    }
+}
+
+/// Most prepared keys a [`PreparedKeys`] keeps (then it starts again from empty).
+pub const MAX_PREPARED_KEYS: usize = 64;
+
+/// A backend that keeps the [`PreparedKey`] of each key it has checked with: the HMAC key
+/// schedule (ipad / opad states), the RSA bignums, the EC / Ed25519 point decoding, once
+/// per key and algorithm instead of once per token. Entries are keyed by the algorithm and
+/// the key material itself (compared in full), so an answer never depends on which set a
+/// key came from or whether that set was replaced. At most [`MAX_PREPARED_KEYS`] entries.
+/// Not `Sync`: one per thread (wasm hosts have one); keep it next to a long-lived key set.
+#[derive(Default)]
+pub struct PreparedKeys {
+    entries: core::cell::RefCell<Vec<(Algorithm, KeyParams, PreparedKey)>>,
+}
+
+impl core::fmt::Debug for PreparedKeys {
+    // Never print key material.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let n = self.entries.try_borrow().map_or(0, |e| e.len());
+        write!(f, "PreparedKeys {{ entries: {n} }}")
+    }
+}
+
+impl PreparedKeys {
+    /// An empty cache.
+    pub fn new() -> PreparedKeys {
+        PreparedKeys::default()
+    }
+}
+
+impl CryptoBackend for PreparedKeys {
+    fn verify(&self, alg: Algorithm, key: &Jwk, signing_input: &[u8], signature: &[u8]) -> bool {
+        // No borrow is held across anything that could re-enter (verify is arithmetic); a
+        // failed borrow prepares afresh, never a panic.
+        let Ok(mut entries) = self.entries.try_borrow_mut() else {
+            return PureBackend.verify(alg, key, signing_input, signature);
+        };
+        if let Some((_, _, p)) = entries.iter().find(|(a, k, _)| *a == alg && *k == key.params) {
+            return p.verify(signing_input, signature);
+        }
+        let Some(prepared) = PreparedKey::new(alg, key) else {
+            return false;
+        };
+        let ok = prepared.verify(signing_input, signature);
+        if entries.len() >= MAX_PREPARED_KEYS {
+            entries.clear();
+        }
+        entries.push((alg, key.params.clone(), prepared));
+        ok
     }
 }
 
@@ -263,9 +314,11 @@ pub struct PreparedKey {
 
 #[derive(Clone)]
 enum Inner {
-    Hs256(jwt_compact::alg::Hs256Key),
-    Hs384(jwt_compact::alg::Hs384Key),
-    Hs512(jwt_compact::alg::Hs512Key),
+    // The HMAC key schedule done once: the inner and outer hash states after the key's
+    // ipad / opad block (a verify clones them: two compression calls fewer per token).
+    Hs256(hmac::Hmac<Sha256>),
+    Hs384(hmac::Hmac<Sha384>),
+    Hs512(hmac::Hmac<Sha512>),
     Rsa(rsa::RsaPublicKey),
     Es256(p256::ecdsa::VerifyingKey),
     Es384(p384::ecdsa::VerifyingKey),
@@ -291,10 +344,13 @@ impl PreparedKey {
                 if k.len() < alg.hash_len() {
                     return None;
                 }
+                use hmac::Mac;
+                // `new_from_slice` takes a key of any length (hashed when longer than a
+                // block); the length floor is the check above.
                 match alg {
-                    Algorithm::Hs256 => Inner::Hs256(jwt_compact::alg::Hs256Key::new(k)),
-                    Algorithm::Hs384 => Inner::Hs384(jwt_compact::alg::Hs384Key::new(k)),
-                    _ => Inner::Hs512(jwt_compact::alg::Hs512Key::new(k)),
+                    Algorithm::Hs256 => Inner::Hs256(hmac::Hmac::new_from_slice(k).ok()?),
+                    Algorithm::Hs384 => Inner::Hs384(hmac::Hmac::new_from_slice(k).ok()?),
+                    _ => Inner::Hs512(hmac::Hmac::new_from_slice(k).ok()?),
                 }
             }
             (
@@ -345,9 +401,9 @@ impl PreparedKey {
     pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> bool {
         use jwt_compact::alg as jc;
         match &self.inner {
-            Inner::Hs256(key) => check(&jc::Hs256, key, signing_input, signature),
-            Inner::Hs384(key) => check(&jc::Hs384, key, signing_input, signature),
-            Inner::Hs512(key) => check(&jc::Hs512, key, signing_input, signature),
+            Inner::Hs256(mac) => hmac_check(mac, signing_input, signature),
+            Inner::Hs384(mac) => hmac_check(mac, signing_input, signature),
+            Inner::Hs512(mac) => hmac_check(mac, signing_input, signature),
             Inner::Rsa(key) => check(&RsaVerifier(self.alg), key, signing_input, signature),
             Inner::Es256(key) => check(&jc::Es256, key, signing_input, signature),
             Inner::Es384(key) => check(&Es384, key, signing_input, signature),
@@ -355,6 +411,17 @@ impl PreparedKey {
             Inner::Ed25519(key) => check(&jc::Ed25519, key, signing_input, signature),
         }
     }
+}
+
+/// An HMAC tag check from the prepared key schedule: exactly the hash length, compared in
+/// constant time (`Mac::verify_slice`, `subtle`).
+fn hmac_check<M: hmac::Mac + Clone>(mac: &M, message: &[u8], tag: &[u8]) -> bool {
+    if tag.len() != <M as hmac::digest::OutputSizeUser>::output_size() {
+        return false;
+    }
+    let mut m = mac.clone();
+    m.update(message);
+    m.verify_slice(tag).is_ok()
 }
 
 /// Runs a jwt-compact algorithm's check with the length rule applied first (jwt-compact's
@@ -756,6 +823,70 @@ mod tests {
         let tag = b64(f["hmac"]["signatures"]["HS256"].as_str().unwrap());
         assert!(!PureBackend.verify(Algorithm::Hs256, &short, &msg, &tag));
         assert!(PreparedKey::new(Algorithm::Hs384, &hmac_key(32)).is_none());
+    }
+
+    /// `PreparedKeys` answers as `PureBackend` does, for every algorithm, on first use and
+    /// from its cache; entries are keyed by the key material, so keys that alternate (or a
+    /// set replaced by another) never borrow each other's prepared state; the cache stays
+    /// bounded.
+    #[test]
+    fn prepared_keys_answer_as_the_pure_backend() {
+        use hmac::Mac;
+        let msg = message();
+        let cache = PreparedKeys::new();
+        let mut cases: Vec<(Algorithm, Jwk, Vec<u8>)> = Vec::new();
+        for (key_name, sig_name, alg) in [
+            ("rsa2048", "RS256", Algorithm::Rs256),
+            ("rsa2048", "PS256", Algorithm::Ps256),
+            ("p256", "ES256", Algorithm::Es256),
+            ("p384", "ES384", Algorithm::Es384),
+            ("ed25519", "EdDSA", Algorithm::EdDsa),
+        ] {
+            let (key, entry) = fixture_key(key_name);
+            cases.push((alg, key, b64(entry["signatures"][sig_name].as_str().unwrap())));
+        }
+        // HMAC: the fixture tags, plus secrets longer than a block (hashed first, RFC 2104)
+        // and two secrets that differ in their last byte only.
+        for (alg, len) in [(Algorithm::Hs256, 32), (Algorithm::Hs384, 48), (Algorithm::Hs512, 64)] {
+            let tag = b64(fixtures()["hmac"]["signatures"][alg.name()].as_str().unwrap());
+            cases.push((alg, hmac_key(len), tag));
+        }
+        for secret in [vec![7u8; 200], vec![7u8; 32], { let mut s = vec![7u8; 32]; s[31] = 8; s }] {
+            let mut m = hmac::Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+            m.update(&msg);
+            let tag = m.finalize().into_bytes().to_vec();
+            cases.push((Algorithm::Hs256, Jwk::from_hmac_secret(&secret).unwrap(), tag));
+        }
+        for round in 0..3 {
+            for (alg, key, sig) in &cases {
+                assert!(cache.verify(*alg, key, &msg, sig), "{} round {round}", alg.name());
+                let mut bad = sig.clone();
+                bad[sig.len() / 2] ^= 1;
+                assert!(!cache.verify(*alg, key, &msg, &bad), "{} bad sig", alg.name());
+                assert!(!cache.verify(*alg, key, &msg, &sig[..sig.len() - 1]));
+                // Every other key refuses this signature (the last-byte twins included).
+                for (a2, k2, _) in &cases {
+                    if !core::ptr::eq(k2, key) && k2.params != key.params {
+                        assert!(!cache.verify(*a2, k2, &msg, sig), "{} under another key", alg.name());
+                    }
+                }
+            }
+        }
+        // A key that does not fit the algorithm: false, and nothing cached for it.
+        let (ed, _) = fixture_key("ed25519");
+        assert!(!cache.verify(Algorithm::Hs256, &ed, &msg, &[0; 32]));
+        // Bounded: many distinct secrets, the cache never exceeds its limit, answers stay right.
+        for i in 0..(MAX_PREPARED_KEYS as u32 + 10) {
+            let mut secret = vec![0u8; 32];
+            secret[..4].copy_from_slice(&i.to_be_bytes());
+            let key = Jwk::from_hmac_secret(&secret).unwrap();
+            let mut m = hmac::Hmac::<Sha256>::new_from_slice(&secret).unwrap();
+            m.update(&msg);
+            let tag = m.finalize().into_bytes();
+            assert!(cache.verify(Algorithm::Hs256, &key, &msg, &tag));
+            assert!(cache.entries.borrow().len() <= MAX_PREPARED_KEYS);
+        }
+        assert!(format!("{cache:?}").starts_with("PreparedKeys { entries: "), "Debug prints no material");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js_error;
 use crate::error::ErrorCode;
-use crate::jose::crypto::PureBackend;
+use crate::jose::crypto::PreparedKeys;
 use crate::jose::jwk::{Jwk, JwkSet};
 use crate::jose::key::{KeyError, KeyOrigin};
 use crate::jose::verify::{HostVerdict, VerifyError, VerifyOptions};
@@ -26,18 +26,24 @@ use crate::limits::Limits;
 #[derive(Debug)]
 pub struct KeySet {
     set: JwkSet,
+    /// The set's keys prepared on first use (HMAC key schedule, decoded points): the
+    /// checks that stay in the core (HMAC; everything without a host) do that once.
+    prepared: PreparedKeys,
 }
 
 impl KeySet {
     fn of(set: JwkSet) -> KeySet {
-        KeySet { set }
+        KeySet {
+            set,
+            prepared: PreparedKeys::new(),
+        }
     }
 
     /// A key the caller passed directly (jose: `jwtVerify(token, key)`): the core's
     /// `JwkSet::direct` selects it whatever `kid` the token names.
     fn direct(k: Jwk) -> Result<KeySet, JsValue> {
         let set = JwkSet::direct(k).map_err(|e| key_error(&e, ErrorCode::ConfigError))?;
-        Ok(KeySet { set })
+        Ok(KeySet::of(set))
     }
 }
 
@@ -186,10 +192,10 @@ fn fail(out: &mut Vec<i32>, e: &VerifyError) -> Vec<i32> {
 /// `F_JWT | F_HOST`. Returns `[status, code, alg, noKey, nCandidates, candidates...]`.
 #[wasm_bindgen]
 pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
-    verify_in(token, &keys.set, options, now, flags)
+    verify_in(token, keys, options, now, flags)
 }
 
-fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
+fn verify_in(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
     let mut out = alloc::vec![0i32; R_HEAD];
     out[R_STATUS] = ST_OK;
     let opts = &options.o;
@@ -208,7 +214,7 @@ fn verify_in(token: &str, set: &JwkSet, options: &Options, now: f64, flags: u32)
     };
     let jwt = flags & F_JWT != 0;
     let host = flags & F_HOST != 0;
-    match crate::jose::verify::verify_for_host(token, set, opts, now, jwt, host, &PureBackend) {
+    match crate::jose::verify::verify_for_host(token, &keys.set, opts, now, jwt, host, &keys.prepared) {
         HostVerdict::Verified { alg } => {
             out[R_ALG] = alg_index(alg);
             out
