@@ -9,12 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as wasm from '../wasm/node/edgegate.js';
-import { setup, setupGate, type Binding } from './api.js';
+import { setup, setupGate } from './api.js';
+import { withVerifyLane, type LaneBinding } from './lane-node.js';
 import { nodeHost } from './host-node.js';
 import { setupDefaultEnv } from './gate.js';
 
-wasm.initSync({ module: readFileSync(new URL('../wasm/node/edgegate_bg.wasm', import.meta.url)) });
-setup(wasm as unknown as Binding, nodeHost);
+const exports = wasm.initSync({ module: readFileSync(new URL('../wasm/node/edgegate_bg.wasm', import.meta.url)) }) as unknown as { memory: WebAssembly.Memory };
+setup(withVerifyLane(wasm as unknown as LaneBinding, exports.memory), nodeHost);
 setupDefaultEnv(() => process.env);
 setupGate(() => createRequire(import.meta.url)('../wasm/nodejs/edgegate.js'));
 

@@ -36,7 +36,7 @@ pub use self::idp::{
 #[cfg(feature = "wasm-verify")]
 pub use self::jwks::{duration_option, fetchable_url, JwksCacheState};
 #[cfg(feature = "wasm-verify")]
-pub use self::verify::{KeySet, Options};
+pub use self::verify::{KeySet, Options, VerifyLane};
 
 /// Installs the panic hook (a panic is a bug; the hook makes it legible in the console).
 /// Not in the inspect-only build, to keep it small.

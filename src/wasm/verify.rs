@@ -195,6 +195,56 @@ pub fn verify(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u3
     verify_in(token, keys, options, now, flags)
 }
 
+/// [`verify`] without a copy in or out per call, for a host that can write a string into
+/// wasm memory itself (Node: `Buffer#utf8Write`): the host writes the token as UTF-8 at
+/// [`VerifyLane::reserve`]'s address and reads the result at the address
+/// [`VerifyLane::verify`] returns. Same checks, same result layout as [`verify`]; the
+/// wasm-bindgen string and array copies (a JS loop over the token, a malloc, a free, a new
+/// `Int32Array`) are what it saves.
+#[wasm_bindgen]
+#[derive(Debug, Default)]
+pub struct VerifyLane {
+    input: Vec<u8>,
+    out: Vec<i32>,
+}
+
+#[wasm_bindgen]
+impl VerifyLane {
+    /// An empty lane.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> VerifyLane {
+        VerifyLane::default()
+    }
+
+    /// Room for `n` input bytes; the address of the first (valid until the next `reserve`).
+    pub fn reserve(&mut self, n: usize) -> usize {
+        self.input.clear();
+        self.input.resize(n, 0);
+        self.input.as_ptr() as usize
+    }
+
+    /// Verifies the first `len` input bytes as the token; the address of the result,
+    /// `[status, code, alg, noKey, nCandidates, candidates...]` as [`verify`] returns it
+    /// (valid until the next call). Bytes that are not UTF-8 (a host bug: it writes UTF-8)
+    /// or a `len` past the input are verified as an empty token: refused, never read past.
+    pub fn verify(
+        &mut self,
+        len: usize,
+        keys: &KeySet,
+        options: &Options,
+        now: f64,
+        flags: u32,
+    ) -> usize {
+        let token = self
+            .input
+            .get(..len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("");
+        self.out = verify_in(token, keys, options, now, flags);
+        self.out.as_ptr() as usize
+    }
+}
+
 fn verify_in(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32) -> Vec<i32> {
     let mut out = alloc::vec![0i32; R_HEAD];
     out[R_STATUS] = ST_OK;
