@@ -155,7 +155,14 @@ const SCHEMES: [&str; 5] = ["Bearer ", "bearer ", "Basic ", "Bearer  ", ""];
 fuzz_target!(|input: Input| FIXTURE.with(|f| run(f, input)));
 
 /// One request through the gate, every Io answered as a host with failing stores would.
-fn decide(f: &Fixture, input: &Input, method: &str, path: &str, cred: Option<&str>, now: i64) -> Decision {
+fn decide(
+    f: &Fixture,
+    input: &Input,
+    method: &str,
+    path: &str,
+    cred: Option<&str>,
+    now: i64,
+) -> Decision {
     let mut req = Request::new(method, path);
     if let Some(c) = cred {
         let scheme = SCHEMES[usize::from(input.scheme) % SCHEMES.len()];
@@ -187,8 +194,6 @@ fn decide(f: &Fixture, input: &Input, method: &str, path: &str, cred: Option<&st
     }
     panic!("no decision within 8 steps");
 }
-
-
 
 fn run(f: &Fixture, input: Input) {
     let input = &input;
@@ -223,7 +228,10 @@ fn run(f: &Fixture, input: Input) {
         Decision::Allow(a) => {
             if a.reason == AllowReason::Authenticated {
                 assert!(a.identity.is_some());
-                assert!(cred.is_some() || !input.headers.is_empty(), "authenticated without any header");
+                assert!(
+                    cred.is_some() || !input.headers.is_empty(),
+                    "authenticated without any header"
+                );
             }
             if let Some(p) = &a.path {
                 let n = normalize(p).expect("forwarded path normalizes");

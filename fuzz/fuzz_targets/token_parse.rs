@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let _ = e.code();
-            let text = |t: &str| UntrustedToken::parse(t, &limits).err().map(|e| e.to_string());
+            let text = |t: &str| {
+                UntrustedToken::parse(t, &limits)
+                    .err()
+                    .map(|e| e.to_string())
+            };
             assert!(!echo::echoes(s, text), "error echoes the token");
         }
     }

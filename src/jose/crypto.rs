@@ -97,7 +97,10 @@ impl CryptoBackend for PreparedKeys {
         let Ok(mut entries) = self.entries.try_borrow_mut() else {
             return PureBackend.verify(alg, key, signing_input, signature);
         };
-        if let Some((_, _, p)) = entries.iter().find(|(a, k, _)| *a == alg && *k == key.params) {
+        if let Some((_, _, p)) = entries
+            .iter()
+            .find(|(a, k, _)| *a == alg && *k == key.params)
+        {
             return p.verify(signing_input, signature);
         }
         let Some(prepared) = PreparedKey::new(alg, key) else {
@@ -843,31 +846,61 @@ mod tests {
             ("ed25519", "EdDSA", Algorithm::EdDsa),
         ] {
             let (key, entry) = fixture_key(key_name);
-            cases.push((alg, key, b64(entry["signatures"][sig_name].as_str().unwrap())));
+            cases.push((
+                alg,
+                key,
+                b64(entry["signatures"][sig_name].as_str().unwrap()),
+            ));
         }
         // HMAC: the fixture tags, plus secrets longer than a block (hashed first, RFC 2104)
         // and two secrets that differ in their last byte only.
-        for (alg, len) in [(Algorithm::Hs256, 32), (Algorithm::Hs384, 48), (Algorithm::Hs512, 64)] {
-            let tag = b64(fixtures()["hmac"]["signatures"][alg.name()].as_str().unwrap());
+        for (alg, len) in [
+            (Algorithm::Hs256, 32),
+            (Algorithm::Hs384, 48),
+            (Algorithm::Hs512, 64),
+        ] {
+            let tag = b64(fixtures()["hmac"]["signatures"][alg.name()]
+                .as_str()
+                .unwrap());
             cases.push((alg, hmac_key(len), tag));
         }
-        for secret in [vec![7u8; 200], vec![7u8; 32], { let mut s = vec![7u8; 32]; s[31] = 8; s }] {
+        for secret in [vec![7u8; 200], vec![7u8; 32], {
+            let mut s = vec![7u8; 32];
+            s[31] = 8;
+            s
+        }] {
             let mut m = hmac::Hmac::<Sha256>::new_from_slice(&secret).unwrap();
             m.update(&msg);
             let tag = m.finalize().into_bytes().to_vec();
-            cases.push((Algorithm::Hs256, Jwk::from_hmac_secret(&secret).unwrap(), tag));
+            cases.push((
+                Algorithm::Hs256,
+                Jwk::from_hmac_secret(&secret).unwrap(),
+                tag,
+            ));
         }
         for round in 0..3 {
             for (alg, key, sig) in &cases {
-                assert!(cache.verify(*alg, key, &msg, sig), "{} round {round}", alg.name());
+                assert!(
+                    cache.verify(*alg, key, &msg, sig),
+                    "{} round {round}",
+                    alg.name()
+                );
                 let mut bad = sig.clone();
                 bad[sig.len() / 2] ^= 1;
-                assert!(!cache.verify(*alg, key, &msg, &bad), "{} bad sig", alg.name());
+                assert!(
+                    !cache.verify(*alg, key, &msg, &bad),
+                    "{} bad sig",
+                    alg.name()
+                );
                 assert!(!cache.verify(*alg, key, &msg, &sig[..sig.len() - 1]));
                 // Every other key refuses this signature (the last-byte twins included).
                 for (a2, k2, _) in &cases {
                     if !core::ptr::eq(k2, key) && k2.params != key.params {
-                        assert!(!cache.verify(*a2, k2, &msg, sig), "{} under another key", alg.name());
+                        assert!(
+                            !cache.verify(*a2, k2, &msg, sig),
+                            "{} under another key",
+                            alg.name()
+                        );
                     }
                 }
             }
@@ -886,7 +919,10 @@ mod tests {
             assert!(cache.verify(Algorithm::Hs256, &key, &msg, &tag));
             assert!(cache.entries.borrow().len() <= MAX_PREPARED_KEYS);
         }
-        assert!(format!("{cache:?}").starts_with("PreparedKeys { entries: "), "Debug prints no material");
+        assert!(
+            format!("{cache:?}").starts_with("PreparedKeys { entries: "),
+            "Debug prints no material"
+        );
     }
 
     #[test]

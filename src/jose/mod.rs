@@ -17,8 +17,7 @@ pub(crate) mod verify;
 pub use alg::{Algorithm, EcCurve, RSA_MAX_BITS, RSA_MAX_EXPONENT};
 pub use crypto::{
     check_id, key_id, AskHostBackend, CryptoBackend, HostVerdicts, MemoBackend, PreparedKey,
-    PreparedKeys, MAX_PREPARED_KEYS,
-    PureBackend, WantedCheck, MAX_MEMO_VERDICTS,
+    PreparedKeys, PureBackend, WantedCheck, MAX_MEMO_VERDICTS, MAX_PREPARED_KEYS,
 };
 pub use jwk::{Jwk, JwkSet};
 pub use jwks_cache::{

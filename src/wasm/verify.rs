@@ -264,7 +264,15 @@ fn verify_in(token: &str, keys: &KeySet, options: &Options, now: f64, flags: u32
     };
     let jwt = flags & F_JWT != 0;
     let host = flags & F_HOST != 0;
-    match crate::jose::verify::verify_for_host(token, &keys.set, opts, now, jwt, host, &keys.prepared) {
+    match crate::jose::verify::verify_for_host(
+        token,
+        &keys.set,
+        opts,
+        now,
+        jwt,
+        host,
+        &keys.prepared,
+    ) {
         HostVerdict::Verified { alg } => {
             out[R_ALG] = alg_index(alg);
             out
