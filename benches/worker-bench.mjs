@@ -20,13 +20,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { deployDryRun } from '../scripts/rust-worker-miniflare.mjs';
+import { bundleForWorkerd } from '../pkg-js/test/helpers/workerd.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const rootRequire = createRequire(path.join(ROOT, 'package.json'));
 const { Miniflare } = rootRequire('miniflare');
 const jose = await import(rootRequire.resolve('jose'));
-const esbuild = rootRequire('esbuild');
 const autocannon = (await import('autocannon')).default;
 
 const args = process.argv.slice(2);
@@ -97,35 +97,17 @@ const gateConfig = JSON.stringify({
 
 // --- the Workers --------------------------------------------------------------------------
 const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-wbench-'));
-const wasmModules = (outdir) => ({
-  name: 'wasm-modules',
-  setup(build) {
-    build.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => {
-      const src = path.resolve(a.resolveDir, a.path.replace(/\?module$/, ''));
-      writeFileSync(path.join(outdir, path.basename(src)), readFileSync(src));
-      return { path: `./${path.basename(src)}`, external: true };
-    });
-  },
-});
 async function bundle(name, contents, resolveDir) {
   const out = path.join(dir, name);
   mkdirSync(out, { recursive: true });
-  await esbuild.build({
-    stdin: { contents, resolveDir, sourcefile: `${name}.mjs`, loader: 'js' },
-    outfile: path.join(out, 'worker.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser', 'import'],
-    mainFields: ['module', 'main'],
-    nodePaths: [path.join(ROOT, 'node_modules')],
-    plugins: [
-      wasmModules(out),
-      { name: 'edgegate', setup: (b) => b.onResolve({ filter: /^edgegate$/ }, () => ({ path: path.join(ROOT, 'pkg-js', 'dist', 'esm', 'workerd.js') })) },
-    ],
-    logLevel: 'error',
-  });
+  await bundleForWorkerd(
+    {
+      stdin: { contents, resolveDir, sourcefile: `${name}.mjs`, loader: 'js' },
+      nodePaths: [path.join(ROOT, 'node_modules')],
+      plugins: [{ name: 'edgegate', setup: (b) => b.onResolve({ filter: /^edgegate$/ }, () => ({ path: path.join(ROOT, 'pkg-js', 'dist', 'esm', 'workerd.js') })) }],
+    },
+    out,
+  );
   return out;
 }
 

@@ -13,6 +13,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
+import { get, tamperRoles } from './helpers/http.mjs';
 import { importEdgegate, packageDir } from './helpers/scratch.mjs';
 import { AUDIENCE, INTROSPECTION_CLIENT, startOidcProvider } from './helpers/oidc.mjs';
 
@@ -56,19 +57,7 @@ const jwksConfig = () => ({
   routes,
 });
 
-async function get(base, path, tok, init = {}) {
-  const headers = { ...(init.headers ?? {}) };
-  if (tok) headers.authorization = `Bearer ${tok}`;
-  const r = await fetch(base + path, { ...init, headers });
-  const text = await r.text();
-  return { status: r.status, headers: r.headers, text, json: text && /json/.test(r.headers.get('content-type') ?? '') ? JSON.parse(text) : undefined };
-}
-
-function tamper(tok) {
-  const [h, p, s] = tok.split('.');
-  const claims = JSON.parse(Buffer.from(p, 'base64url'));
-  return `${h}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${s}`;
-}
+const tamper = tamperRoles;
 
 function assertDenied(r, status, code, wwwAuth) {
   assert.equal(r.status, status, r.text);

@@ -11,6 +11,7 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
+import { get } from './helpers/http.mjs';
 import { importEdgegate, packageDir } from './helpers/scratch.mjs';
 
 const eg = await importEdgegate();
@@ -35,19 +36,6 @@ const envFull = { ...env, JWT_ISSUER: 'https://issuer.example' };
 
 function token(claims = {}, exp = '5m') {
   return new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://issuer.example').setAudience('api').setSubject('u1').setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));
-}
-
-async function listen(server) {
-  await once(server.listen(0, '127.0.0.1'), 'listening');
-  return `http://127.0.0.1:${server.address().port}`;
-}
-
-async function get(base, path, tok, init = {}) {
-  const headers = { ...(init.headers ?? {}) };
-  if (tok) headers.authorization = `Bearer ${tok}`;
-  const r = await fetch(base + path, { ...init, headers });
-  const text = await r.text();
-  return { status: r.status, headers: r.headers, text, json: text && /json/.test(r.headers.get('content-type') ?? '') ? JSON.parse(text) : undefined };
 }
 
 /** A body parser that reads the stream itself and continues later (after a timer). */

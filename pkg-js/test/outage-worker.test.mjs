@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
 import { buildRustWorker, rustWorkerScript } from '../../scripts/rust-worker-miniflare.mjs';
+import { listen } from './helpers/http.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -34,7 +35,6 @@ let jwksHits = 0;
 let key;
 let jwks;
 
-const listen = (s) => new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${s.address().port}`)));
 
 before(async () => {
   if (skip) return;

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
 import { buildRustWorker } from '../../scripts/rust-worker-miniflare.mjs';
+import { close, listen } from './helpers/http.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -38,14 +39,10 @@ before(async () => {
     res.writeHead(203, 'Fine Thanks', { 'content-type': 'text/plain', 'x-from-origin': '1' });
     res.end(`hello ${req.headers['x-user-id'] ?? '-'}`);
   });
-  originUrl = await new Promise((resolve) => origin.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${origin.address().port}`)));
+  originUrl = await listen(origin);
 });
 
-after(async () => {
-  if (!origin) return;
-  origin.closeAllConnections?.();
-  await new Promise((r) => origin.close(r));
-});
+after(() => close(origin));
 
 const b64 = (s) => Buffer.from(s).toString('base64url');
 function token(claims) {

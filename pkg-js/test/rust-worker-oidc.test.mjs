@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
 import { buildRustWorker, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
+import { close, listen, tamperRoles } from './helpers/http.mjs';
 import { AUDIENCE, INTROSPECTION_CLIENT, startOidcProvider } from './helpers/oidc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -38,16 +39,12 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ url: req.url, headers: req.headers }));
   });
-  await new Promise((r) => origin.listen(0, '127.0.0.1', r));
-  originUrl = `http://127.0.0.1:${origin.address().port}`;
+  originUrl = await listen(origin);
   op = await startOidcProvider();
 });
 
 after(async () => {
-  if (origin) {
-    origin.closeAllConnections?.();
-    await new Promise((r) => origin.close(r));
-  }
+  await close(origin);
   await op?.stop();
 });
 
@@ -100,11 +97,7 @@ function denied(r, status, code, wwwAuth) {
   else if (wwwAuth) assert.match(r.headers.get('www-authenticate') ?? '', wwwAuth);
 }
 
-function tamper(tok) {
-  const [h, p, s] = tok.split('.');
-  const claims = JSON.parse(Buffer.from(p, 'base64url'));
-  return `${h}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${s}`;
-}
+const tamper = tamperRoles;
 const kidOf = (tok) => JSON.parse(Buffer.from(tok.split('.')[0], 'base64url')).kid;
 
 /** The KV record an isolate writes after fetching the provider's JWKS (src/worker/jwks.rs). */

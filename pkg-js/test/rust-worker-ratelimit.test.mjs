@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Miniflare } from 'miniflare';
 import { buildRustWorker, clearOfWindowEdge, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
+import { close, listen } from './helpers/http.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -34,14 +35,10 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'application/json', 'x-from-origin': '1' });
     res.end(JSON.stringify({ url: req.url }));
   });
-  originUrl = await new Promise((resolve) => origin.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${origin.address().port}`)));
+  originUrl = await listen(origin);
 });
 
-after(async () => {
-  if (!origin) return;
-  origin.closeAllConnections?.();
-  await new Promise((r) => origin.close(r));
-});
+after(() => close(origin));
 
 const policy = (name, store, limit, extra = {}) => ({ name, algorithm: 'fixed-window', limit, window: '1m', key: 'ip', store, onStoreError: 'deny', ...extra });
 

@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as jose from 'jose';
 import { Miniflare } from 'miniflare';
 import { buildRustWorker, rustWorkerOptions } from '../../scripts/rust-worker-miniflare.mjs';
+import { listen } from './helpers/http.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
@@ -41,9 +42,6 @@ let edKey; // EdDSA (Ed25519)
 let jwks;
 const seen = [];
 
-function listen(server) {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
-}
 
 before(async () => {
   if (skip) return;

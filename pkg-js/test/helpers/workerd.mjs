@@ -1,4 +1,5 @@
-// Shared by the tests that bundle a Worker for workerd (workerd.test.mjs, worker.test.mjs).
+// Shared by the tests that bundle a Worker for workerd (workerd.test.mjs, worker.test.mjs, ...)
+// and by benches/worker-bench.mjs.
 import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -21,9 +22,10 @@ export function wasmModules(outdir) {
 /**
  * Bundles a Worker for workerd as a user's build would (esbuild; the `workerd` / `worker` /
  * `browser` / `import` export conditions; `.wasm` imports kept as CompiledWasm modules) into
- * `outdir/worker.js`. `input`: esbuild's `{ entryPoints }` or `{ stdin }`.
+ * `outdir/worker.js`. `input`: esbuild's `{ entryPoints }` or `{ stdin }`, plus any other
+ * esbuild options (`nodePaths`; `plugins` run after the wasm one).
  */
-export async function bundleForWorkerd(input, outdir) {
+export async function bundleForWorkerd({ plugins = [], ...input }, outdir) {
   await esbuild.build({
     ...input,
     outfile: path.join(outdir, 'worker.js'),
@@ -33,7 +35,7 @@ export async function bundleForWorkerd(input, outdir) {
     target: 'es2022',
     conditions: ['workerd', 'worker', 'browser', 'import'],
     mainFields: ['module', 'main'],
-    plugins: [wasmModules(outdir)],
+    plugins: [wasmModules(outdir), ...plugins],
     logLevel: 'error',
   });
 }
